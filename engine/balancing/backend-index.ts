@@ -1,0 +1,23 @@
+import type { Backend } from './types.js'
+
+/**
+ * Position of a backend in a snapshot, for feedback calls: by object first (the common case), then
+ * by id. Feedback about a backend no longer in the snapshot (it left in a rebuild while its request
+ * was in flight) yields -1.
+ */
+export interface BackendIndex {
+  (backend: Backend): number
+  byId(id: string): number
+}
+
+/** Indexes the backends of a snapshot. */
+export function backendIndex(backends: readonly Backend[]): BackendIndex {
+  const byObject = new Map<Backend, number>()
+  const byId = new Map<string, number>()
+  backends.forEach((b, i) => {
+    byObject.set(b, i)
+    byId.set(b.id, i)
+  })
+  const index = (b: Backend): number => byObject.get(b) ?? byId.get(b.id) ?? -1
+  return Object.assign(index, { byId: (id: string) => byId.get(id) ?? -1 })
+}

@@ -1,0 +1,20 @@
+/**
+ * layerbench's balancing core, for use outside the testbed:
+ *
+ * ```ts
+ * import { algorithms, createBackendPool } from 'layerbench/engine'
+ * ```
+ */
+export type { Algorithm, AnyAlgorithm, Backend, Deps, Outcome, PickContext, Picker } from './balancing/types.js'
+export { algorithms, algorithmAliases, algorithmNames, resolveAlgorithmName, type AlgorithmName } from './balancing/registry.js'
+export { configureAlgorithm, type ConfiguredAlgorithm } from './balancing/create-picker.js'
+export { seededDeps, systemDeps, type ManualDeps } from './balancing/deps.js'
+export { seededRandom } from './balancing/random.js'
+export { murmur3, fmix32 } from './balancing/hash.js'
+export { buildMaglevTable, isPrime } from './balancing/maglev.js'
+export { buildRing, ringIndex, type Ring } from './balancing/ring-hash.js'
+export { createBackendPool, type BackendPool, type MemberStatus, type PoolEvent } from './pool/backend-pool.js'
+export { poolOptionsSchema, memberSpecSchema, type BackendPoolOptions, type MemberSpec } from './pool/pool-options.js'
+export { initialHealth, observeHealth, type HealthState, type HealthStep, type HealthThresholds } from './pool/health.js'
+export { slowStartFactor, type SlowStartConfig } from './pool/slow-start.js'
+export { EngineError, engineErrors, type EngineErrorCode, type Issue } from './errors.js'
