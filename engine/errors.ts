@@ -9,6 +9,12 @@ export const engineErrors = {
   LB_ERR_INVALID_OPTIONS: 'invalid options',
   LB_ERR_UNKNOWN_BACKEND: 'no such backend in the pool',
   LB_ERR_DUPLICATE_BACKEND: 'two backends share one id',
+  LB_ERR_INVALID_CONFIG: 'invalid configuration',
+  LB_ERR_CONFIG_UNREADABLE: 'configuration file cannot be read',
+  LB_ERR_BIND: 'a listener cannot bind its address',
+  LB_ERR_INVALID_SCENARIO: 'invalid scenario',
+  LB_ERR_DOCKER_UNAVAILABLE: 'no Docker Engine answers',
+  LB_ERR_PEER_UNAVAILABLE: 'a peer balancer is not installed',
 } as const
 
 /** One of the engine's stable error codes. */

@@ -24,6 +24,8 @@ export interface MemberStatus {
   readonly healthy: boolean
   readonly enabled: boolean
   readonly draining: boolean
+  /** Taken out by passive outlier detection until its ejection time passes. */
+  readonly ejected: boolean
   readonly ready: boolean
   /** Requests in flight. */
   readonly active: number
@@ -40,6 +42,11 @@ export interface BackendPool {
    * LB_ERR_BACKENDS_EXHAUSTED when every ready backend was tried.
    */
   pick(ctx?: PickContext): Backend
+  /**
+   * The backend with this id if it is ready now and not in `tried` (sticky sessions honour a pin
+   * only while its backend is ready); counted as a pick.
+   */
+  readyBackend(id: string, tried?: ReadonlySet<string>): Backend | undefined
   /** A request started on a picked backend. Pair every call with `onDone`. */
   onStart(backend: Backend): void
   onDone(backend: Backend, outcome: Outcome): void
@@ -51,6 +58,11 @@ export interface BackendPool {
   setDraining(id: string, draining: boolean): void
   /** Disabled backends take no traffic and are not health-checked into service (maintenance). */
   setEnabled(id: string, enabled: boolean): void
+  /**
+   * Passive ejection, independent of active health: an ejected backend stays out until the
+   * detector returns it, whatever its checks say meanwhile.
+   */
+  setEjected(id: string, ejected: boolean): void
   setWeight(id: string, weight: number): void
   /** Adds a backend or updates one with the same id. */
   upsert(spec: MemberSpec): void
@@ -70,6 +82,7 @@ interface Member {
   health: HealthState
   enabled: boolean
   draining: boolean
+  ejected: boolean
   /** When the member last became ready, for slow start; -Infinity when it needs no ramp. */
   readySinceUs: number
   active: number
@@ -121,7 +134,7 @@ export function createBackendPool(options: BackendPoolOptions, deps: Deps = syst
   let built = false
 
   const emit = (e: PoolEvent) => onEvent?.(e)
-  const isReady = (m: Member) => m.enabled && m.health.healthy && !m.draining && m.spec.weight > 0
+  const isReady = (m: Member) => m.enabled && m.health.healthy && !m.draining && !m.ejected && m.spec.weight > 0
 
   function memberOf(id: string): Member {
     const m = members.get(id)
@@ -197,6 +210,7 @@ export function createBackendPool(options: BackendPoolOptions, deps: Deps = syst
         health: initialHealth(startHealthy),
         enabled: true,
         draining: false,
+        ejected: false,
         readySinceUs: -Infinity,
         active: 0,
         picks: 0,
@@ -234,6 +248,14 @@ export function createBackendPool(options: BackendPoolOptions, deps: Deps = syst
       const m = members.get(b.id)
       if (m !== undefined) m.picks++
       return b
+    },
+
+    readyBackend(id: string, tried?: ReadonlySet<string>) {
+      if (dirty) refresh()
+      const m = members.get(id)
+      if (m === undefined || !isReady(m) || tried?.has(id)) return undefined
+      m.picks++
+      return m.backend
     },
 
     onStart(b: Backend) {
@@ -293,6 +315,14 @@ export function createBackendPool(options: BackendPoolOptions, deps: Deps = syst
       dirty = true
     },
 
+    setEjected(id: string, ejected: boolean) {
+      const m = memberOf(id)
+      if (m.ejected === ejected) return
+      m.ejected = ejected
+      if (!ejected) startRamp(m, deps.nowUs())
+      dirty = true
+    },
+
     setWeight(id: string, weight: number) {
       const m = memberOf(id)
       upsert({ ...m.spec, weight })
@@ -329,6 +359,7 @@ export function createBackendPool(options: BackendPoolOptions, deps: Deps = syst
         healthy: m.health.healthy,
         enabled: m.enabled,
         draining: m.draining,
+        ejected: m.ejected,
         ready: isReady(m),
         active: m.active,
         picks: m.picks,

@@ -3,6 +3,9 @@ import { Command, CommanderError } from 'commander'
 import { EngineError } from '../../engine/errors.js'
 import { layerbenchVersion } from '../system/environment.js'
 import { benchCommand } from './commands/bench.js'
+import { runCommand } from './commands/run.js'
+import { serveCommand } from './commands/serve.js'
+import { validateCommand } from './commands/validate.js'
 import { CliError, ExitCode } from './exit-codes.js'
 
 /** Builds the `layerbench` command line. Each verb's action resolves to its exit code. */
@@ -24,7 +27,35 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option('--sizes <list>', 'backend counts, comma-separated (default 10,100,1000)')
     .option('--only <list>', 'algorithms to measure, comma-separated (and "hash")')
     .option('--check', 'exit 1 when a performance target is missed')
+    .option('--dataplane', 'measure CPU per keep-alive request of the engine at L4 and L7 against direct, naive Node proxies and HAProxy')
+    .option('--requests <n>', 'data plane: requests per measured run (default 30000)')
+    .option('--connections <n>', 'data plane: keep-alive connections (default 16)')
+    .option('--repeats <n>', 'data plane: interleaved repeats (default 3)')
     .action(async (opts) => setExit(await benchCommand(opts)))
+
+  program
+    .command('run')
+    .description('run scenarios: backends, balancer, load, fault timeline; writes result.json per scenario and results.json')
+    .argument('<scenarios...>', 'scenario files or directories of them')
+    .option('--out <dir>', 'output directory', 'out')
+    .option('--provider <kind>', 'backends as auto | process | docker', 'auto')
+    .option('--quick', 'short durations for CI (each scenario says how short)')
+    .option('--baseline <file>', 'compare with a saved results.json and fail on a regression')
+    .action(async (args: string[], opts) => setExit(await runCommand(args, opts)))
+
+  program
+    .command('serve')
+    .description('run the reference balancer from a configuration until SIGINT/SIGTERM (graceful drain)')
+    .argument('<config>', 'balancer configuration (YAML)')
+    .option('--drain-ms <ms>', 'longest graceful drain on shutdown', '10000')
+    .option('--quiet', 'do not log engine events')
+    .action(async (file, opts) => setExit(await serveCommand(file, opts)))
+
+  program
+    .command('validate')
+    .description('check balancer configurations: every problem at once, each with its path')
+    .argument('<files...>', 'YAML files')
+    .action((files: string[]) => setExit(validateCommand(files)))
 
   return program
 }

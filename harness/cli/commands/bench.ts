@@ -4,6 +4,7 @@ import { algorithms } from '../../../engine/balancing/registry.js'
 import { DEFAULT_SIZES } from '../../bench/bench-cases.js'
 import { renderBenchTable } from '../../bench/bench-table.js'
 import { runBench } from '../../bench/run-bench.js'
+import { renderDataplaneTable, runDataplaneBench } from '../../bench/dataplane/run-dataplane-bench.js'
 import { CliError, ExitCode } from '../exit-codes.js'
 
 /** Options of `layerbench bench`, as commander parses them. */
@@ -14,6 +15,10 @@ export interface BenchOptions {
   sizes?: string
   only?: string
   check?: boolean
+  dataplane?: boolean
+  requests?: string
+  connections?: string
+  repeats?: string
 }
 
 function parseList(value: string | undefined, what: string, check: (item: string) => string | undefined): string[] | undefined {
@@ -25,8 +30,35 @@ function parseList(value: string | undefined, what: string, check: (item: string
   return items
 }
 
-/** `layerbench bench`: microbenchmarks of the engine's hot paths. */
+function positiveInt(value: string | undefined, fallback: number, what: string, max: number): number {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new CliError(`${what}: expected a whole number from 1 to ${max}, got "${value}"`, ExitCode.BadInput)
+  return n
+}
+
+/** `layerbench bench --dataplane`: CPU per keep-alive request of the engine and its references. */
+async function dataplaneCommand(opts: BenchOptions): Promise<ExitCode> {
+  const only = parseList(opts.only, '--only', () => undefined)
+  const report = await runDataplaneBench({
+    connections: positiveInt(opts.connections, 16, '--connections', 1024),
+    requests: positiveInt(opts.requests, opts.quick ? 5000 : 30_000, '--requests', 10_000_000),
+    warmup: opts.quick ? 1000 : 3000,
+    repeats: positiveInt(opts.repeats, opts.quick ? 1 : 3, '--repeats', 50),
+    ...(only === undefined ? {} : { only }),
+    onRun: (subject, repeat, run) => process.stderr.write(`bench: ${subject} run ${repeat + 1}: ${run.rps.toFixed(0)} req/s, proxy ${run.proxyCpuPerRequestUs.toFixed(1)} µs CPU/req\n`),
+  })
+  const dir = resolve(opts.out)
+  mkdirSync(dir, { recursive: true })
+  const file = join(dir, 'dataplane.json')
+  writeFileSync(file, JSON.stringify(report, null, 2) + '\n')
+  process.stdout.write(renderDataplaneTable(report) + `\nwrote ${file}\n`)
+  return opts.check && report.targets.some((t) => !t.met) ? ExitCode.Failed : ExitCode.Ok
+}
+
+/** `layerbench bench`: microbenchmarks of the engine's hot paths (or, with --dataplane, the data plane). */
 export async function benchCommand(opts: BenchOptions): Promise<ExitCode> {
+  if (opts.dataplane) return dataplaneCommand(opts)
   const known = [...Object.keys(algorithms), 'hash']
   const only = parseList(opts.only, '--only', (s) => (known.includes(s) ? undefined : `--only: unknown "${s}"; expected one of ${known.join(', ')}`))
   const sizes = parseList(opts.sizes, '--sizes', (s) => (/^\d+$/.test(s) && +s >= 1 && +s <= 100_000 ? undefined : `--sizes: "${s}" is not a backend count from 1 to 100000`))?.map(Number)

@@ -223,3 +223,15 @@ describe('backend pool: slow start', () => {
     expect(p.status().map((s) => s.effectiveWeight)).toEqual([1, 1, 1])
   })
 })
+
+describe('backend pool: passive ejection', () => {
+  it('keeps an ejected backend out even while its health is good, and back once returned', () => {
+    const { pool: p } = pool({ health: { rise: 1, fall: 1 } })
+    p.setEjected('b', true)
+    p.reportHealth('b', true)
+    expect(new Set(Array.from({ length: 12 }, () => p.pick().id))).toEqual(new Set(['a', 'c']))
+    expect(p.status().find((s) => s.id === 'b')).toMatchObject({ ejected: true, healthy: true, ready: false })
+    p.setEjected('b', false)
+    expect(new Set(Array.from({ length: 12 }, () => p.pick().id))).toEqual(new Set(['a', 'b', 'c']))
+  })
+})

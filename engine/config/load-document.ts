@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs'
+import { LineCounter, parseDocument } from 'yaml'
+import type { z } from 'zod'
+import { EngineError, formatPath, type Issue } from '../errors.js'
+
+/**
+ * Parses YAML (or JSON, a subset) text. Syntax errors become issues with line and column; every
+ * one is reported at once.
+ */
+export function parseYaml(text: string, source: string): unknown {
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines })
+  if (doc.errors.length > 0) {
+    throw new EngineError(
+      'LB_ERR_INVALID_CONFIG',
+      `${source} is not valid YAML`,
+      doc.errors.map((e) => {
+        const at = lines.linePos(e.pos[0])
+        return { path: `line ${at.line}, column ${at.col}`, message: e.message.split('\n')[0]! }
+      }),
+    )
+  }
+  return doc.toJS({ maxAliasCount: 100 })
+}
+
+/** Validates a parsed document; on failure every problem is reported with its path. */
+export function validateDocument<S extends z.ZodType>(schema: S, value: unknown, source: string): z.infer<S> {
+  const parsed = schema.safeParse(value)
+  if (parsed.success) return parsed.data
+  throw new EngineError('LB_ERR_INVALID_CONFIG', `${source} is invalid`, issuesOf(parsed.error))
+}
+
+/** A zod error's issues as `path: message` pairs, sorted by path for stable output. */
+export function issuesOf(error: z.ZodError): Issue[] {
+  return error.issues
+    .map((i) => ({ path: formatPath(i.path), message: i.message }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+}
+
+/** Reads and validates a YAML file. */
+export function loadDocument<S extends z.ZodType>(schema: S, file: string): z.infer<S> {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (e) {
+    throw new EngineError('LB_ERR_CONFIG_UNREADABLE', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+  }
+  return validateDocument(schema, parseYaml(text, file), file)
+}

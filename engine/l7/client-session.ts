@@ -1,0 +1,181 @@
+import type { Socket } from 'node:net'
+import { ChunkedTracker } from '../http/chunked.js'
+import type { RequestHead } from '../http/http-head.js'
+import { parseRequestHead } from '../http/http-parser.js'
+import { relay } from '../l4/relay.js'
+import { countError, statusClass } from '../stats/counters.js'
+import { errorResponse } from './error-response.js'
+import { Exchange } from './exchange.js'
+import type { L7Settings } from './l7-settings.js'
+import type { ClientOrigin } from '../runtime/proxy-header.js'
+import type { Swept } from '../runtime/sweeper.js'
+
+/** Client bytes buffered beyond the current request before reading is paused. */
+const MAX_BUFFERED = 256 * 1024
+
+/**
+ * One client connection of an L7 listener: parses request heads as they arrive, runs one exchange
+ * at a time (pipelined requests wait their turn, in order), keeps the connection alive between
+ * requests, and enforces the head and idle timeouts.
+ */
+export class ClientSession implements Swept {
+  /** Chunks either way while the session runs: the sweep's idle check. */
+  activity = 0
+  private seen = -1
+  private changedAt = 0
+  private pending: Buffer | undefined
+  private exchange: Exchange | undefined
+  private headTimer: NodeJS.Timeout | undefined
+  private closed = false
+  /** The balancer ended the connection: whatever the client still sends is not parsed. */
+  private ending = false
+  private pausedForBuffer = false
+  /** PROXY-protocol pools: connections carrying this client's PROXY header, private to it. */
+  readonly privateUpstreams = new Map<string, Socket>()
+
+  constructor(
+    readonly socket: Socket,
+    readonly origin: ClientOrigin,
+    readonly s: L7Settings,
+    initial: Buffer | undefined,
+  ) {
+    socket.on('data', this.onData)
+    socket.on('drain', this.onDrain)
+    socket.on('error', () => {})
+    socket.once('close', this.onClose)
+    s.sweeper.add(this)
+    socket.setNoDelay(true)
+    if (initial !== undefined && initial.length > 0) this.onData(initial)
+  }
+
+  get draining(): boolean {
+    return this.s.draining()
+  }
+
+  /** True while no request is in progress (a drain may close the connection). */
+  get idle(): boolean {
+    return this.exchange === undefined && this.pending === undefined
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.activity++
+    if (this.ending) return
+    if (this.exchange !== undefined) {
+      this.exchange.onClientData(chunk)
+      return
+    }
+    this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk])
+    this.parseNext()
+  }
+
+  private readonly onDrain = (): void => this.exchange?.onClientDrain()
+
+  /** Deadlines, on the listener's sweep: the exchange's own, then idleness of the connection. */
+  sweep(nowMs: number): void {
+    this.exchange?.sweep(nowMs)
+    if (this.activity !== this.seen) {
+      this.seen = this.activity
+      this.changedAt = nowMs
+    } else if (nowMs - this.changedAt >= this.s.listener.timeouts.idleMs) {
+      this.changedAt = nowMs
+      // No bytes either way for idleMs: a kept-alive connection between requests, or a stuck one.
+      if (this.exchange === undefined) this.socket.destroy()
+      else this.exchange.onClientIdle()
+    }
+  }
+
+  private readonly onClose = (): void => {
+    this.closed = true
+    this.s.sweeper.delete(this)
+    clearTimeout(this.headTimer)
+    this.exchange?.abort()
+    this.exchange = undefined
+    for (const s of this.privateUpstreams.values()) s.destroy()
+    this.privateUpstreams.clear()
+  }
+
+  /** Pauses reading while too many bytes wait behind the current request. */
+  holdBack(buffered: number): void {
+    if (buffered > MAX_BUFFERED && !this.pausedForBuffer) {
+      this.pausedForBuffer = true
+      this.socket.pause()
+    }
+  }
+
+  private parseNext(): void {
+    const buf = this.pending
+    if (buf === undefined || buf.length === 0) {
+      this.pending = undefined
+      return
+    }
+    const r = parseRequestHead(buf, 0, buf.length, this.s.limits)
+    if (r.status === 'incomplete') {
+      this.headTimer ??= setTimeout(() => this.reject(408, 'LB_ERR_REQUEST_HEAD_TIMEOUT', undefined), this.s.listener.timeouts.requestHeadMs)
+      return
+    }
+    clearTimeout(this.headTimer)
+    this.headTimer = undefined
+    if (r.status === 'error') {
+      this.reject(r.httpStatus, r.code, r.reason)
+      return
+    }
+    const head: RequestHead = r.head
+    const rest = head.headBytes < buf.length ? buf.subarray(head.headBytes) : undefined
+    this.pending = undefined
+    this.s.counters.requests++
+    this.exchange = new Exchange(this, head, performance.now())
+    this.exchange.start(rest)
+  }
+
+  /** Answers a request the balancer could not parse or accept, then closes: framing is lost. */
+  private reject(status: number, code: string, detail: string | undefined): void {
+    this.pending = undefined
+    this.ending = true
+    this.s.counters.responses[statusClass(status)]++
+    countError(this.s.counters, code)
+    if (!this.closed) this.socket.end(errorResponse(status, code, detail, false), 'latin1')
+  }
+
+  /**
+   * The current exchange is over. `keepAlive`: the connection may carry another request; `leftover`:
+   * client bytes received beyond the finished request (the next request, pipelined).
+   */
+  finished(keepAlive: boolean, leftover: Buffer | undefined): void {
+    this.exchange = undefined
+    if (this.closed) return
+    if (!keepAlive || this.s.draining()) {
+      this.end()
+      return
+    }
+    if (this.pausedForBuffer) {
+      this.pausedForBuffer = false
+      this.socket.resume()
+    }
+    if (leftover !== undefined && leftover.length > 0) this.pending = this.pending === undefined ? leftover : Buffer.concat([leftover, this.pending])
+    this.parseNext()
+  }
+
+  /** Hands the connection to a byte tunnel (WebSocket after 101): no more HTTP parsing on it. */
+  tunnel(upstream: Socket, onClose: () => void): void {
+    this.exchange = undefined
+    this.socket.off('data', this.onData)
+    this.socket.off('drain', this.onDrain)
+    this.s.sweeper.delete(this)
+    relay(this.socket, upstream, { sweeper: this.s.sweeper, idleMs: this.s.listener.timeouts.idleMs }, onClose)
+  }
+
+  /** Ends the connection if it sits idle between requests (graceful drain). */
+  closeIfIdle(): void {
+    if (this.idle && !this.closed) this.end()
+  }
+
+  private end(): void {
+    this.ending = true
+    this.socket.end()
+  }
+
+  /** A fresh chunked tracker with the listener's limits. */
+  chunkedTracker(): ChunkedTracker {
+    return new ChunkedTracker({ maxTrailerBytes: this.s.limits.maxHeadBytes })
+  }
+}

@@ -1,0 +1,172 @@
+import net, { type Socket } from 'node:net'
+import tls from 'node:tls'
+import { parseEndpoint, type ListenerConfig } from '../config/lb-config.js'
+import { EngineError } from '../errors.js'
+import { defaultHeadLimits } from '../http/http-parser.js'
+import { parseProxyHeader } from '../proxy-protocol/proxy-protocol.js'
+import { compileRouteTable } from '../routing/route-table.js'
+import { acceptConnection } from '../runtime/accept.js'
+import { cidrMatcher, normalizeAddress } from '../runtime/address.js'
+import type { ListenerContext, RunningListener } from '../runtime/listener.js'
+import type { ClientOrigin } from '../runtime/proxy-header.js'
+import { countError, newListenerCounters } from '../stats/counters.js'
+import { ClientSession } from './client-session.js'
+import { mergeEdits } from './header-edits.js'
+import { newRequestId, stickyOf, upstreamsOf, type L7Settings } from './l7-settings.js'
+import { loadTlsContexts, type TlsContexts } from './tls-contexts.js'
+import { Sweeper, sweepInterval } from '../runtime/sweeper.js'
+
+/** A running L7 listener, with the certificates it serves (https) for clients that must trust them. */
+export interface RunningHttpListener extends RunningListener {
+  readonly certificates: readonly string[]
+}
+
+/**
+ * Starts a layer 7 listener: HTTP/1.1 (`http`), or HTTPS terminated here (`https`, certificate
+ * chosen by SNI). A PROXY header is read first from trusted downstreams (before TLS, as HAProxy's
+ * `accept-proxy` does). Requests are routed by the listener's routes to pools.
+ */
+export async function startHttpListener(config: ListenerConfig, ctx: ListenerContext): Promise<RunningHttpListener> {
+  const counters = newListenerCounters()
+  let table
+  try {
+    table = compileRouteTable(config.routes ?? [])
+  } catch (e) {
+    throw new EngineError('LB_ERR_INVALID_CONFIG', `listener ${config.name}: ${(e as Error).message}`)
+  }
+  const listenerHeaders = config.headers
+  const edits = (config.routes ?? []).map((r) => ({
+    request: mergeEdits(listenerHeaders.request, r.headers?.request),
+    response: mergeEdits(listenerHeaders.response, r.headers?.response),
+  }))
+  const contexts: TlsContexts | undefined = config.protocol === 'https' ? loadTlsContexts(config.tls!.certificates, config.name) : undefined
+  const settings: L7Settings = {
+    listener: config,
+    proto: config.protocol === 'https' ? 'https' : 'http',
+    counters,
+    table,
+    edits,
+    pools: ctx.pools,
+    limits: { ...defaultHeadLimits, maxHeadBytes: config.limits.maxHeadBytes, maxHeaders: config.limits.maxHeaders },
+    random: ctx.deps.random,
+    // One tick fine enough for the shortest deadline this listener's sessions can have.
+    sweeper: new Sweeper(
+      sweepInterval(
+        config.timeouts.idleMs,
+        ...[...new Set((config.routes ?? []).flatMap((r) => [r.pool, ...(r.split ?? []).map((x) => x.pool)]))]
+          .map((p) => (p === undefined ? undefined : ctx.pools.get(p)?.config.timeouts))
+          .flatMap((t) => (t === undefined ? [] : [t.responseMs, t.idleMs])),
+      ),
+    ),
+    draining: ctx.draining,
+    upstreams: upstreamsOf,
+    sticky: stickyOf,
+    requestId: newRequestId,
+  }
+  const sessions = new Set<ClientSession>()
+  const raw = new Set<Socket>()
+  const trusted = config.proxyProtocol === undefined ? undefined : cidrMatcher(config.proxyProtocol.trustedSources)
+  const proxyVersions = { v1: config.proxyProtocol?.versions.includes('v1') ?? false, v2: config.proxyProtocol?.versions.includes('v2') ?? false }
+
+  const begin = (socket: Socket, origin: ClientOrigin, initial: Buffer | undefined) => {
+    const session = new ClientSession(socket, origin, settings, initial)
+    sessions.add(session)
+    socket.once('close', () => sessions.delete(session))
+  }
+
+  /** Terminates TLS on a connection (after any PROXY header), then starts HTTP on it. */
+  const secure = (socket: Socket, origin: ClientOrigin) => {
+    const tlsSocket = new tls.TLSSocket(socket, {
+      isServer: true,
+      secureContext: contexts!.defaultContext,
+      SNICallback: (name, cb) => cb(null, contexts!.select(name)),
+      ALPNProtocols: ['http/1.1'],
+    })
+    const timer = setTimeout(() => {
+      countError(counters, 'LB_ERR_HANDSHAKE_TIMEOUT')
+      tlsSocket.destroy()
+    }, config.timeouts.handshakeMs)
+    let secured = false
+    tlsSocket.once('secure', () => {
+      secured = true
+      clearTimeout(timer)
+      begin(tlsSocket, origin, undefined)
+    })
+    tlsSocket.on('error', () => {
+      clearTimeout(timer)
+      // Later errors (a client resetting its connection, say) are not handshake failures.
+      if (!secured) countError(counters, 'LB_ERR_TLS_HANDSHAKE')
+      tlsSocket.destroy()
+    })
+  }
+
+  const server = net.createServer({ noDelay: true, pauseOnConnect: false }, (socket) => {
+    const origin = acceptConnection(socket, counters, config.limits.maxConnections, ctx.draining(), raw)
+    if (origin === undefined) return
+    if (trusted === undefined || !trusted(origin.address)) {
+      if (contexts !== undefined) secure(socket, origin)
+      else begin(socket, origin, undefined)
+      return
+    }
+    // A trusted downstream tier: its PROXY header says who the client is.
+    let buffered: Buffer = Buffer.alloc(0)
+    const timer = setTimeout(() => {
+      countError(counters, 'LB_ERR_HANDSHAKE_TIMEOUT')
+      socket.destroy()
+    }, config.timeouts.handshakeMs)
+    const onData = (chunk: Buffer) => {
+      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk])
+      const r = parseProxyHeader(buffered, proxyVersions)
+      if (r.status === 'incomplete') return
+      clearTimeout(timer)
+      socket.off('data', onData)
+      if (r.status === 'invalid') {
+        countError(counters, r.code)
+        socket.destroy()
+        return
+      }
+      const a = r.header.addresses
+      const real: ClientOrigin =
+        r.header.command === 'proxy' && a !== undefined
+          ? { address: normalizeAddress(a.source.address), port: a.source.port, localAddress: normalizeAddress(a.destination.address), localPort: a.destination.port }
+          : origin
+      const rest = buffered.subarray(r.header.headerBytes)
+      if (contexts !== undefined) {
+        // TLS reads from the socket itself: put back what followed the PROXY header.
+        socket.pause()
+        if (rest.length > 0) socket.unshift(rest)
+        secure(socket, real)
+      } else {
+        begin(socket, real, rest)
+      }
+    }
+    socket.on('data', onData)
+  })
+
+  const { host, port } = parseEndpoint(config.bind)!
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => reject(new EngineError('LB_ERR_BIND', `listener ${config.name} cannot bind ${config.bind}: ${e.code ?? e.message}`)))
+    server.listen({ host, port, backlog: 4096 }, () => resolve())
+  })
+  const address = server.address() as net.AddressInfo
+  return {
+    name: config.name,
+    protocol: config.protocol,
+    layer: 7,
+    address: { host: address.address, port: address.port },
+    counters,
+    certificates: contexts?.certificates ?? [],
+    activeConnections: () => counters.connectionsActive,
+    stopAccepting: () => {
+      server.close()
+    },
+    closeIdle: () => {
+      for (const s of sessions) s.closeIfIdle()
+    },
+    destroyAll: () => {
+      for (const s of raw) s.destroy()
+      settings.sweeper.stop()
+      for (const rt of ctx.pools.values()) upstreamsOf(rt).close()
+    },
+  }
+}

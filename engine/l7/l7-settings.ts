@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import type { Backend } from '../balancing/types.js'
+import { murmur3 } from '../balancing/hash.js'
+import type { ListenerConfig } from '../config/lb-config.js'
+import type { HeadLimits } from '../http/http-parser.js'
+import type { RequestHead } from '../http/http-head.js'
+import { getCookie } from '../routing/cookies.js'
+import { queryParam, requestPath } from '../routing/request-target.js'
+import type { RouteTable } from '../routing/route-table.js'
+import type { RouteRequest } from '../routing/route-types.js'
+import { createStickyIndex, type StickyIndex } from '../routing/sticky-cookie.js'
+import type { PoolRuntime } from '../runtime/pool-runtime.js'
+import type { ListenerCounters } from '../stats/counters.js'
+import type { HeaderEdits } from './header-edits.js'
+import { UpstreamPool } from './upstream-pool.js'
+import type { Sweeper } from '../runtime/sweeper.js'
+
+/** Header edits of one route, listener-level edits merged in. */
+export interface RouteEdits {
+  readonly request: HeaderEdits
+  readonly response: HeaderEdits
+}
+
+/** What every session of one L7 listener shares, computed once at start-up. */
+export interface L7Settings {
+  readonly listener: ListenerConfig
+  readonly proto: 'http' | 'https'
+  readonly counters: ListenerCounters
+  readonly table: RouteTable
+  /** Edits per route index. */
+  readonly edits: readonly RouteEdits[]
+  readonly pools: ReadonlyMap<string, PoolRuntime>
+  readonly limits: HeadLimits
+  readonly random: () => number
+  /** Checks every session's deadlines (idle, response timeout) on one timer. */
+  readonly sweeper: Sweeper
+  draining(): boolean
+  upstreams(rt: PoolRuntime): UpstreamPool
+  sticky(rt: PoolRuntime): StickyState | undefined
+  requestId(): string
+}
+
+/** Sticky-cookie state of a pool: tokens of the current members, rebuilt when membership changes. */
+export class StickyState {
+  private index: StickyIndex | undefined
+  private builtAt = -1
+
+  constructor(
+    readonly rt: PoolRuntime,
+    readonly cookie: NonNullable<PoolRuntime['config']['stickySession']>,
+  ) {}
+
+  private current(): StickyIndex {
+    const version = this.rt.pool.rebuilds
+    if (this.index === undefined || version !== this.builtAt) {
+      this.index = createStickyIndex(
+        this.cookie.secret,
+        this.rt.pool.status().map((s) => s.id),
+      )
+      this.builtAt = version
+    }
+    return this.index
+  }
+
+  /** The backend id a cookie token pins, if it is a current member. */
+  pinned(token: string): string | undefined {
+    return this.current().backendFor(token)
+  }
+
+  tokenFor(id: string): string {
+    return this.current().tokenFor(id)
+  }
+}
+
+const upstreamPools = new WeakMap<PoolRuntime, UpstreamPool>()
+const stickyStates = new WeakMap<PoolRuntime, StickyState | null>()
+
+/** The keep-alive connections of a pool, shared by every L7 listener using it. */
+export function upstreamsOf(rt: PoolRuntime): UpstreamPool {
+  let u = upstreamPools.get(rt)
+  if (u === undefined) {
+    const c = rt.config
+    u = new UpstreamPool({
+      connectMs: c.timeouts.connectMs,
+      idleTimeoutMs: c.keepAlive.idleTimeoutMs,
+      maxIdlePerBackend: c.keepAlive.maxIdlePerBackend,
+      maxConnectionsPerBackend: c.maxConnectionsPerBackend,
+      observer: {
+        opened(id) {
+          const b = rt.backend(id)
+          b.connectionsActive++
+          b.connectionsTotal++
+        },
+        transferred(id, written, read) {
+          const b = rt.backend(id)
+          b.bytesToBackend += written
+          b.bytesFromBackend += read
+        },
+        closed(id) {
+          rt.backend(id).connectionsActive--
+        },
+      },
+      ...(c.tls === undefined ? {} : { tls: { rejectUnauthorized: c.tls.rejectUnauthorized, ...(c.tls.serverName === undefined ? {} : { serverName: c.tls.serverName }), ...(c.tls.caFile === undefined ? {} : { ca: readCa(c.tls.caFile) }) } }),
+    })
+    upstreamPools.set(rt, u)
+  }
+  return u
+}
+
+/** Reads a pool's CA file when its upstream pool is first made (the path was resolved at load). */
+function readCa(file: string): string {
+  return readFileSync(file, 'utf8')
+}
+
+/** The sticky-cookie state of a pool, or undefined when it has no cookie stickiness. */
+export function stickyOf(rt: PoolRuntime): StickyState | undefined {
+  let s = stickyStates.get(rt)
+  if (s === undefined) {
+    s = rt.config.stickySession === undefined ? null : new StickyState(rt, rt.config.stickySession)
+    stickyStates.set(rt, s)
+  }
+  return s ?? undefined
+}
+
+/** All values of the Cookie header(s), joined as one header (RFC 6265 §5.4). */
+export function cookieHeaderOf(head: RequestHead): string | undefined {
+  let joined: string | undefined
+  for (const h of head.headers) {
+    if (h.name.length === 6 && h.name.toLowerCase() === 'cookie') joined = joined === undefined ? h.value : `${joined}; ${h.value}`
+  }
+  return joined
+}
+
+/** The routing view of a request: every lookup is lazy. */
+export function routeRequestOf(head: RequestHead): RouteRequest {
+  return {
+    method: head.method,
+    host: head.host,
+    target: head.target,
+    header: (name) => head.get(name),
+    cookieHeader: () => cookieHeaderOf(head),
+  }
+}
+
+/** The hash a pool's key gives this request, or undefined (no key configured, or absent). */
+export function requestHash(rt: PoolRuntime, head: RequestHead, clientAddress: string, clientPort: number): number | undefined {
+  const key = rt.config.hashKey
+  if (key === undefined) return undefined
+  let value: string | undefined
+  switch (key.source) {
+    case 'source-ip':
+      value = clientAddress
+      break
+    case 'source-address':
+      value = `${clientAddress}:${clientPort}`
+      break
+    case 'header':
+      value = head.get(key.name!.toLowerCase())
+      break
+    case 'cookie':
+      value = getCookie(cookieHeaderOf(head), key.name!)
+      break
+    case 'path':
+      value = requestPath(head.target)
+      break
+    case 'query':
+      value = queryParam(head.target, key.name!)
+      break
+  }
+  return value === undefined ? undefined : murmur3(value)
+}
+
+/** A fresh request id. */
+export const newRequestId = (): string => randomUUID()
+
+/** Methods whose requests may be sent again (RFC 9110 §9.2.2). */
+export const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
+
+export type { Backend }

@@ -1,0 +1,31 @@
+import type { Deps } from '../balancing/types.js'
+import type { ListenerCounters } from '../stats/counters.js'
+import type { EventLog } from './event-log.js'
+import type { PoolRuntime } from './pool-runtime.js'
+
+/** What a listener needs from the engine around it. */
+export interface ListenerContext {
+  readonly pools: ReadonlyMap<string, PoolRuntime>
+  readonly events: EventLog
+  readonly deps: Deps
+  /** True once the engine is shutting down: new connections are refused, kept-alive ones closed. */
+  draining(): boolean
+}
+
+/** A bound, running listener. */
+export interface RunningListener {
+  readonly name: string
+  readonly protocol: 'tcp' | 'udp' | 'tls' | 'http' | 'https'
+  readonly layer: 4 | 7
+  /** The address actually bound (port 0 in the config binds an ephemeral port). */
+  readonly address: { readonly host: string; readonly port: number }
+  readonly counters: ListenerCounters
+  /** Connections (or UDP flows) open now. */
+  activeConnections(): number
+  /** Stops accepting new connections; open ones carry on. */
+  stopAccepting(): void
+  /** Closes connections that are idle between requests (layer 7 keep-alive). */
+  closeIdle(): void
+  /** Ends every connection now. */
+  destroyAll(): void
+}

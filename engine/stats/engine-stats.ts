@@ -1,0 +1,100 @@
+import type { MemberStatus } from '../pool/backend-pool.js'
+import type { BackendCounters, ListenerCounters, PoolCounters, StatusClass } from './counters.js'
+import type { LatencySummary } from './latency-histogram.js'
+
+/** One listener in `/stats`. */
+export interface ListenerStats {
+  readonly name: string
+  readonly protocol: string
+  readonly layer: 4 | 7
+  readonly address: string
+  readonly connections: { readonly active: number; readonly total: number; readonly rejected: number }
+  readonly requests: number
+  readonly responses: Readonly<Record<StatusClass, number>>
+  readonly errors: Readonly<Record<string, number>>
+  readonly bytes: { readonly fromClients: number; readonly toClients: number }
+  /** Layer 4: accept → backend connected; layer 7: request head parsed → first byte to the backend. */
+  readonly engineTimeUs: LatencySummary
+}
+
+/** One backend in `/stats`: pool state plus data-plane counters. */
+export interface BackendStats extends MemberStatus {
+  readonly connections: { readonly active: number; readonly total: number }
+  readonly connectFailures: number
+  readonly timeouts: number
+  readonly requests: number
+  readonly responses: Readonly<Record<StatusClass, number>>
+  readonly bytes: { readonly toBackend: number; readonly fromBackend: number }
+  readonly retries: number
+  readonly ejections: number
+  readonly healthChecks: { readonly passed: number; readonly failed: number; readonly lastDetail?: string }
+}
+
+/** One pool in `/stats`. */
+export interface PoolStats {
+  readonly name: string
+  readonly algorithm: string
+  readonly readyBackends: number
+  readonly retries: number
+  readonly retriesRefusedByBudget: number
+  readonly noHealthyBackend: number
+  readonly backends: readonly BackendStats[]
+}
+
+/** The engine's `/stats` document. */
+export interface EngineStats {
+  readonly schema: 'layerbench/engine-stats@1'
+  readonly version: string
+  readonly pid: number
+  /** Epoch µs at which the snapshot was taken. */
+  readonly atUs: number
+  readonly uptimeS: number
+  readonly draining: boolean
+  /** CPU time of the engine process so far, µs (user + system): divide by requests for CPU per request. */
+  readonly cpuUs: { readonly user: number; readonly system: number }
+  readonly listeners: readonly ListenerStats[]
+  readonly pools: readonly PoolStats[]
+}
+
+/** Snapshot of one listener's counters. */
+export function listenerStats(name: string, protocol: string, layer: 4 | 7, address: string, c: ListenerCounters): ListenerStats {
+  return {
+    name,
+    protocol,
+    layer,
+    address,
+    connections: { active: c.connectionsActive, total: c.connectionsTotal, rejected: c.connectionsRejected },
+    requests: c.requests,
+    responses: { ...c.responses },
+    errors: { ...c.errors },
+    bytes: { fromClients: c.bytesFromClients, toClients: c.bytesToClients },
+    engineTimeUs: c.engineTimeUs.summary(),
+  }
+}
+
+/** Snapshot of one pool: member status joined with its counters. */
+export function poolStats(name: string, algorithm: string, members: readonly MemberStatus[], c: PoolCounters, backend: (id: string) => BackendCounters): PoolStats {
+  return {
+    name,
+    algorithm,
+    readyBackends: members.filter((m) => m.ready).length,
+    retries: c.retries,
+    retriesRefusedByBudget: c.retriesRefusedByBudget,
+    noHealthyBackend: c.noHealthyBackend,
+    backends: members.map((m) => {
+      const b = backend(m.id)
+      return {
+        ...m,
+        connections: { active: b.connectionsActive, total: b.connectionsTotal },
+        connectFailures: b.connectFailures,
+        timeouts: b.timeouts,
+        requests: b.requests,
+        responses: { ...b.responses },
+        bytes: { toBackend: b.bytesToBackend, fromBackend: b.bytesFromBackend },
+        retries: b.retries,
+        ejections: b.ejections,
+        healthChecks: { ...b.healthChecks },
+      }
+    }),
+  }
+}

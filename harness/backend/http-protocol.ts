@@ -1,0 +1,240 @@
+/**
+ * HTTP/1.0 and 1.1 on one connection, on the engine's codec: requests are read strictly in order
+ * (pipelining-safe), their bodies consumed whatever their framing, and each is answered in turn —
+ * health checks at once, everything else after the behaviour's latency, error or reset.
+ */
+import type { Socket } from 'node:net'
+import { ChunkedError, ChunkedTracker, parseRequestHead, type RequestHead } from '../../engine/http/index.js'
+import type { BackendState } from './backend-state.js'
+import { errorStatusOf, type Outcome } from './behaviour.js'
+import { AnswerHeads, errorBody, healthBody, isHealthPath, protocolErrorBody, servedBody } from './http-answers.js'
+import { resetConnection, type AcceptedConnection, type ProtocolConnection } from './stream-listener.js'
+
+/** Unparsed bytes held while a request is being answered before reading stops. */
+const MAX_BUFFERED = 1 << 20
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n'
+const EMPTY = Buffer.alloc(0)
+
+// Where a connection is: reading a head or a body, answering (nothing is read), or done.
+const HEAD = 0
+const LENGTH_BODY = 1
+const CHUNKED_BODY = 2
+const BUSY = 3
+const CLOSED = 4
+
+/** The HTTP protocol of the backend with `state`: serves each accepted connection. */
+export function httpProtocol(state: BackendState): (accepted: AcceptedConnection) => ProtocolConnection {
+  const heads = new AnswerHeads(state.id)
+  return (accepted) => new HttpConnection(state, heads, accepted)
+}
+
+class HttpConnection implements ProtocolConnection {
+  private buf: Buffer = EMPTY
+  private pos = 0
+  private phase = HEAD
+  private remaining = 0
+  private tracker: ChunkedTracker | undefined
+  private head: RequestHead | undefined
+  private draining = false
+  private awaitingDrain = false
+  private timer: NodeJS.Timeout | undefined
+  private readonly socket: Socket
+
+  constructor(
+    private readonly state: BackendState,
+    private readonly heads: AnswerHeads,
+    private readonly accepted: AcceptedConnection,
+  ) {
+    const socket = (this.socket = accepted.socket)
+    socket.on('data', (chunk: Buffer) => this.onData(chunk))
+    socket.on('error', () => socket.destroy())
+    socket.on('close', () => {
+      this.phase = CLOSED
+      if (this.timer !== undefined) clearTimeout(this.timer)
+    })
+    if (accepted.initial !== undefined && accepted.initial.length > 0) this.onData(accepted.initial)
+    // Reading the PROXY header left the socket paused.
+    socket.resume()
+  }
+
+  drain(): void {
+    this.draining = true
+    if (this.phase === HEAD && this.pos >= this.buf.length) this.close()
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.pos >= this.buf.length) {
+      this.buf = chunk
+      this.pos = 0
+    } else {
+      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk])
+      this.pos = 0
+    }
+    if (this.phase === BUSY) {
+      if (this.buf.length > MAX_BUFFERED) this.socket.pause()
+    } else {
+      this.pump()
+    }
+  }
+
+  /** Reads and answers as many requests as the buffered bytes hold, until one has to wait. */
+  private pump(): void {
+    while (this.phase < BUSY) {
+      if (this.socket.writableNeedDrain) return this.waitForDrain()
+      const end = this.buf.length
+      if (this.phase === HEAD) {
+        if (this.pos >= end) return
+        const r = parseRequestHead(this.buf, this.pos, end)
+        if (r.status === 'incomplete') return
+        if (r.status === 'error') return this.refuse(r.httpStatus, r.code, r.reason)
+        const head = (this.head = r.head)
+        this.pos += head.headBytes
+        const framing = head.framing
+        if (head.expectContinue && framing.kind !== 'none') this.socket.write(CONTINUE, 'latin1')
+        if (framing.kind === 'length' && framing.length > 0) {
+          this.remaining = framing.length
+          this.phase = LENGTH_BODY
+        } else if (framing.kind === 'chunked') {
+          this.tracker = new ChunkedTracker()
+          this.phase = CHUNKED_BODY
+        } else {
+          this.dispatch(head)
+        }
+      } else if (this.phase === LENGTH_BODY) {
+        const n = Math.min(this.remaining, end - this.pos)
+        this.pos += n
+        this.remaining -= n
+        if (this.remaining > 0) return
+        this.dispatch(this.head!)
+      } else {
+        let at: number
+        try {
+          at = this.tracker!.feed(this.buf, this.pos, end)
+        } catch (e) {
+          if (e instanceof ChunkedError) return this.refuse(e.httpStatus, e.code, e.message)
+          throw e
+        }
+        if (at < 0) {
+          this.pos = end
+          return
+        }
+        this.pos = at
+        this.tracker = undefined
+        this.dispatch(this.head!)
+      }
+    }
+  }
+
+  /** A whole request has been read: answer it now or after its latency. */
+  private dispatch(head: RequestHead): void {
+    this.head = undefined
+    if ((head.method === 'GET' || head.method === 'HEAD') && isHealthPath(head.target)) {
+      const healthy = this.state.healthy
+      return this.send(head, healthy ? 200 : 503, undefined, healthBody(this.state.id, healthy))
+    }
+    const served = ++this.state.served.http.requests
+    const { delayMs, outcome } = this.state.decide()
+    if (delayMs <= 0) return this.answer(head, served, outcome)
+    this.phase = BUSY
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.answer(head, served, outcome)
+      this.pump()
+    }, delayMs)
+  }
+
+  private answer(head: RequestHead, served: number, outcome: Outcome): void {
+    const state = this.state
+    if (outcome === 'reset') {
+      state.served.http.resets++
+      this.phase = CLOSED
+      return resetConnection(this.accepted.tcp, this.socket)
+    }
+    if (outcome === 'error') {
+      const status = errorStatusOf(state.behaviour)
+      state.countStatus(status)
+      return this.send(head, status, served, errorBody(state.id, status, served))
+    }
+    state.countStatus(200)
+    const { responseBytes, slowBody } = state.behaviour
+    const body = servedBody(state.id, head, this.accepted.client, served, responseBytes)
+    if (slowBody === undefined || head.method === 'HEAD' || body.length === 0) return this.send(head, 200, served, body)
+    this.stream(head, served, body, slowBody.bytesPerSecond)
+  }
+
+  /** Writes a whole answer in one write. */
+  private send(head: RequestHead, status: number, served: number | undefined, body: string): void {
+    const keepAlive = head.keepAlive && !this.draining
+    const text = this.heads.head(status, served, { contentLength: body.length }, { version: head.version, keepAlive })
+    this.socket.write(head.method === 'HEAD' ? text : text + body, 'latin1')
+    this.answered(keepAlive)
+  }
+
+  /** Sends the head, then the body at `bytesPerSecond` (chunked for HTTP/1.1, by length for 1.0). */
+  private stream(head: RequestHead, served: number, body: string, bytesPerSecond: number): void {
+    const keepAlive = head.keepAlive && !this.draining
+    const chunked = head.version === '1.1'
+    const framing = chunked ? { chunked: true as const } : { contentLength: body.length }
+    this.socket.write(this.heads.head(200, served, framing, { version: head.version, keepAlive }), 'latin1')
+    this.phase = BUSY
+    const started = performance.now()
+    const totalMs = (body.length / bytesPerSecond) * 1000
+    // Ticks at least 10 ms apart (fewer timers at high rates), at most 100 ms (smooth at low ones).
+    const tickMs = Math.min(100, Math.max(10, 1000 / bytesPerSecond))
+    let sent = 0
+    const tick = () => {
+      this.timer = undefined
+      if (this.phase === CLOSED) return
+      const elapsed = performance.now() - started
+      const due = Math.min(body.length, Math.floor((elapsed / 1000) * bytesPerSecond))
+      if (due > sent) {
+        const part = body.slice(sent, due)
+        this.socket.write(chunked ? `${part.length.toString(16)}\r\n${part}\r\n` : part, 'latin1')
+        sent = due
+      }
+      if (sent < body.length) {
+        this.timer = setTimeout(tick, Math.max(1, Math.min(tickMs, totalMs - elapsed)))
+        return
+      }
+      if (chunked) this.socket.write('0\r\n\r\n', 'latin1')
+      this.answered(keepAlive)
+      this.pump()
+    }
+    this.timer = setTimeout(tick, Math.max(1, Math.min(tickMs, totalMs)))
+  }
+
+  /** Answers a request the codec refused, and closes: its framing cannot be trusted. */
+  private refuse(status: number, code: string, reason: string): void {
+    const state = this.state
+    const served = ++state.served.http.requests
+    state.countStatus(status)
+    const body = protocolErrorBody(state.id, code, reason)
+    this.socket.write(this.heads.head(status, served, { contentLength: body.length }, { version: '1.1', keepAlive: false }) + body, 'latin1')
+    this.close()
+  }
+
+  /** After an answer: read the next request, or close. */
+  private answered(keepAlive: boolean): void {
+    if (!keepAlive || this.phase === CLOSED) return this.close()
+    this.phase = HEAD
+    if (this.socket.isPaused() && !this.awaitingDrain) this.socket.resume()
+    if (this.draining && this.pos >= this.buf.length) this.close()
+  }
+
+  private close(): void {
+    this.phase = CLOSED
+    this.socket.end()
+  }
+
+  /** The client is not reading its answers: stop reading its requests until it does. */
+  private waitForDrain(): void {
+    if (this.awaitingDrain) return
+    this.awaitingDrain = true
+    this.socket.pause()
+    this.socket.once('drain', () => {
+      this.awaitingDrain = false
+      this.socket.resume()
+      this.pump()
+    })
+  }
+}

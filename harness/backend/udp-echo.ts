@@ -1,0 +1,52 @@
+/**
+ * UDP echo: every datagram is answered with `<id>:<datagram>` after the behaviour's latency.
+ * There is no connection to reset, so a drawn error or reset drops the datagram unanswered.
+ */
+import dgram from 'node:dgram'
+import { isIPv6 } from 'node:net'
+import type { BackendState } from './backend-state.js'
+
+/** A bound UDP socket. */
+export interface UdpListener {
+  readonly port: number
+  close(): Promise<void>
+}
+
+/** Binds the echo socket on `host:port`. */
+export function listenUdp(state: BackendState, host: string, port: number): Promise<UdpListener> {
+  const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' })
+  const prefix = Buffer.from(`${state.id}:`, 'latin1')
+  const timers = new Set<NodeJS.Timeout>()
+  let closed = false
+  const reply = (msg: Buffer, address: string, port: number) => {
+    if (!closed) socket.send(Buffer.concat([prefix, msg]), port, address)
+  }
+  socket.on('message', (msg, rinfo) => {
+    state.served.udp.datagrams++
+    const { delayMs, outcome } = state.decide()
+    if (outcome !== 'answer') return
+    if (delayMs <= 0) return reply(msg, rinfo.address, rinfo.port)
+    const timer = setTimeout(() => {
+      timers.delete(timer)
+      reply(msg, rinfo.address, rinfo.port)
+    }, delayMs)
+    timers.add(timer)
+  })
+  // A send to a closed port can surface as an error on the socket; the echo carries on.
+  socket.on('error', () => {})
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject)
+    socket.bind({ address: host, port, exclusive: true }, () => {
+      socket.off('error', reject)
+      resolve({
+        port: socket.address().port,
+        close: () =>
+          new Promise<void>((done) => {
+            closed = true
+            for (const t of timers) clearTimeout(t)
+            socket.close(() => done())
+          }),
+      })
+    })
+  })
+}

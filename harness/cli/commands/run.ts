@@ -1,0 +1,133 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { EngineError } from '../../../engine/errors.js'
+import { renderConsoleSummary } from '../../../reports/render/console-summary.js'
+import type { ResultFile } from '../../../reports/result/result-model.js'
+import { createProvider, installCleanupHandlers, reapStale } from '../../providers/index.js'
+import { startEngineProcess, type RunningBalancer } from '../../runner/balancer-process.js'
+import type { BalancerStarter } from '../../runner/run-once.js'
+import { runScenario } from '../../runner/run-scenario.js'
+import { loadScenario, type LoadedScenario } from '../../scenario/load-scenario.js'
+import { layerbenchVersion } from '../../system/environment.js'
+import { CliError, ExitCode } from '../exit-codes.js'
+
+/** Options of `layerbench run`. */
+export interface RunOptions {
+  out: string
+  provider: string
+  quick?: boolean
+  baseline?: string
+}
+
+/** Scenario files named by the arguments: files as given, directories' `*.yaml` sorted by name. */
+export function scenarioFiles(args: readonly string[]): string[] {
+  const files: string[] = []
+  for (const a of args) {
+    let st
+    try {
+      st = statSync(a)
+    } catch {
+      throw new CliError(`no such file or directory: ${a}`, ExitCode.BadInput)
+    }
+    if (st.isDirectory()) {
+      const found = readdirSync(a)
+        .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+        .sort()
+        .map((f) => join(a, f))
+      if (found.length === 0) throw new CliError(`no scenario files (*.yaml) in ${a}`, ExitCode.BadInput)
+      files.push(...found)
+    } else files.push(a)
+  }
+  return files
+}
+
+/** Starts the balancer under test: the reference engine, or a peer when its module says it can. */
+function balancerStarter(version: string): BalancerStarter {
+  return async (implementation, config, dir) => {
+    if (implementation === 'engine') return startEngineProcess(config, dir, version)
+    const peers = await import('../../peers/index.js')
+    const available = await peers.peerAvailable(implementation)
+    if (!available.available) return { skipped: `${implementation} is not available: ${available.reason ?? 'not installed'} (harness/setup/install-system.sh installs it)` }
+    const support = peers.peerSupport(implementation, config)
+    if (!support.runnable) return { skipped: `${implementation} lacks: ${support.unsupported.join('; ')}` }
+    return (await peers.startPeer(implementation, config, dir)) as RunningBalancer
+  }
+}
+
+/**
+ * `layerbench run <scenario|dir>...`: validates every scenario first (nothing runs if any is
+ * invalid: exit 2), then runs them one by one, writing `<out>/<scenario>/result.json` and the
+ * suite's `results.json`. Exit 0 when every expectation held, 1 otherwise, 3 when the environment
+ * cannot do what was asked (docker unreachable).
+ */
+export async function runCommand(args: string[], opts: RunOptions): Promise<ExitCode> {
+  if (!['auto', 'process', 'docker'].includes(opts.provider)) throw new CliError(`--provider: expected auto, process or docker, got "${opts.provider}"`, ExitCode.BadInput)
+  const files = scenarioFiles(args)
+  const loaded: LoadedScenario[] = []
+  const problems: string[] = []
+  for (const file of files) {
+    try {
+      loaded.push(loadScenario(file, { quick: opts.quick ?? false }))
+    } catch (e) {
+      if (!(e instanceof EngineError)) throw e
+      problems.push(`${e.code}: ${e.message}`)
+    }
+  }
+  const names = new Map<string, string>()
+  for (const l of loaded) {
+    if (names.has(l.name)) problems.push(`LB_ERR_INVALID_SCENARIO: ${l.file} and ${names.get(l.name)} share the name "${l.name}" (results are written by name)`)
+    names.set(l.name, l.file)
+  }
+  if (problems.length > 0) throw new CliError(problems.join('\n'), ExitCode.BadInput)
+
+  const log = (line: string) => process.stderr.write(`${line}\n`)
+  installCleanupHandlers()
+  const reaped = await reapStale(log)
+  if (reaped.containers + reaped.processes > 0) log(`removed what an earlier run left: ${reaped.containers} container(s), ${reaped.processes} process(es)`)
+  const runId = `run-${process.pid}-${Date.now().toString(36)}`
+  let provider
+  try {
+    provider = await createProvider(opts.provider as 'auto' | 'process' | 'docker', { runId, log })
+  } catch (e) {
+    if (e instanceof EngineError && e.code === 'LB_ERR_DOCKER_UNAVAILABLE') throw new CliError(e.message, ExitCode.Environment)
+    throw e
+  }
+  const description = await provider.describe()
+  log(`provider: ${description.kind}${description.kind === "docker" && description.version !== undefined ? ` (Docker Engine ${description.version})` : ""}`)
+  const out = resolve(opts.out)
+  mkdirSync(out, { recursive: true })
+  const scratch = mkdtempSync(join(tmpdir(), 'layerbench-run-'))
+  const version = layerbenchVersion()
+  const abort = new AbortController()
+  const results: ResultFile[] = []
+  const tty = process.stderr.isTTY === true
+  try {
+    for (const scenario of loaded) {
+      const runs = scenario.repeats * scenario.variants.length
+      log(`scenario ${scenario.name}: ${scenario.variants.length} variant(s) × ${scenario.repeats} repeat(s)`)
+      const result = await runScenario(
+        scenario,
+        { provider, startBalancer: balancerStarter(version), dir: scratch, log, signal: abort.signal, engineVersion: version, ...(description.version === undefined ? {} : { dockerVersion: description.version }) },
+        (run, done) => {
+          const failed = run.expectations.filter((e) => !e.pass).length
+          const line = `  [${done}/${runs}] ${run.id}: ${run.skipped !== undefined ? `skipped (${run.skipped})` : `${run.summary.rps.toFixed(0)} req/s, p99 ${run.summary.latencyUs.p99} µs, ${run.summary.requests.failed} failed${failed > 0 ? `, ${failed} expectation(s) failed` : ''}`}`
+          process.stderr.write(tty ? `\r\x1b[2K${line}${done === runs ? '\n' : ''}` : `${line}\n`)
+        },
+      )
+      results.push(result)
+      const dir = join(out, scenario.name)
+      mkdirSync(dir, { recursive: true })
+      writeFileSync(join(dir, 'result.json'), JSON.stringify(result, null, 2) + '\n')
+      process.stdout.write(renderConsoleSummary(result) + '\n\n')
+    }
+  } finally {
+    await provider.stopAll()
+    rmSync(scratch, { recursive: true, force: true })
+  }
+  writeFileSync(join(out, 'results.json'), JSON.stringify({ schema: 'layerbench/results@1', results }, null, 2) + '\n')
+  const failed = results.flatMap((r) => r.runs.flatMap((run) => run.expectations.filter((e) => !e.pass).map((e) => `${r.scenario.name} ${run.id}: ${e.name}`)))
+  process.stdout.write(`wrote ${results.length} result(s) to ${out}${failed.length > 0 ? `; ${failed.length} expectation(s) failed` : '; every expectation held'}\n`)
+  return failed.length > 0 ? ExitCode.Failed : ExitCode.Ok
+}
+

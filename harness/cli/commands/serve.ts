@@ -1,0 +1,52 @@
+import { loadLbConfig } from '../../../engine/config/load-lb-config.js'
+import { EngineError } from '../../../engine/errors.js'
+import { startEngine } from '../../../engine/runtime/engine.js'
+import { layerbenchVersion } from '../../system/environment.js'
+import { CliError, ExitCode } from '../exit-codes.js'
+
+/** Options of `layerbench serve`. */
+export interface ServeOptions {
+  drainMs: string
+  quiet?: boolean
+}
+
+/**
+ * `layerbench serve lb.yaml`: runs the reference balancer until SIGINT or SIGTERM, then drains
+ * gracefully (requests in flight finish, up to --drain-ms); a second signal stops at once.
+ * Prints where each listener and the admin server are bound, and every engine event.
+ */
+export async function serveCommand(file: string, opts: ServeOptions): Promise<ExitCode> {
+  const drainMs = Number(opts.drainMs)
+  if (!Number.isInteger(drainMs) || drainMs < 0 || drainMs > 3_600_000) throw new CliError(`--drain-ms: expected milliseconds from 0 to 3600000, got "${opts.drainMs}"`, ExitCode.BadInput)
+  const config = loadLbConfig(file)
+  const log = (line: string) => {
+    if (!opts.quiet) process.stderr.write(`${new Date().toISOString()} ${line}\n`)
+  }
+  let engine
+  try {
+    engine = await startEngine(config, {
+      version: layerbenchVersion(),
+      onEvent: (e) => log(`${e.type}${e.listener ? ` listener=${e.listener}` : ''}${e.pool ? ` pool=${e.pool}` : ''}${e.backend ? ` backend=${e.backend}` : ''}${e.detail ? ` ${e.detail}` : ''}`),
+    })
+  } catch (e) {
+    if (e instanceof EngineError && e.code === 'LB_ERR_BIND') throw new CliError(e.message, ExitCode.Environment)
+    throw e
+  }
+  for (const l of engine.listeners) process.stdout.write(`listening ${l.name} ${l.protocol} (layer ${l.layer}) on ${l.address.host}:${l.address.port}\n`)
+  if (engine.admin !== undefined) process.stdout.write(`admin on http://${engine.admin.host}:${engine.admin.port}/stats\n`)
+  await new Promise<void>((resolve) => {
+    let signals = 0
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++
+      if (signals > 1) {
+        log(`${signal} again: stopping now`)
+        process.exit(ExitCode.Ok)
+      }
+      log(`${signal}: draining (up to ${drainMs} ms)`)
+      void engine.stop({ drainMs }).then(resolve)
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  })
+  return ExitCode.Ok
+}

@@ -1,0 +1,86 @@
+/**
+ * Nothing a run started may outlive it. Providers register here while they own backends; the
+ * process's exit hook kills what is left synchronously, and `installCleanupHandlers` (called once
+ * by the CLI) adds a graceful stop on SIGINT, SIGTERM and uncaught errors.
+ */
+
+/** What the clean-up needs from a provider. */
+export interface Cleanable {
+  /** Graceful removal of everything the provider started. */
+  stopAll(): Promise<void>
+  /** Last resort from the `exit` hook, where nothing asynchronous runs: kill everything now. */
+  killNowSync(): void
+}
+
+const live = new Set<Cleanable>()
+let exitHookInstalled = false
+let handlersInstalled = false
+let cleaning: Promise<void> | undefined
+
+function killAllSync(): void {
+  for (const c of live) {
+    try {
+      c.killNowSync()
+    } catch {
+      // Keep going: the others must still be killed.
+    }
+  }
+  live.clear()
+}
+
+/** Registers a provider that owns backends; returns the function that unregisters it. */
+export function registerForCleanup(c: Cleanable): () => void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true
+    process.on('exit', killAllSync)
+  }
+  live.add(c)
+  return () => void live.delete(c)
+}
+
+/** Stops every registered provider, waiting at most `timeoutMs`, then kills what is left. */
+export function cleanupAll(timeoutMs = 10_000): Promise<void> {
+  cleaning ??= (async () => {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))
+    await Promise.race([Promise.allSettled([...live].map((c) => c.stopAll())), timeout])
+    clearTimeout(timer)
+    killAllSync()
+  })().finally(() => (cleaning = undefined))
+  return cleaning
+}
+
+const SIGNAL_EXIT: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 }
+
+/**
+ * Stops every provider's backends on SIGINT, SIGTERM, an uncaught exception or an unhandled
+ * rejection. After a signal the process exits with 128 + the signal number, unless another
+ * listener for that signal exists (then exiting is that listener's business); a second signal
+ * kills the backends at once and exits. An uncaught error is printed and exits 1. Idempotent.
+ */
+export function installCleanupHandlers(log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): void {
+  if (handlersInstalled) return
+  handlersInstalled = true
+  if (!exitHookInstalled) {
+    exitHookInstalled = true
+    process.on('exit', killAllSync)
+  }
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    const onSignal = () => {
+      if (cleaning !== undefined) {
+        killAllSync()
+        process.exit(SIGNAL_EXIT[signal])
+      }
+      const othersListen = process.listenerCount(signal) > 1
+      if (live.size > 0) log(`${signal}: stopping backends`)
+      void cleanupAll().then(() => {
+        if (!othersListen) process.exit(SIGNAL_EXIT[signal])
+      })
+    }
+    process.on(signal, onSignal)
+  }
+  process.on('uncaughtException', (error) => {
+    log(`uncaught error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+    void cleanupAll().then(() => process.exit(1))
+  })
+}

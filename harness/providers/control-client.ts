@@ -1,0 +1,75 @@
+/**
+ * A client of the backend app's control API (`GET /state`, `PUT /behaviour`, `POST /health`),
+ * shared by both providers: the API is the same wherever the backend runs.
+ */
+import http from 'node:http'
+import type { BehaviourPatch } from '../backend/backend-config.js'
+
+/** A control API answer that was not a 2xx. */
+export class ControlApiError extends Error {
+  override readonly name = 'ControlApiError'
+  constructor(
+    readonly status: number,
+    readonly body: string,
+    what: string,
+  ) {
+    super(`${what}: HTTP ${status} ${body.slice(0, 500)}`)
+  }
+}
+
+/** One request to the control API; resolves with the parsed JSON body (or `undefined` when empty). */
+export function controlRequest(host: string, port: number, method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown, timeoutMs = 5000): Promise<unknown> {
+  const what = `${method} http://${host}:${port}${path}`
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body))
+    const req = http.request(
+      {
+        host,
+        port,
+        method,
+        path,
+        agent: false,
+        headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': payload.length },
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('error', reject)
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8')
+          const status = res.statusCode ?? 0
+          if (status < 200 || status > 299) return reject(new ControlApiError(status, text, what))
+          if (text.trim() === '') return resolve(undefined)
+          try {
+            resolve(JSON.parse(text))
+          } catch {
+            reject(new ControlApiError(status, text, `${what}: not JSON`))
+          }
+        })
+      },
+    )
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${what}: no answer within ${timeoutMs} ms`)))
+    req.on('error', reject)
+    req.end(payload)
+  })
+}
+
+/** The control API of one backend. */
+export class ControlClient {
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+  ) {}
+
+  state(timeoutMs?: number): Promise<unknown> {
+    return controlRequest(this.host, this.port, 'GET', '/state', undefined, timeoutMs)
+  }
+
+  async configure(behaviour: BehaviourPatch): Promise<void> {
+    await controlRequest(this.host, this.port, 'PUT', '/behaviour', behaviour)
+  }
+
+  async setHealthy(healthy: boolean): Promise<void> {
+    await controlRequest(this.host, this.port, 'POST', '/health', { healthy })
+  }
+}

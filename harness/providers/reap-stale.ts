@@ -1,0 +1,63 @@
+/**
+ * Cleans up after runs whose owner process died without cleaning up (SIGKILL, a crash, a lost
+ * machine session): backend processes listed in their state files, containers labelled with a
+ * dead owner, and address claims. Anything whose owner still runs is left alone.
+ */
+import { rmSync } from 'node:fs'
+import { BACKEND_CMDLINE_MARK } from './process-provider.js'
+import { dockerClient, LABELS, ownerFromLabels, pingProblem } from './docker-engine.js'
+import { releaseStaleClaims } from './loopback-addresses.js'
+import { ownerAlive, procCmdline, readRunStates } from './run-state.js'
+
+/** What `reapStale` removed. */
+export interface ReapResult {
+  readonly containers: number
+  readonly processes: number
+}
+
+/** Kills the backend processes of dead owners; each PID's command line is checked first (PIDs are reused). */
+function reapProcesses(log: (line: string) => void): number {
+  let killed = 0
+  for (const { path, state } of readRunStates()) {
+    if (ownerAlive(state.owner)) continue
+    for (const b of state.backends) {
+      if (b.pid === undefined || !(procCmdline(b.pid) ?? '').includes(BACKEND_CMDLINE_MARK)) continue
+      try {
+        process.kill(b.pid, 'SIGKILL')
+        killed++
+        log(`killed backend ${b.id} (pid ${b.pid}) left by run ${state.runId} of dead process ${state.owner.pid}`)
+      } catch {
+        // Exited meanwhile.
+      }
+    }
+    rmSync(path, { force: true })
+  }
+  return killed
+}
+
+/** Removes layerbench containers whose owner process is dead; 0 when no Docker Engine answers. */
+async function reapContainers(log: (line: string) => void, socketPath: string | undefined): Promise<number> {
+  const docker = dockerClient(socketPath)
+  if ((await pingProblem(docker)) !== undefined) return 0
+  let removed = 0
+  for (const c of await docker.listContainers({ all: true, filters: { label: [`${LABELS.marker}=1`] } })) {
+    const owner = ownerFromLabels(c.Labels)
+    if (owner === undefined || ownerAlive(owner)) continue
+    try {
+      await docker.getContainer(c.Id).remove({ force: true })
+      removed++
+      log(`removed container ${c.Id.slice(0, 12)} (${c.Names[0] ?? ''}) left by dead process ${owner.pid}`)
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode !== 404) log(`cannot remove container ${c.Id.slice(0, 12)}: ${(e as Error).message}`)
+    }
+  }
+  return removed
+}
+
+/** Removes what crashed runs left behind: processes, containers, and address claims. */
+export async function reapStale(log: (line: string) => void = () => {}, options: { socketPath?: string } = {}): Promise<ReapResult> {
+  const processes = reapProcesses(log)
+  const containers = await reapContainers(log, options.socketPath)
+  releaseStaleClaims()
+  return { containers, processes }
+}

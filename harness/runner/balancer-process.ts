@@ -1,0 +1,120 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { LbConfig } from '../../engine/config/lb-config.js'
+import type { EngineEvent } from '../../engine/runtime/event-log.js'
+import type { EngineStats } from '../../engine/stats/engine-stats.js'
+import { processCpuUs } from '../system/process-cpu.js'
+
+/** A listener of the balancer under test, as bound. */
+export interface BoundListener {
+  readonly name: string
+  readonly protocol: string
+  readonly layer: 4 | 7
+  readonly host: string
+  readonly port: number
+}
+
+/** Runtime changes the fault timeline asks of a balancer. A peer may not support some: it throws `Unsupported`. */
+export interface BalancerControl {
+  setWeight(pool: string, backend: string, weight: number): Promise<void>
+  setDraining(pool: string, backend: string, draining: boolean): Promise<void>
+  addBackend(pool: string, backend: { id: string; host: string; port: number; weight: number }): Promise<void>
+  removeBackend(pool: string, backend: string): Promise<void>
+}
+
+/** A running balancer under test. */
+export interface RunningBalancer extends BalancerControl {
+  readonly implementation: 'engine' | 'haproxy' | 'nginx'
+  readonly version: string
+  readonly pid: number
+  readonly listeners: ReadonlyMap<string, BoundListener>
+  /** Events the balancer reported since the last call (engine only; peers report none). */
+  pollEvents(): Promise<EngineEvent[]>
+  /** The engine's own statistics (engine only). */
+  stats(): Promise<EngineStats | undefined>
+  cpuUs(): number | undefined
+  stop(): Promise<void>
+}
+
+/** A runtime change the balancer cannot make. */
+export class Unsupported extends Error {}
+
+const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url))
+
+/**
+ * Starts the reference engine as its own process (`layerbench serve`), so its CPU is measured
+ * apart from the harness and a crash cannot take the harness down. Resolves when every listener
+ * and the admin server are bound.
+ */
+export async function startEngineProcess(config: LbConfig, dir: string, version: string): Promise<RunningBalancer> {
+  const file = join(dir, `engine-${process.pid}-${Date.now()}.json`)
+  // The harness drives the engine through its admin API (events, stats, the timeline).
+  writeFileSync(file, JSON.stringify(config.admin === undefined ? { ...config, admin: { listen: '127.0.0.1:0' } } : config))
+  const child: ChildProcess = spawn(process.execPath, [CLI, 'serve', file, '--quiet', '--drain-ms', '1000'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const listeners = new Map<string, BoundListener>()
+  let admin = ''
+  let stderr = ''
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)))
+  await new Promise<void>((resolve, reject) => {
+    let out = ''
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`the engine did not start within 15 s: ${stderr}`))
+    }, 15_000)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`the engine exited with ${code} while starting: ${stderr}`))
+    })
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      let nl: number
+      while ((nl = out.indexOf('\n')) >= 0) {
+        const line = out.slice(0, nl)
+        out = out.slice(nl + 1)
+        const l = /^listening (\S+) (\S+) \(layer (\d)\) on (.+):(\d+)$/.exec(line)
+        if (l !== null) listeners.set(l[1]!, { name: l[1]!, protocol: l[2]!, layer: Number(l[3]) as 4 | 7, host: l[4]!, port: Number(l[5]) })
+        const a = /^admin on (http:\/\/[^/]+)\/stats$/.exec(line)
+        if (a !== null) {
+          admin = a[1]!
+          clearTimeout(timer)
+          child.removeAllListeners('exit')
+          resolve()
+        }
+      }
+    })
+  })
+  let since = 0
+  const call = async (method: string, path: string, body?: unknown) => {
+    const r = await fetch(`${admin}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) })
+    const text = await r.text()
+    if (!r.ok) throw new Error(`engine admin ${method} ${path}: ${r.status} ${text}`)
+    return text === '' ? undefined : (JSON.parse(text) as unknown)
+  }
+  const enc = encodeURIComponent
+  return {
+    implementation: 'engine',
+    version,
+    pid: child.pid!,
+    listeners,
+    async pollEvents() {
+      const events = (await call('GET', `/events?since=${since}`)) as EngineEvent[]
+      if (events.length > 0) since = events[events.length - 1]!.seq
+      return events
+    },
+    stats: async () => (await call('GET', '/stats')) as EngineStats,
+    cpuUs: () => processCpuUs(child.pid!),
+    setWeight: async (pool, backend, weight) => void (await call('POST', `/pools/${enc(pool)}/backends/${enc(backend)}/weight`, { weight })),
+    setDraining: async (pool, backend, draining) => void (await call('POST', `/pools/${enc(pool)}/backends/${enc(backend)}/${draining ? 'drain' : 'undrain'}`, {})),
+    addBackend: async (pool, b) => void (await call('POST', `/pools/${enc(pool)}/backends`, b)),
+    removeBackend: async (pool, backend) => void (await call('DELETE', `/pools/${enc(pool)}/backends/${enc(backend)}`)),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve()
+        child.once('exit', () => resolve())
+        child.kill('SIGTERM')
+        setTimeout(() => child.kill('SIGKILL'), 3000).unref()
+      }),
+  }
+}

@@ -1,0 +1,310 @@
+import type { LbConfig } from '../../engine/config/lb-config.js'
+import type { EngineEvent } from '../../engine/runtime/event-log.js'
+import type { EngineStats } from '../../engine/stats/engine-stats.js'
+import type { IntervalResult, RunEvent, RunResult } from '../../reports/result/result-model.js'
+import { generatorFor } from '../load/index.js'
+import type { LoadPlan, LoadProtocol, LoadSummary } from '../load/load-types.js'
+import type { BackendProvider, BackendSpec, RunningBackend } from '../providers/index.js'
+import { judgeExpectations } from '../scenario/expectations.js'
+import { deriveFailover } from '../scenario/failover.js'
+import type { ScenarioVariant } from '../scenario/load-scenario.js'
+import { labelText } from '../scenario/matrix.js'
+import { poolGroups, poolPortKind, resolveBalancer, type BackendEndpoint } from '../scenario/resolve-balancer.js'
+import type { Scenario } from '../scenario/scenario-schema.js'
+import { cpuUsage, readCpuTimes } from '../system/cpu-stat.js'
+import type { RunningBalancer } from './balancer-process.js'
+import { requestPlan } from './request-mix.js'
+import { createRunPki, withRunCertificates } from './run-ca.js'
+import { scheduleTimeline, type TimelineContext } from './timeline.js'
+import { TrafficChecks } from './traffic-checks.js'
+
+/** Starts the balancer under test for a resolved configuration, or says why it cannot run. */
+export type BalancerStarter = (implementation: 'engine' | 'haproxy' | 'nginx', config: LbConfig, dir: string) => Promise<RunningBalancer | { skipped: string }>
+
+/** What a run needs from around it. */
+export interface RunContext {
+  readonly provider: BackendProvider
+  readonly startBalancer: BalancerStarter
+  /** A scratch directory for this scenario's files. */
+  readonly dir: string
+  readonly log: (line: string) => void
+  readonly signal?: AbortSignal
+}
+
+/** CPU steal above this share marks a run as measured on a noisy host. */
+export const HEAVY_STEAL = 0.1
+/** How often the balancer's events are fetched during a run. */
+const EVENT_POLL_MS = 200
+
+const epochUs = () => (performance.timeOrigin + performance.now()) * 1000
+
+/** The load protocol a listener implies when the scenario does not say. */
+function defaultProtocol(listenerProtocol: string): LoadProtocol {
+  return listenerProtocol === 'https' || listenerProtocol === 'tls' ? 'https' : listenerProtocol === 'udp' ? 'udp' : 'http'
+}
+
+function backendSpecs(s: Scenario, pki: ReturnType<typeof createRunPki>): BackendSpec[] {
+  let n = 0
+  return Object.entries(s.backends).flatMap(([group, g]) =>
+    Array.from({ length: g.count }, (_, i) => ({
+      id: `${group}-${i}`,
+      group,
+      protocols: g.protocols,
+      ...(g.protocols.includes('https') ? { tls: pki.backend } : {}),
+      proxyProtocol: g.proxyProtocol,
+      behaviour: g.behaviour,
+      seed: s.seed * 1000 + n++,
+      ...(g.limits === undefined ? {} : { limits: g.limits }),
+    })),
+  )
+}
+
+function endpointOf(b: RunningBackend, weight: number): BackendEndpoint {
+  return { id: b.spec.id, group: b.spec.group, host: b.host, ports: b.ports, weight }
+}
+
+async function sumCpu(backends: readonly RunningBackend[]): Promise<number | undefined> {
+  const all = await Promise.all(backends.map((b) => b.cpuUs()))
+  return all.some((x) => x === undefined) ? undefined : all.reduce<number>((a, b) => a + (b ?? 0), 0)
+}
+
+/** Waits until every pool with active checks has a ready backend (engine), so the run starts steady. */
+async function waitReady(balancer: RunningBalancer, deadlineMs: number): Promise<void> {
+  const until = performance.now() + deadlineMs
+  for (;;) {
+    const stats = await balancer.stats()
+    if (stats === undefined || stats.pools.every((p) => p.readyBackends > 0)) return
+    if (performance.now() > until) return
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+function intervals(summary: LoadSummary, intervalMs: number): IntervalResult[] {
+  return summary.timeseries.map((s) => ({
+    tMs: s.startMs,
+    durationMs: intervalMs,
+    rps: s.sent / (intervalMs / 1000),
+    sent: s.sent,
+    ok: s.ok,
+    failed: s.failed,
+    latencyUs: s.latencyUs,
+    byBackend: s.byBackend,
+    byStatus: s.byStatus,
+  }))
+}
+
+/** A run that could not happen, with its reason and no measurements. */
+function skippedRun(v: ScenarioVariant, repeat: number, implementation: RunResult['balancer']['implementation'], provider: RunResult['provider'], reason: string): RunResult {
+  const s = v.scenario
+  const empty = { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 }
+  return {
+    id: `${labelText(v.label) || 'run'} #${repeat}`,
+    variant: v.label,
+    repeat,
+    balancer: { implementation, version: '', layer: 7, protocol: '' },
+    provider,
+    load: { generator: s.load.generator, protocol: s.load.protocol ?? '', mode: s.load.mode, connections: s.load.connections, durationMs: s.load.duration, warmupMs: s.load.warmup },
+    startedAt: new Date().toISOString(),
+    durationMs: 0,
+    skipped: reason,
+    summary: { rps: 0, requests: { sent: 0, ok: 0, failed: 0, failures: { byKind: {}, byStatus: {} } }, latencyUs: empty },
+    backends: {},
+    groups: {},
+    timeseries: [],
+    events: [],
+    failover: [],
+    cpu: { balancerUs: null, backendsUs: null, generatorUs: 0, perRequestUs: { balancer: null, backends: null, generator: 0 } },
+    machine: { steal: 0, busy: 0, heavySteal: false },
+    expectations: [],
+    warnings: [`skipped: ${reason}`],
+    histograms: {},
+  }
+}
+
+/**
+ * One run of one variant: fresh backends and a fresh balancer, a warm-up, then the measured
+ * phase with the timeline, the balancer's events and CPU accounting of every party; everything
+ * is stopped again before it returns, whatever happened.
+ */
+export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContext): Promise<RunResult> {
+  const s = v.scenario
+  const startedAt = new Date().toISOString()
+  const started = performance.now()
+  const warnings: string[] = []
+  const pki = createRunPki(s.balancer)
+  const section = withRunCertificates(s.balancer, pki)
+  const specs = backendSpecs(s, pki)
+  const instances = new Map<string, RunningBackend[]>()
+  let balancer: RunningBalancer | undefined
+  try {
+    const backends = await ctx.provider.start(specs, ctx.signal)
+    for (const b of backends) instances.set(b.spec.group, [...(instances.get(b.spec.group) ?? []), b])
+    const all = () => [...instances.values()].flat()
+    const endpoints = backends.map((b) => endpointOf(b, s.backends[b.spec.group]!.weight))
+    const config = resolveBalancer(section, endpoints, `${s.name} balancer`)
+    const started_ = await ctx.startBalancer(section.implementation, config, ctx.dir)
+    if ('skipped' in started_) return skippedRun(v, repeat, section.implementation, ctx.provider.kind, started_.skipped)
+    balancer = started_
+    await waitReady(balancer, 10_000)
+
+    const listenerName = s.load.listener ?? section.listeners[0]!.name
+    const listener = balancer.listeners.get(listenerName)
+    if (listener === undefined) throw new Error(`the balancer did not report listener ${listenerName}`)
+    const protocol = s.load.protocol ?? defaultProtocol(listener.protocol)
+    const groupOf = new Map(endpoints.map((e) => [e.id, e.group]))
+    const requests = requestPlan(s.load, s.seed)
+    const checks = new TrafficChecks((id) => groupOf.get(id), requests.expectedGroups)
+    const sni = s.load.request.host ?? section.listeners.find((l) => l.name === listenerName)?.sni?.[0]?.serverNames[0]?.replace(/^\*\./, 'www.')
+    const plan: LoadPlan = {
+      protocol,
+      target: { host: listener.host, port: listener.port, ca: pki.ca.cert, ...(sni === undefined ? {} : { serverName: sni }) },
+      mode: s.load.mode,
+      connections: s.load.connections,
+      ...(s.load.mode === 'open' ? { rate: s.load.rate! } : {}),
+      durationMs: s.load.duration,
+      ...(s.load.maxRequests === undefined ? {} : { maxRequests: s.load.maxRequests }),
+      newConnectionPerRequest: s.load.newConnectionPerRequest,
+      timeoutMs: s.load.timeout,
+      intervalMs: s.load.intervalMs,
+      tcpPayload: s.load.tcpPayload,
+      udpPayloadBytes: s.load.udpPayloadBytes,
+      seed: s.seed,
+      ...(protocol === 'http' || protocol === 'https' ? { http: requests.base } : {}),
+      ...(requests.requestFor === undefined ? {} : { requestFor: requests.requestFor }),
+      ...(s.load.cookies ? { cookies: true } : {}),
+      ...(s.load.clients > 1 ? { localAddresses: Array.from({ length: s.load.clients }, (_, i) => `127.0.1.${i + 1}`) } : {}),
+    }
+    const generator = generatorFor(s.load.generator)
+    const clientFeatures = requests.requestFor !== undefined || s.load.cookies || s.load.clients > 1
+    if (s.load.warmup > 0) await generator.run({ ...plan, durationMs: s.load.warmup, warmupMs: 0 }, ctx.signal)
+
+    // The measured phase: t = 0 is now for the timeline, the events and the time series.
+    const t0 = performance.now()
+    const t0Us = epochUs()
+    const events: RunEvent[] = []
+    const nowMs = () => performance.now() - t0
+    const toEvent = (e: EngineEvent): RunEvent => ({
+      tMs: (e.atUs - t0Us) / 1000,
+      source: 'balancer',
+      type: e.type,
+      ...(e.backend === undefined ? {} : { target: e.backend }),
+      ...(e.detail === undefined && e.pool === undefined ? {} : { detail: [e.pool && `pool ${e.pool}`, e.detail].filter(Boolean).join(': ') }),
+    })
+    await balancer.pollEvents() // everything before t = 0 is start-up
+    const cpuBefore = { balancer: balancer.cpuUs(), backends: await sumCpu(all()), machine: readCpuTimes() }
+    const timelineCtx: TimelineContext = {
+      balancer,
+      instances: (g) => instances.get(g) ?? [],
+      poolsOf: (g) => Object.keys(section.pools).filter((p) => poolGroups(section, p).groups.includes(g)).map((pool) => ({ pool, port: poolPortKind(section, pool) })),
+      backendId: (g, i) => `${g}-${i}`,
+      addInstance: async (g) => {
+        const index = (instances.get(g) ?? []).length
+        const group = s.backends[g]!
+        const [b] = await ctx.provider.start([{ id: `${g}-${index}`, group: g, protocols: group.protocols, ...(group.protocols.includes('https') ? { tls: pki.backend } : {}), proxyProtocol: group.proxyProtocol, behaviour: group.behaviour, seed: s.seed * 1000 + 500 + index }])
+        instances.set(g, [...(instances.get(g) ?? []), b!])
+        groupOf.set(b!.spec.id, g)
+        return b!
+      },
+      weightOf: (g) => s.backends[g]!.weight,
+      nowMs,
+      record: (e) => events.push(e),
+      warn: (m) => warnings.push(m),
+    }
+    const timeline = scheduleTimeline(s.timeline, timelineCtx)
+    const poller = setInterval(() => {
+      balancer!.pollEvents().then(
+        (es) => events.push(...es.map(toEvent)),
+        () => {},
+      )
+    }, EVENT_POLL_MS)
+    let summary: LoadSummary
+    try {
+      summary = await generator.run({ ...plan, warmupMs: 0, ...(clientFeatures ? { onResponse: checks.onResponse } : {}) }, ctx.signal)
+    } finally {
+      timeline.stop()
+      clearInterval(poller)
+    }
+    await timeline.settled()
+    events.push(...(await balancer.pollEvents()).map(toEvent))
+    events.sort((a, b) => a.tMs - b.tMs)
+    const cpuAfter = { balancer: balancer.cpuUs(), backends: await sumCpu(all()), machine: readCpuTimes() }
+    const stats: EngineStats | undefined = await balancer.stats()
+    const served = new Map<string, number>()
+    await Promise.all(
+      all().map(async (b) => {
+        try {
+          const st = (await b.state()) as { served?: { http?: { requests?: number }; tcp?: { requests?: number }; udp?: { datagrams?: number } } }
+          served.set(b.spec.id, (st.served?.http?.requests ?? 0) + (st.served?.tcp?.requests ?? 0) + (st.served?.udp?.datagrams ?? 0))
+        } catch {
+          // A backend killed and not restarted cannot say; its traffic is still counted by the generator.
+        }
+      }),
+    )
+
+    const sent = summary.sent
+    const elapsedS = summary.elapsedMs / 1000
+    const ts = intervals(summary, s.load.intervalMs)
+    const backendsResult: RunResult['backends'] = {}
+    for (const b of all()) {
+      backendsResult[b.spec.id] = { group: b.spec.group, requests: summary.byBackend[b.spec.id] ?? 0, ...(served.has(b.spec.id) ? { served: served.get(b.spec.id)! } : {}) }
+    }
+    for (const [id, n] of Object.entries(summary.byBackend)) backendsResult[id] ??= { group: groupOf.get(id) ?? 'unknown', requests: n }
+    const groups: RunResult['groups'] = {}
+    for (const [id, b] of Object.entries(backendsResult)) {
+      const g = (groups[b.group] ??= { requests: 0, share: 0 })
+      g.requests += b.requests
+      void id
+    }
+    for (const g of Object.values(groups)) g.share = summary.ok === 0 ? 0 : g.requests / summary.ok
+    const machine = cpuBefore.machine !== undefined && cpuAfter.machine !== undefined ? cpuUsage(cpuBefore.machine, cpuAfter.machine) : undefined
+    const balancerUs = cpuBefore.balancer !== undefined && cpuAfter.balancer !== undefined ? cpuAfter.balancer - cpuBefore.balancer : null
+    const backendsUs = cpuBefore.backends !== undefined && cpuAfter.backends !== undefined ? cpuAfter.backends - cpuBefore.backends : null
+    const generatorUs = summary.generatorCpu.userUs + summary.generatorCpu.systemUs
+    if (machine !== undefined && machine.steal > HEAVY_STEAL) warnings.push(`CPU steal was ${(machine.steal * 100).toFixed(1)}% of CPU time: this run was measured on a noisy host`)
+    if (summary.sent !== summary.ok + summary.failed) warnings.push(`accounting: sent ${summary.sent} ≠ ok ${summary.ok} + failed ${summary.failed}`)
+    warnings.push(...summary.warnings, ...ctx.provider.warnings)
+    const loaded = stats?.listeners.find((l) => l.name === listenerName)
+    const measured = {
+      summary: {
+        rps: elapsedS > 0 ? sent / elapsedS : 0,
+        ...(summary.requestedRate === undefined ? {} : { requestedRate: summary.requestedRate }),
+        requests: { sent, ok: summary.ok, failed: summary.failed, failures: summary.failures },
+        latencyUs: summary.latencyUs,
+        ...(summary.correctedLatencyUs === undefined ? {} : { correctedLatencyUs: summary.correctedLatencyUs }),
+        ...(summary.handshakeUs === undefined ? {} : { handshakeUs: summary.handshakeUs }),
+      },
+      backends: backendsResult,
+      groups,
+      failover: s.timeline.length > 0 ? deriveFailover(ts, events) : [],
+      ...(s.load.cookies || s.load.clients > 1 ? { sticky: checks.sticky(all().map((b) => b.spec.id)) } : {}),
+      ...(requests.expectedGroups === undefined ? {} : { routing: checks.routing() }),
+    }
+    return {
+      id: `${labelText(v.label) || 'run'} #${repeat}`,
+      variant: v.label,
+      repeat,
+      balancer: { implementation: balancer.implementation, version: balancer.version, layer: listener.layer, protocol: listener.protocol },
+      provider: ctx.provider.kind,
+      load: { generator: generator.name, protocol, mode: s.load.mode, connections: s.load.connections, ...(s.load.rate === undefined ? {} : { rate: s.load.rate }), durationMs: s.load.duration, warmupMs: s.load.warmup },
+      startedAt,
+      durationMs: performance.now() - started,
+      ...measured,
+      timeseries: ts,
+      events,
+      cpu: {
+        balancerUs,
+        backendsUs,
+        generatorUs,
+        perRequestUs: { balancer: balancerUs === null || sent === 0 ? null : balancerUs / sent, backends: backendsUs === null || sent === 0 ? null : backendsUs / sent, generator: sent === 0 ? 0 : generatorUs / sent },
+      },
+      machine: { steal: machine?.steal ?? 0, busy: machine?.busy ?? 0, heavySteal: (machine?.steal ?? 0) > HEAVY_STEAL },
+      ...(loaded === undefined ? {} : { engineTimeUs: loaded.engineTimeUs }),
+      expectations: judgeExpectations(s.expect, v.label, measured),
+      warnings: [...new Set(warnings)],
+      histograms: summary.histograms,
+    }
+  } finally {
+    await balancer?.stop()
+    await ctx.provider.stopAll()
+  }
+}

@@ -1,0 +1,170 @@
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { issuesOf, parseYaml } from '../../engine/config/load-document.js'
+import { EngineError, type Issue } from '../../engine/errors.js'
+import { combinations, labelText, pathSteps, setPath, substitute, type VariantLabel } from './matrix.js'
+import { resolveBalancer, type BackendEndpoint } from './resolve-balancer.js'
+import { scenarioSchema, type Scenario } from './scenario-schema.js'
+
+/** One combination of the matrix, fully validated. */
+export interface ScenarioVariant {
+  readonly label: VariantLabel
+  readonly scenario: Scenario
+}
+
+/** A scenario file, expanded and validated. */
+export interface LoadedScenario {
+  readonly file: string
+  /** SHA-256 of the file's text: results say exactly what ran. */
+  readonly hash: string
+  readonly name: string
+  readonly description: string
+  readonly variants: readonly ScenarioVariant[]
+  readonly repeats: number
+  readonly quick: boolean
+}
+
+const matrixOnly = scenarioSchema.pick({ matrix: true })
+
+/** Placeholder endpoints for validating a balancer before anything is started. */
+function placeholderEndpoints(s: Scenario): BackendEndpoint[] {
+  return Object.entries(s.backends).flatMap(([group, g]) =>
+    Array.from({ length: g.count }, (_, i) => ({ id: `${group}-${i}`, group, host: '127.0.0.1', ports: { http: 1, https: 1, tcp: 1, udp: 1, control: 1 }, weight: g.weight })),
+  )
+}
+
+/** References inside a variant that the schema alone cannot check. */
+export function crossReferenceIssues(s: Scenario): Issue[] {
+  const issues: Issue[] = []
+  const groups = new Set(Object.keys(s.backends))
+  const pools = new Set(Object.keys(s.balancer.pools))
+  const group = (path: string, g: string) => {
+    if (!groups.has(g)) issues.push({ path, message: `no backend group "${g}" (groups: ${[...groups].join(', ')})` })
+  }
+  for (const [name, pool] of Object.entries(s.balancer.pools)) {
+    const spec = pool.backends
+    const list = typeof spec === 'string' ? [spec] : Array.isArray(spec) ? spec : [...spec.groups, ...spec.backup]
+    list.forEach((g, i) => group(`balancer.pools.${name}.backends${typeof spec === 'string' ? '' : `[${i}]`}`, g))
+  }
+  const listener = s.load.listener ?? s.balancer.listeners[0]!.name
+  const target = s.balancer.listeners.find((l) => l.name === listener)
+  if (target === undefined) issues.push({ path: 'load.listener', message: `no balancer listener "${listener}"` })
+  if (target?.protocol === 'udp' && s.load.protocol !== undefined && s.load.protocol !== 'udp') issues.push({ path: 'load.protocol', message: 'a udp listener is loaded with udp' })
+  if (s.load.mode === 'open' && s.load.rate === undefined) issues.push({ path: 'load.rate', message: 'an open-loop load needs a rate' })
+  if (s.load.generator === 'autocannon' && !['http', undefined].includes(s.load.protocol) && target?.protocol !== 'http') {
+    issues.push({ path: 'load.generator', message: 'autocannon drives plain HTTP only; use the layerbench generator for https, tcp, tls and udp' })
+  }
+  s.load.mix?.forEach((m, i) => {
+    if (m.expect?.group !== undefined) group(`load.mix[${i}].expect.group`, m.expect.group)
+    m.expect?.groups?.forEach((g, j) => group(`load.mix[${i}].expect.groups[${j}]`, g))
+  })
+  s.timeline.forEach((t, i) => {
+    const g = /^[^[]+/.exec(t.target)![0]
+    group(`timeline[${i}].target`, g)
+    const index = /\[(\d+)\]$/.exec(t.target)
+    if (index !== null && groups.has(g) && Number(index[1]) >= s.backends[g]!.count) issues.push({ path: `timeline[${i}].target`, message: `${g} has ${s.backends[g]!.count} backend(s)` })
+    if ('pool' in t && t.pool !== undefined && !pools.has(t.pool)) issues.push({ path: `timeline[${i}].pool`, message: `no pool "${t.pool}"` })
+  })
+  s.expect.forEach((e, i) => {
+    if ('share' in e) {
+      for (const g of Object.keys(e.share.groups ?? {})) group(`expect[${i}].share.groups.${g}`, g)
+      if (e.share.backendsOf !== undefined) group(`expect[${i}].share.backendsOf`, e.share.backendsOf)
+      if ((e.share.groups === undefined) === (e.share.backendsOf === undefined)) issues.push({ path: `expect[${i}].share`, message: 'give exactly one of groups or backendsOf' })
+    }
+    if ('when' in e && e.when !== undefined) {
+      for (const dim of Object.keys(e.when)) if (!Object.hasOwn(s.matrix, dim)) issues.push({ path: `expect[${i}].when.${dim}`, message: `no matrix dimension "${dim}"` })
+    }
+  })
+  if (issues.length === 0) {
+    try {
+      resolveBalancer(s.balancer, placeholderEndpoints(s), 'balancer')
+    } catch (e) {
+      if (!(e instanceof EngineError)) throw e
+      for (const i of e.issues) issues.push({ path: `balancer.${i.path}`, message: i.message })
+    }
+  }
+  return issues
+}
+
+/** Applies --quick: shorter load and fewer repeats, as the scenario's `quick` section says. */
+function quickened(s: Scenario): Scenario {
+  const q = s.quick
+  return {
+    ...s,
+    repeats: q.repeats ?? s.repeats,
+    load: {
+      ...s.load,
+      ...(q.duration === undefined ? {} : { duration: q.duration }),
+      ...(q.warmup === undefined ? {} : { warmup: q.warmup }),
+      ...(q.rate === undefined ? {} : { rate: q.rate }),
+      ...(q.connections === undefined ? {} : { connections: q.connections }),
+    },
+  }
+}
+
+/**
+ * Parses a scenario document, expands its matrix, and validates every variant in full: schema,
+ * cross-references and the balancer configuration each variant would run. Every problem is
+ * reported at once (a problem found in only some variants names them); nothing runs half-way.
+ */
+export function parseScenario(raw: unknown, file: string, text: string, options: { quick?: boolean } = {}): LoadedScenario {
+  const issues: Issue[] = []
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new EngineError('LB_ERR_INVALID_SCENARIO', `${file} is not a scenario (expected a mapping)`)
+  const m = matrixOnly.safeParse({ matrix: (raw as { matrix?: unknown }).matrix })
+  if (!m.success) throw new EngineError('LB_ERR_INVALID_SCENARIO', `${file} is invalid`, issuesOf(m.error))
+  const { matrix: _matrix, ...body } = raw as Record<string, unknown>
+  const combos = combinations(m.data.matrix)
+  const variants: ScenarioVariant[] = []
+  const perIssue = new Map<string, { issue: Issue; variants: string[] }>()
+  for (const c of combos) {
+    const tree = substitute(body, c.values) as Record<string, unknown>
+    for (const [path, value] of c.sets) {
+      const steps = pathSteps(path)
+      if (steps === undefined) issues.push({ path: `matrix (${labelText(c.label)})`, message: `"${path}" is not a path such as balancer.listeners[0].protocol` })
+      else setPath(tree, steps, value)
+    }
+    const parsed = scenarioSchema.safeParse({ ...tree, matrix: m.data.matrix })
+    const found = parsed.success ? crossReferenceIssues(parsed.data) : issuesOf(parsed.error)
+    for (const issue of found) {
+      const key = `${issue.path}\u0000${issue.message}`
+      const entry = perIssue.get(key) ?? { issue, variants: [] }
+      entry.variants.push(labelText(c.label))
+      perIssue.set(key, entry)
+    }
+    if (parsed.success && found.length === 0) variants.push({ label: c.label, scenario: options.quick ? quickened(parsed.data) : parsed.data })
+  }
+  for (const { issue, variants: where } of perIssue.values()) {
+    const some = combos.length > 1 && where.length < combos.length
+    issues.push(some ? { path: issue.path, message: `${issue.message} (in variant${where.length > 1 ? 's' : ''} ${where.join('; ')})` } : issue)
+  }
+  if (issues.length > 0) throw new EngineError('LB_ERR_INVALID_SCENARIO', `${file} is invalid`, issues)
+  const first = variants[0]!.scenario
+  return {
+    file,
+    hash: createHash('sha256').update(text).digest('hex'),
+    name: first.name,
+    description: first.description,
+    variants,
+    repeats: first.repeats,
+    quick: options.quick ?? false,
+  }
+}
+
+/** Reads, expands and validates a scenario file. */
+export function loadScenario(file: string, options: { quick?: boolean } = {}): LoadedScenario {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (e) {
+    throw new EngineError('LB_ERR_CONFIG_UNREADABLE', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+  }
+  let raw: unknown
+  try {
+    raw = parseYaml(text, file)
+  } catch (e) {
+    if (e instanceof EngineError) throw new EngineError('LB_ERR_INVALID_SCENARIO', e.message.split('\n')[0]!, e.issues)
+    throw e
+  }
+  return parseScenario(raw, file, text, options)
+}
+

@@ -1,0 +1,189 @@
+import { z } from 'zod'
+import { listenerSchema, poolSchema } from '../../engine/config/lb-config.js'
+import { behaviourSchema } from '../backend/backend-config.js'
+import { duration } from './duration.js'
+
+const name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'names are letters, digits, - and _')
+
+/** A group of identical backends the scenario starts (one provider instance each). */
+export const backendGroupSchema = z.strictObject({
+  count: z.number().int().min(1).max(200).default(1),
+  /** Latency, errors, resets, body size, health — at start; the timeline may change it. */
+  behaviour: behaviourSchema.default({}),
+  /** What each instance serves: http (default), https, tcp (line protocol), udp. */
+  protocols: z.array(z.enum(['http', 'https', 'tcp', 'udp'])).min(1).default(['http']),
+  /** Expect a PROXY header from the balancer. */
+  proxyProtocol: z.enum(['none', 'v1', 'v2', 'any']).default('none'),
+  /** Default weight of the group's backends in the pools that use it. */
+  weight: z.number().min(0).max(1_000_000).default(1),
+  /** Resource limits (docker: cpu quota, cpuset and memory; process: cpuset through taskset). */
+  limits: z
+    .strictObject({
+      cpus: z.number().positive().max(64).optional(),
+      cpuset: z.string().regex(/^\d+(-\d+)?(,\d+(-\d+)?)*$/, 'expected a cpuset such as 0 or 0-1').optional(),
+      memoryMb: z.number().int().min(16).max(65_536).optional(),
+    })
+    .optional(),
+})
+
+/** Which of a backend's ports a pool sends to. */
+const backendPort = z.enum(['http', 'https', 'tcp', 'udp'])
+
+/** A pool in a scenario: an engine pool whose backends come from backend groups. */
+const scenarioPoolSchema = poolSchema.omit({ backends: true }).extend({
+  backends: z.union([
+    name,
+    z.array(name).min(1),
+    z.strictObject({
+      groups: z.array(name).min(1),
+      /** Default: from the listener protocol (https for tls passthrough, udp for udp, else http). */
+      port: backendPort.optional(),
+      /** Groups whose backends are backups in this pool. */
+      backup: z.array(name).default([]),
+    }),
+  ]),
+})
+
+/** The balancer under test: the reference engine, or a peer configured from the same description. */
+export const balancerSectionSchema = z.strictObject({
+  implementation: z.enum(['engine', 'haproxy', 'nginx']).default('engine'),
+  listeners: z.array(listenerSchema.extend({ bind: z.string().default('127.0.0.1:0') })).min(1),
+  pools: z.record(name, scenarioPoolSchema),
+})
+
+const httpShape = z.strictObject({
+  method: z.string().regex(/^[A-Z]+$/).default('GET'),
+  path: z.string().startsWith('/').default('/'),
+  host: z.string().optional(),
+  headers: z.record(z.string(), z.string()).default({}),
+  bodyBytes: z.number().int().min(0).max(64 * 1024 * 1024).default(0),
+})
+
+/** The load: which generator, how hard, what requests, against which listener. */
+export const loadSectionSchema = z.strictObject({
+  generator: z.enum(['layerbench', 'autocannon']).default('layerbench'),
+  /** The listener to load (default: the first). */
+  listener: name.optional(),
+  /** Default from the listener: http → http, https → https, tls → https (passthrough), tcp → http, udp → udp. */
+  protocol: z.enum(['http', 'https', 'tcp', 'tls', 'udp']).optional(),
+  mode: z.enum(['closed', 'open']).default('closed'),
+  connections: z.number().int().min(1).max(10_000).default(16),
+  /** Requests per second in total (open loop; closed loop: a cap). */
+  rate: z.number().positive().max(1_000_000).optional(),
+  duration: duration().default(10_000),
+  warmup: duration().default(2000),
+  maxRequests: z.number().int().min(1).optional(),
+  newConnectionPerRequest: z.boolean().default(false),
+  /** Distinct client addresses (127.0.1.x) the connections come from: source-IP hashing sees them. */
+  clients: z.number().int().min(1).max(250).default(1),
+  request: httpShape.prefault({}),
+  /** A weighted mix of requests; `expect.group` checks every answer came from that backend group. */
+  mix: z
+    .array(
+      httpShape.extend({
+        weight: z.number().positive().default(1),
+        expect: z.strictObject({ group: name.optional(), groups: z.array(name).optional() }).optional(),
+      }),
+    )
+    .min(1)
+    .optional(),
+  /** Give each client a session cookie and follow Set-Cookie, for stickiness measurements. */
+  cookies: z.boolean().default(false),
+  tcpPayload: z.string().max(65_536).default('SELECT 1'),
+  udpPayloadBytes: z.number().int().min(1).max(65_000).default(64),
+  intervalMs: z.number().int().min(100).max(60_000).default(1000),
+  timeout: duration().default(10_000),
+})
+
+const timelineTarget = z.string().regex(/^[a-z0-9][a-z0-9_-]*(\[\d+\])?$/i, 'expected a group name, or group[index]')
+
+/** One timed action. `target` is `group` (every instance) or `group[i]`. */
+export const timelineEntrySchema = z.discriminatedUnion('do', [
+  z.strictObject({ at: duration(), do: z.enum(['kill', 'pause', 'resume', 'restart', 'drain', 'undrain', 'remove-backend']), target: timelineTarget, pool: name.optional() }),
+  z.strictObject({ at: duration(), do: z.literal('set-behaviour'), target: timelineTarget, behaviour: behaviourSchema }),
+  z.strictObject({ at: duration(), do: z.literal('set-weight'), target: timelineTarget, weight: z.number().min(0).max(1_000_000), pool: name.optional() }),
+  z.strictObject({ at: duration(), do: z.literal('set-health'), target: timelineTarget, healthy: z.boolean() }),
+  z.strictObject({ at: duration(), do: z.literal('add-backend'), target: name, pool: name.optional() }),
+])
+
+/** A dimension value: a scalar (substituted for `${dim}` in strings) or a named set of overrides. */
+const matrixValue = z.union([
+  z.string(),
+  z.number(),
+  z.boolean(),
+  z.strictObject({
+    name: z.string().min(1),
+    /** Scalar for `${dim}` (default: the name). */
+    value: z.union([z.string(), z.number(), z.boolean()]).optional(),
+    /** Paths into the scenario (`balancer.listeners[0].protocol`) and their values; null deletes. */
+    set: z.record(z.string(), z.unknown()).default({}),
+  }),
+])
+
+const when = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number(), z.boolean()]))])).optional()
+const range = z.strictObject({ min: z.number().optional(), max: z.number().optional() }).refine((r) => r.min !== undefined || r.max !== undefined, 'give min, max or both')
+
+/** What a run must show. `when` limits an expectation to matching variants. */
+export const expectationSchema = z.union([
+  z.strictObject({
+    name: z.string().optional(),
+    when,
+    /** Traffic share per backend group (or per backend of one group): χ² against the weights, plus a tolerance. */
+    share: z.strictObject({
+      groups: z.record(name, z.number().min(0)).optional(),
+      backendsOf: name.optional(),
+      tolerance: z.number().min(0).max(1).default(0.02),
+      /** Fail when the χ² test's p-value is below this (0 disables the test). */
+      minPValue: z.number().min(0).max(1).default(0.001),
+    }),
+  }),
+  z.strictObject({ name: z.string().optional(), when, errorRate: range }),
+  z.strictObject({ name: z.string().optional(), when, latency: z.strictObject({ percentile: z.enum(['p50', 'p90', 'p99', 'p999', 'max', 'mean']), maxUs: z.number().positive(), corrected: z.boolean().default(false) }) }),
+  z.strictObject({ name: z.string().optional(), when, rps: range }),
+  z.strictObject({
+    name: z.string().optional(),
+    when,
+    failover: z.strictObject({
+      detectionMs: range.optional(),
+      failedRequests: range.optional(),
+      recoveryMs: range.optional(),
+    }),
+  }),
+  z.strictObject({ name: z.string().optional(), when, stickyViolations: range }),
+  z.strictObject({ name: z.string().optional(), when, misrouted: range }),
+])
+
+/** A scenario file. */
+export const scenarioSchema = z.strictObject({
+  name,
+  description: z.string().default(''),
+  tags: z.array(z.string()).default([]),
+  backends: z.record(name, backendGroupSchema),
+  balancer: balancerSectionSchema,
+  load: loadSectionSchema,
+  timeline: z.array(timelineEntrySchema).default([]),
+  matrix: z.record(name, z.array(matrixValue).min(1)).default({}),
+  repeats: z.number().int().min(1).max(100).default(1),
+  /** What --quick (CI) changes: shorter load, fewer repeats. Timeline times are not scaled. */
+  quick: z
+    .strictObject({
+      duration: duration().optional(),
+      warmup: duration().optional(),
+      rate: z.number().positive().optional(),
+      connections: z.number().int().min(1).optional(),
+      repeats: z.number().int().min(1).max(100).optional(),
+    })
+    .default({}),
+  expect: z.array(expectationSchema).default([]),
+  /** Seed for everything random in the run (request mix, keys, backend behaviour). */
+  seed: z.number().int().default(1),
+})
+
+export type Scenario = z.infer<typeof scenarioSchema>
+export type ScenarioInput = z.input<typeof scenarioSchema>
+export type BackendGroup = z.infer<typeof backendGroupSchema>
+export type BalancerSection = z.infer<typeof balancerSectionSchema>
+export type LoadSection = z.infer<typeof loadSectionSchema>
+export type TimelineEntry = z.infer<typeof timelineEntrySchema>
+export type Expectation = z.infer<typeof expectationSchema>
+export type MatrixValue = z.infer<typeof matrixValue>

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages layerbench needs on a test machine (Docker Engine, HAProxy, nginx
+# with its stream module, Chromium for report checks), then starts the Docker daemon.
+# Idempotent and non-interactive; run as root: harness/setup/install-system.sh
+set -euo pipefail
+
+packages=(docker.io haproxy nginx libnginx-mod-stream chromium)
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-system.sh: must run as root (apt-get install)" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} > 0)); then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "packages already installed: ${packages[*]}"
+fi
+
+exec "$(dirname "$(readlink -f "$0")")/start-dockerd.sh"

@@ -1,0 +1,119 @@
+import { readdirSync, writeFileSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { parseEndpoint } from '../../../engine/config/lb-config.js'
+import { loadLbConfig, parseLbConfig } from '../../../engine/config/load-lb-config.js'
+import { EngineError } from '../../../engine/errors.js'
+
+const examples = fileURLToPath(new URL('../../../engine/examples/', import.meta.url))
+
+const issuesOf = (value: unknown): { path: string; message: string }[] => {
+  try {
+    parseLbConfig(value, 'test')
+  } catch (e) {
+    expect(e).toBeInstanceOf(EngineError)
+    expect((e as EngineError).code).toBe('LB_ERR_INVALID_CONFIG')
+    return [...(e as EngineError).issues]
+  }
+  throw new Error('expected the configuration to be rejected')
+}
+
+const minimal = {
+  listeners: [{ name: 'web', protocol: 'http', bind: '127.0.0.1:8080', routes: [{ pool: 'p' }] }],
+  pools: { p: { backends: [{ host: '127.0.0.1', port: 9000 }] } },
+}
+
+describe('balancer configuration', () => {
+  it.each(readdirSync(examples).filter((f) => f.endsWith('.yaml')))('example %s is valid', (file) => {
+    const config = loadLbConfig(join(examples, file))
+    expect(config.listeners.length).toBeGreaterThan(0)
+  })
+
+  it('applies defaults for everything left out', () => {
+    const c = parseLbConfig(minimal, 'test')
+    expect(c.pools.p!.algorithm).toBe('round-robin')
+    expect(c.pools.p!.retries).toEqual({ attempts: 2, on: ['connect-failure', 'gateway-error'], budgetPercent: 20, minRetriesPerSecond: 3 })
+    expect(c.pools.p!.timeouts).toEqual({ connectMs: 1000, responseMs: 15_000, idleMs: 60_000 })
+    expect(c.listeners[0]!.headers.forwarded).toBe(true)
+    expect(c.listeners[0]!.limits).toEqual({ maxConnections: 10_000, maxHeadBytes: 16_384, maxHeaders: 100 })
+  })
+
+  it('reports every problem at once, each with its path', () => {
+    const issues = issuesOf({
+      admin: { listen: 'localhost' },
+      listeners: [
+        { name: 'db', protocol: 'tcp', bind: '127.0.0.1:5432', pool: 'missing', routes: [{ pool: 'p' }] },
+        { name: 'db', protocol: 'https', bind: '127.0.0.1:5432', routes: [{ pool: 'p', split: [{ pool: 'p', weight: 1 }] }, { match: { path: { regex: '(' } }, pool: 'p' }] },
+        { name: 'edge', protocol: 'tcp', bind: '127.0.0.1:7000', pool: 'web', colour: 'blue' },
+        { name: 'w', protocol: 'http', layer: 4, bind: '127.0.0.1:7001', routes: [{ pool: 'p' }] },
+      ],
+      pools: {
+        p: { algorithm: 'fastest', backends: [{ host: '127.0.0.1', port: 1 }, { host: '127.0.0.1', port: 1 }] },
+        web: {
+          algorithm: 'maglev',
+          algorithmOptions: { tableSize: 1000 },
+          hashKey: { source: 'header', name: 'X-User' },
+          stickySession: { cookie: 'S' },
+          healthCheck: { type: 'tcp', intervalMs: 100, timeoutMs: 200, http: { path: '/' } },
+          backends: [{ host: '127.0.0.1', port: 2, backup: true }],
+        },
+      },
+    })
+    const paths = issues.map((i) => i.path)
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'admin.listen',
+        'listeners[0].pool',
+        'listeners[0].routes',
+        'listeners[1].name',
+        'listeners[1].bind',
+        'listeners[1].tls',
+        'listeners[1].routes[0]',
+        'listeners[1].routes[1].match.path.regex',
+        'listeners[2]',
+        'listeners[3].layer',
+        'pools.p.algorithm',
+        'pools.p.backends[1].id',
+        'pools.web.algorithmOptions.tableSize',
+        'pools.web.hashKey.source',
+        'pools.web.stickySession',
+        'pools.web.healthCheck.timeoutMs',
+        'pools.web.healthCheck.http',
+        'pools.web.backends',
+      ]),
+    )
+    expect(issues.find((i) => i.path === 'listeners[0].pool')!.message).toMatch(/no pool named "missing"/)
+    expect(issues.find((i) => i.path === 'listeners[2]')!.message).toMatch(/colour/)
+  })
+
+  it('reports YAML syntax errors with line and column', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lb-config-'))
+    const file = join(dir, 'broken.yaml')
+    writeFileSync(file, 'listeners:\n  - name: web\n    protocol: [http\n')
+    try {
+      loadLbConfig(file)
+      expect.unreachable()
+    } catch (e) {
+      expect((e as EngineError).code).toBe('LB_ERR_INVALID_CONFIG')
+      expect((e as EngineError).issues[0]!.path).toMatch(/^line \d+, column \d+$/)
+    }
+  })
+
+  it('reports an unreadable file with its own code', () => {
+    expect(() => loadLbConfig('/nonexistent/lb.yaml')).toThrow(expect.objectContaining({ code: 'LB_ERR_CONFIG_UNREADABLE' }))
+  })
+
+  it.each([
+    ['127.0.0.1:80', { host: '127.0.0.1', port: 80 }],
+    ['[::1]:8443', { host: '::1', port: 8443 }],
+    ['localhost:0', { host: 'localhost', port: 0 }],
+    ['127.0.0.1', undefined],
+    ['127.0.0.1:65536', undefined],
+    ['[zz]:80', undefined],
+    [':80', undefined],
+  ])('endpoint %s → %j', (text, expected) => {
+    expect(parseEndpoint(text)).toEqual(expected)
+  })
+})
