@@ -3,6 +3,9 @@ import { LineCounter, parseDocument } from 'yaml'
 import type { z } from 'zod'
 import { EngineError, formatPath, type Issue } from '../errors.js'
 
+/** Syntax errors reported from one document. */
+const MAX_SYNTAX_ERRORS = 5
+
 /**
  * Parses YAML (or JSON, a subset) text. Syntax errors become issues with line and column; every
  * one is reported at once.
@@ -14,10 +17,15 @@ export function parseYaml(text: string, source: string): unknown {
     throw new EngineError(
       'LB_ERR_INVALID_CONFIG',
       `${source} is not valid YAML`,
-      doc.errors.map((e) => {
-        const at = lines.linePos(e.pos[0])
-        return { path: `line ${at.line}, column ${at.col}`, message: e.message.split('\n')[0]! }
-      }),
+      [
+        // After the first syntax error the parser reports every token that follows: only the
+        // first few say anything.
+        ...doc.errors.slice(0, MAX_SYNTAX_ERRORS).map((e) => {
+          const at = lines.linePos(e.pos[0])
+          return { path: `line ${at.line}, column ${at.col}`, message: e.message.split('\n')[0]! }
+        }),
+        ...(doc.errors.length > MAX_SYNTAX_ERRORS ? [{ path: '', message: `${doc.errors.length - MAX_SYNTAX_ERRORS} further syntax errors follow from these` }] : []),
+      ],
     )
   }
   return doc.toJS({ maxAliasCount: 100 })

@@ -82,6 +82,8 @@ export class Exchange {
   private backend: Backend | undefined
   private readonly tried = new Set<string>()
   private attempt = 0
+  /** A dropped kept-alive connection was already retried once on a fresh one. */
+  private retriedStale = false
   /** The backend `onStart` was reported for; `onDone` goes to exactly this one. */
   private startedOn: Backend | undefined
   private sentAt = 0
@@ -488,10 +490,28 @@ export class Exchange {
 
   /** The backend hung up before the response was complete. */
   private upstreamClosedEarly(): void {
-    if (this.resp === undefined && this.respPending === undefined && this.reused && !this.bodySent && this.requestBodyDone) {
-      // A kept-alive connection the backend had already closed: try a fresh one, no harm done.
-      this.detachUpstream(true)
-      return this.pickAgainSameBackend()
+    if (this.resp === undefined && this.respPending === undefined) {
+      // No answer yet. An idempotent request without a body can go again: the backend either never
+      // saw it or did nothing that repeating would change.
+      const replayable = !this.bodySent && this.requestBodyDone && IDEMPOTENT.has(this.head.method)
+      if (replayable && this.reused && !this.retriedStale) {
+        // A kept-alive connection the backend had already dropped: once, on a fresh connection to
+        // the same backend, free of budget and outlier accounting.
+        this.retriedStale = true
+        this.detachUpstream(true)
+        return this.pickAgainSameBackend()
+      }
+      if (replayable && this.mayRetry('connect-failure', false)) {
+        // The backend went away while the request was on it: another backend, within the budget.
+        const backend = this.backend!
+        this.rt.recordOutcome(backend.id, false)
+        this.rt.backend(backend.id).retries++
+        this.tried.add(backend.id)
+        this.detachUpstream(true)
+        this.attempt++
+        return this.pickAndConnect(false)
+      }
+      return this.upstreamFailed('LB_ERR_UPSTREAM_RESET', undefined)
     }
     if (this.resp === undefined) return this.upstreamFailed('LB_ERR_UPSTREAM_RESET', undefined)
     // Mid-body: the client already has a head and part of a body; all it can learn is a cut.

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander'
 import { EngineError } from '../../engine/errors.js'
 import { layerbenchVersion } from '../system/environment.js'
 import { benchCommand } from './commands/bench.js'
+import { profileCommand } from './commands/profile.js'
 import { runCommand } from './commands/run.js'
 import { serveCommand } from './commands/serve.js'
 import { validateCommand } from './commands/validate.js'
@@ -42,6 +43,17 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option('--quick', 'short durations for CI (each scenario says how short)')
     .option('--baseline <file>', 'compare with a saved results.json and fail on a regression')
     .action(async (args: string[], opts) => setExit(await runCommand(args, opts)))
+
+  program
+    .command('profile')
+    .description('one run of a scenario with the engine under a profiler (node --cpu-prof, clinic doctor or flame); keeps the profile beside the result')
+    .argument('<scenario>', 'scenario file')
+    .option('--tool <tool>', 'cpu-prof | clinic-doctor | clinic-flame', 'cpu-prof')
+    .option('--variant <dim=value...>', 'which variant of the matrix (default: the first)')
+    .option('--out <dir>', 'output directory', 'out')
+    .option('--provider <kind>', 'backends as auto | process | docker', 'process')
+    .option('--quick', "the scenario's quick settings")
+    .action(async (file: string, opts) => setExit(await profileCommand(file, opts)))
 
   program
     .command('serve')

@@ -172,9 +172,11 @@ function retries(pool: PoolConfig, mode: 'http' | 'tcp'): string[] {
   if (r.attempts === 0 || (!onConnect && !onGateway)) return ['retries 0']
   const out = [`retries ${r.attempts}`, 'option redispatch 1']
   if (mode === 'http') {
-    out.push(`retry-on ${[...(onConnect ? ['conn-failure'] : []), ...(onGateway ? ['502', '503'] : [])].join(' ')}`)
-    // The engine retries gateway errors only for idempotent requests without a body.
-    if (onGateway) out.push('http-request disable-l7-retry if !{ method GET HEAD OPTIONS TRACE PUT DELETE } || { req.hdr_val(content-length) gt 0 } || { req.hdr(transfer-encoding) -m found }')
+    // Like the engine: connect failures for every request; a connection closed before any answer
+    // (the backend died, or dropped a kept-alive connection) and 502/503 answers only for
+    // idempotent requests without a body.
+    out.push(`retry-on ${[...(onConnect ? ['conn-failure', 'empty-response'] : []), ...(onGateway ? ['502', '503'] : [])].join(' ')}`)
+    out.push('http-request disable-l7-retry if !{ method GET HEAD OPTIONS TRACE PUT DELETE } || { req.hdr_val(content-length) gt 0 } || { req.hdr(transfer-encoding) -m found }')
   }
   return out
 }

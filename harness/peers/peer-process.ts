@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import net, { type AddressInfo } from 'node:net'
 import { parseEndpoint, type LbConfig } from '../../engine/config/lb-config.js'
 import { processAlive } from '../system/process-cpu.js'
+import { registerChildProcess } from '../providers/cleanup.js'
 
 /**
  * Running a peer as a child process: ports picked before it starts, its configuration checked by
@@ -83,6 +84,7 @@ export interface PeerChild {
 /** Starts a peer in the foreground. */
 export function spawnPeer(binary: string, args: string[]): PeerChild {
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  registerChildProcess(child)
   let tail = ''
   const keep = (d: Buffer) => (tail = (tail + d.toString()).slice(-8000))
   child.stdout!.on('data', keep)

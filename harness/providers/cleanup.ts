@@ -84,3 +84,34 @@ export function installCleanupHandlers(log: (line: string) => void = (l) => proc
     void cleanupAll().then(() => process.exit(1))
   })
 }
+
+/**
+ * Registers a child process the run started (the balancer under test) so that it goes with the
+ * run: SIGTERM on a graceful clean-up (SIGKILL after 3 s), SIGKILL from the exit hook. It leaves
+ * the register by itself when it exits.
+ */
+export function registerChildProcess(child: import('node:child_process').ChildProcess, options: { group?: boolean } = {}): void {
+  const gone = () => child.exitCode !== null || child.signalCode !== null
+  // A child leading its own process group (a profiler and the engine it runs) goes as a group.
+  const kill = (signal: NodeJS.Signals) => {
+    try {
+      if (options.group === true && child.pid !== undefined) process.kill(-child.pid, signal)
+      else child.kill(signal)
+    } catch {
+      // Already gone.
+    }
+  }
+  const unregister = registerForCleanup({
+    stopAll: () =>
+      new Promise<void>((resolve) => {
+        if (gone()) return resolve()
+        child.once('exit', () => resolve())
+        kill('SIGTERM')
+        setTimeout(() => kill('SIGKILL'), 3000).unref()
+      }),
+    killNowSync: () => {
+      if (!gone()) kill('SIGKILL')
+    },
+  })
+  child.once('exit', unregister)
+}

@@ -6,6 +6,7 @@ import type { LbConfig } from '../../engine/config/lb-config.js'
 import type { EngineEvent } from '../../engine/runtime/event-log.js'
 import type { EngineStats } from '../../engine/stats/engine-stats.js'
 import { processCpuUs } from '../system/process-cpu.js'
+import { registerChildProcess } from '../providers/cleanup.js'
 
 /** A listener of the balancer under test, as bound. */
 export interface BoundListener {
@@ -43,16 +44,45 @@ export class Unsupported extends Error {}
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url))
 
+/** How to run the engine under a profiler. */
+export interface EngineProfiling {
+  /** Extra flags for node itself (e.g. `--cpu-prof --cpu-prof-dir <dir>`). */
+  readonly nodeArgs?: readonly string[]
+  /** A command that runs node for us (clinic): the node command line is appended after its args. */
+  readonly wrap?: { readonly command: string; readonly args: readonly string[]; readonly env?: Record<string, string> }
+  /** How to end it so the profile is written (clinic analyses on SIGINT). */
+  readonly stopSignal?: NodeJS.Signals
+  /**
+   * Run it as a process group of its own and signal the whole group, as a terminal's Ctrl+C
+   * does: clinic flame (0x) never signals the process it profiles, it waits for it to end.
+   */
+  readonly group?: boolean
+  /** How long writing the profile may take after the signal. */
+  readonly stopTimeoutMs?: number
+}
+
 /**
  * Starts the reference engine as its own process (`layerbench serve`), so its CPU is measured
  * apart from the harness and a crash cannot take the harness down. Resolves when every listener
  * and the admin server are bound.
  */
-export async function startEngineProcess(config: LbConfig, dir: string, version: string): Promise<RunningBalancer> {
+export async function startEngineProcess(config: LbConfig, dir: string, version: string, profiling: EngineProfiling = {}): Promise<RunningBalancer> {
   const file = join(dir, `engine-${process.pid}-${Date.now()}.json`)
   // The harness drives the engine through its admin API (events, stats, the timeline).
   writeFileSync(file, JSON.stringify(config.admin === undefined ? { ...config, admin: { listen: '127.0.0.1:0' } } : config))
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'serve', file, '--quiet', '--drain-ms', '1000'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const nodeCommand = [process.execPath, ...(profiling.nodeArgs ?? []), CLI, 'serve', file, '--quiet', '--drain-ms', '1000']
+  const [command, ...args] = profiling.wrap === undefined ? nodeCommand : [profiling.wrap.command, ...profiling.wrap.args, ...nodeCommand]
+  const group = profiling.group === true
+  const child: ChildProcess = spawn(command!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(profiling.wrap?.env ?? {}) }, detached: group })
+  registerChildProcess(child, { group })
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      if (group) process.kill(-child.pid!, sig)
+      else child.kill(sig)
+    } catch {
+      // Already gone.
+    }
+  }
   const listeners = new Map<string, BoundListener>()
   let admin = ''
   let stderr = ''
@@ -60,7 +90,7 @@ export async function startEngineProcess(config: LbConfig, dir: string, version:
   await new Promise<void>((resolve, reject) => {
     let out = ''
     const timer = setTimeout(() => {
-      child.kill('SIGKILL')
+      signal('SIGKILL')
       reject(new Error(`the engine did not start within 15 s: ${stderr}`))
     }, 15_000)
     child.once('exit', (code) => {
@@ -113,8 +143,8 @@ export async function startEngineProcess(config: LbConfig, dir: string, version:
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve()
         child.once('exit', () => resolve())
-        child.kill('SIGTERM')
-        setTimeout(() => child.kill('SIGKILL'), 3000).unref()
+        signal(profiling.stopSignal ?? 'SIGTERM')
+        setTimeout(() => signal('SIGKILL'), profiling.stopTimeoutMs ?? 3000).unref()
       }),
   }
 }

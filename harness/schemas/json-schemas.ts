@@ -1,5 +1,7 @@
 import { z } from 'zod'
 import { lbConfigSchema } from '../../engine/config/lb-config.js'
+import { resultFileSchema } from '../../reports/result/result-model.js'
+import { scenarioSchema } from '../scenario/scenario-schema.js'
 
 /** A published JSON Schema: where it is committed and what it describes. */
 export interface PublishedSchema {
@@ -11,6 +13,8 @@ export interface PublishedSchema {
 /** Every schema published under scenarios/schemas for editor completion. */
 export const publishedSchemas: readonly PublishedSchema[] = [
   { file: 'lb-config.schema.json', title: 'layerbench balancer configuration (lb.yaml)', schema: lbConfigSchema },
+  { file: 'scenario.schema.json', title: 'layerbench scenario', schema: scenarioSchema },
+  { file: 'result.schema.json', title: 'layerbench result.json (one scenario)', schema: resultFileSchema },
 ]
 
 /**

@@ -43,7 +43,12 @@ export async function serveCommand(file: string, opts: ServeOptions): Promise<Ex
         process.exit(ExitCode.Ok)
       }
       log(`${signal}: draining (up to ${drainMs} ms)`)
-      void engine.stop({ drainMs }).then(resolve)
+      // Once drained, exit: a profiler's preloaded handles (clinic, 0x) would otherwise keep the
+      // process alive with nothing left to serve.
+      void engine.stop({ drainMs }).then(() => {
+        resolve()
+        setImmediate(() => process.exit(ExitCode.Ok))
+      })
     }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)

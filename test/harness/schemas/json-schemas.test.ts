@@ -17,4 +17,12 @@ describe('published JSON Schemas', () => {
     expect(schema.additionalProperties).toBe(false)
     expect(schema.properties.listeners.items.properties.protocol.enum).toEqual(['tcp', 'udp', 'tls', 'http', 'https'])
   })
+
+  it('describes scenarios and results', () => {
+    const scenario = JSON.parse(readFileSync(join(dir, 'scenario.schema.json'), 'utf8'))
+    expect(scenario.required).toEqual(expect.arrayContaining(['name', 'backends', 'balancer', 'load']))
+    expect(Object.keys(scenario.properties)).toEqual(expect.arrayContaining(['timeline', 'matrix', 'repeats', 'expect', 'quick']))
+    const result = JSON.parse(readFileSync(join(dir, 'result.schema.json'), 'utf8'))
+    expect(result.properties.schema.const).toBe('layerbench/result@1')
+  })
 })

@@ -1,0 +1,135 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { resultFileSchema, type ResultFile } from '../../../reports/result/result-model.js'
+import { processAlive } from '../../../harness/system/process-cpu.js'
+import { CLI, layerbench } from '../../helpers/cli.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'layerbench-run-test-'))
+
+function scenarioFile(name: string, yaml: string): string {
+  const file = join(dir, `${name}.yaml`)
+  writeFileSync(file, yaml)
+  return file
+}
+
+const failoverYaml = (name: string, extra = '') => `
+name: ${name}
+backends:
+  web: { count: 3 }
+balancer:
+  listeners:
+    - { name: web, protocol: http, routes: [{ pool: web }] }
+  pools:
+    web:
+      backends: web
+      healthCheck: { type: http, intervalMs: 100, timeoutMs: 80, rise: 1, fall: 2 }
+      retries: { attempts: 2 }
+load:
+  mode: open
+  rate: 200
+  connections: 8
+  duration: 3s
+  warmup: 300ms
+  intervalMs: 250
+timeline:
+  - { at: 1s, do: kill, target: 'web[0]' }
+  - { at: 2s, do: restart, target: 'web[0]' }
+expect:
+  - { name: no errors, errorRate: { max: 0 } }
+${extra}`
+
+/** Child pids of a process, from /proc. */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid
+      } catch {
+        return false
+      }
+    })
+    .map(Number)
+}
+
+describe('layerbench run', () => {
+  it('runs a scenario end to end: result contract, accounting, timeline and balancer events', () => {
+    const out = join(dir, 'out-ok')
+    const r = layerbench(['run', scenarioFile('ok', failoverYaml('ok')), '--provider', 'process', '--out', out], { timeoutMs: 90_000 })
+    expect(r.stderr).not.toMatch(/Error:/)
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/every expectation held/)
+    const result = resultFileSchema.parse(JSON.parse(readFileSync(join(out, 'ok', 'result.json'), 'utf8'))) as ResultFile
+    expect(result.scenario.hash).toMatch(/^[0-9a-f]{64}$/)
+    expect(result.environment.provider).toBe('process')
+    const run = result.runs[0]!
+    const { sent, ok, failed } = run.summary.requests
+    expect(sent).toBe(ok + failed)
+    expect(sent).toBeGreaterThan(400)
+    // Every successful reply is attributed to a backend, and backends sum to their groups.
+    expect(Object.values(run.backends).reduce((s, b) => s + b.requests, 0)).toBe(ok)
+    expect(run.groups.web!.requests).toBe(ok)
+    const kill = run.events.find((e) => e.source === 'timeline' && e.type === 'kill')!
+    const restart = run.events.find((e) => e.source === 'timeline' && e.type === 'restart')!
+    expect(kill.tMs).toBeGreaterThanOrEqual(1000)
+    expect(restart.tMs).toBeGreaterThan(kill.tMs)
+    const down = run.events.find((e) => e.source === 'balancer' && e.type === 'backend-down')
+    expect(down?.target).toBe('web-0')
+    expect(down!.tMs).toBeGreaterThan(kill.tMs)
+    expect(run.failover[0]).toMatchObject({ fault: 'kill', target: 'web[0]', failedRequests: 0 })
+    expect(run.cpu.balancerUs).toBeGreaterThan(0)
+    expect(run.engineTimeUs?.count).toBeGreaterThan(0)
+    expect(run.timeseries.length).toBeGreaterThanOrEqual(10)
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'))
+    expect(results.results).toHaveLength(1)
+  })
+
+  it('exits 1 when an expectation fails, naming it', () => {
+    const file = scenarioFile('strict', failoverYaml('strict', '  - { name: impossible throughput, rps: { min: 1000000 } }'))
+    const r = layerbench(['run', file, '--provider', 'process', '--quick', '--out', join(dir, 'out-strict')], { timeoutMs: 90_000 })
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/✗ .*impossible throughput/)
+  })
+
+  it('exits 2 before running anything when a scenario is invalid, listing every problem', () => {
+    const bad = scenarioFile('bad', failoverYaml('bad').replace('count: 3', 'count: -1').replace('do: kill', 'do: vanish'))
+    const good = scenarioFile('good', failoverYaml('good'))
+    const r = layerbench(['run', good, bad, '--provider', 'process', '--out', join(dir, 'out-bad')])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/backends\.web\.count/)
+    expect(r.stderr).toMatch(/timeline\[0\]\.do/)
+    expect(() => readdirSync(join(dir, 'out-bad'))).toThrow()
+  })
+
+  it('exits 3 when docker is asked for and no engine answers, saying what to do', () => {
+    const r = layerbench(['run', scenarioFile('docker', failoverYaml('docker')), '--provider', 'docker', '--out', join(dir, 'out-docker')], { env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } })
+    expect(r.code).toBe(3)
+    expect(r.stderr).toMatch(/start-dockerd\.sh|--provider process/)
+  })
+
+  it('leaves no backend or balancer process behind when interrupted with SIGINT', async () => {
+    const file = scenarioFile('long', failoverYaml('long').replace('duration: 3s', 'duration: 60s'))
+    const child = spawn(process.execPath, [CLI, 'run', file, '--provider', 'process', '--out', join(dir, 'out-long')], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+    // Wait until the backends and the balancer are up and the load runs.
+    const deadline = Date.now() + 30_000
+    let children: number[] = []
+    while (Date.now() < deadline) {
+      children = childrenOf(child.pid!)
+      if (children.length >= 4) break
+      await new Promise((r) => setTimeout(r, 200))
+    }
+    expect(children.length).toBeGreaterThanOrEqual(4) // three backends and the engine
+    await new Promise((r) => setTimeout(r, 1000))
+    child.kill('SIGINT')
+    expect(await exited).toBe(130)
+    await new Promise((r) => setTimeout(r, 500))
+    for (const pid of children) expect(processAlive(pid), `child ${pid} still alive; stderr: ${stderr}`).toBe(false)
+  })
+})

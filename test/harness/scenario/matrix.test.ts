@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest'
+import { combinations, labelText, pathSteps, setPath, substitute } from '../../../harness/scenario/matrix.js'
+
+describe('scenario matrix', () => {
+  it('expands every combination, first dimension slowest, with labels, values and sets', () => {
+    const c = combinations({
+      algorithm: ['round-robin', 'p2c'],
+      layer: [{ name: 'L4', value: 4, set: { 'balancer.listeners[0].protocol': 'tcp' } }, { name: 'L7', set: {} }],
+    })
+    expect(c.map((x) => labelText(x.label))).toEqual(['algorithm=round-robin layer=L4', 'algorithm=round-robin layer=L7', 'algorithm=p2c layer=L4', 'algorithm=p2c layer=L7'])
+    expect(c[0]!.values).toEqual({ algorithm: 'round-robin', layer: 4 })
+    expect(c[1]!.values).toEqual({ algorithm: 'round-robin', layer: 'L7' })
+    expect(c[0]!.sets).toEqual([['balancer.listeners[0].protocol', 'tcp']])
+    expect(combinations({})).toEqual([{ label: {}, values: {}, sets: [] }])
+  })
+
+  it.each([
+    ['balancer.listeners[0].protocol', ['balancer', 'listeners', 0, 'protocol']],
+    ['timeline[1].do', ['timeline', 1, 'do']],
+    ['a', ['a']],
+    ['a..b', undefined],
+    ['a[x]', undefined],
+    ['', undefined],
+    ['[0]', [0]],
+  ])('path %s → %j', (path, steps) => {
+    expect(pathSteps(path)).toEqual(steps)
+  })
+
+  it('sets, creates and deletes values along a path', () => {
+    const tree: Record<string, unknown> = { a: { list: [{ x: 1 }, { x: 2 }] } }
+    setPath(tree, ['a', 'list', 1, 'x'], 5)
+    setPath(tree, ['b', 'c'], { deep: true })
+    setPath(tree, ['a', 'list', 0], null)
+    expect(tree).toEqual({ a: { list: [{ x: 5 }] }, b: { c: { deep: true } } })
+  })
+
+  it('substitutes ${dim}: a whole string keeps the value’s type, inside text it is interpolated', () => {
+    expect(substitute({ n: '${count}', s: 'pool-${name}', keep: '${unknown}', list: ['${name}'] }, { count: 3, name: 'web' })).toEqual({
+      n: 3,
+      s: 'pool-web',
+      keep: '${unknown}',
+      list: ['web'],
+    })
+  })
+})
