@@ -41,7 +41,7 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option('--out <dir>', 'output directory', 'out')
     .option('--provider <kind>', 'backends as auto | process | docker', 'auto')
     .option('--quick', 'short durations for CI (each scenario says how short)')
-    .option('--baseline <file>', 'compare with a saved results.json and fail on a regression')
+    .option('--variant <dim=value...>', 'run only the variants matching (per dimension; dimensions a scenario lacks are ignored)')
     .action(async (args: string[], opts) => setExit(await runCommand(args, opts)))
 
   program

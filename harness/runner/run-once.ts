@@ -63,9 +63,18 @@ function endpointOf(b: RunningBackend, weight: number): BackendEndpoint {
   return { id: b.spec.id, group: b.spec.group, host: b.host, ports: b.ports, weight }
 }
 
-async function sumCpu(backends: readonly RunningBackend[]): Promise<number | undefined> {
-  const all = await Promise.all(backends.map((b) => b.cpuUs()))
-  return all.some((x) => x === undefined) ? undefined : all.reduce<number>((a, b) => a + (b ?? 0), 0)
+/** CPU used so far by each backend, µs (undefined where it cannot be read). */
+async function cpuByBackend(backends: readonly RunningBackend[]): Promise<Map<string, number | undefined>> {
+  return new Map(await Promise.all(backends.map(async (b) => [b.spec.id, await b.cpuUs()] as const)))
+}
+
+function sum(values: Iterable<number | undefined>): number | undefined {
+  let total = 0
+  for (const v of values) {
+    if (v === undefined) return undefined
+    total += v
+  }
+  return total
 }
 
 /** Waits until every pool with active checks has a ready backend (engine), so the run starts steady. */
@@ -191,7 +200,7 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
       ...(e.detail === undefined && e.pool === undefined ? {} : { detail: [e.pool && `pool ${e.pool}`, e.detail].filter(Boolean).join(': ') }),
     })
     await balancer.pollEvents() // everything before t = 0 is start-up
-    const cpuBefore = { balancer: balancer.cpuUs(), backends: await sumCpu(all()), machine: readCpuTimes() }
+    const cpuBefore = { balancer: balancer.cpuUs(), backends: await cpuByBackend(all()), machine: readCpuTimes() }
     const timelineCtx: TimelineContext = {
       balancer,
       instances: (g) => instances.get(g) ?? [],
@@ -227,7 +236,10 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
     await timeline.settled()
     events.push(...(await balancer.pollEvents()).map(toEvent))
     events.sort((a, b) => a.tMs - b.tMs)
-    const cpuAfter = { balancer: balancer.cpuUs(), backends: await sumCpu(all()), machine: readCpuTimes() }
+    const cpuAfter = { balancer: balancer.cpuUs(), backends: await cpuByBackend(all()), machine: readCpuTimes() }
+    const memory = new Map(await Promise.all(all().map(async (b) => [b.spec.id, (await b.stats().catch(() => ({}) as { memoryBytes?: number })).memoryBytes] as const)))
+    // A backend added during the run counts from zero.
+    const backendCpu = new Map([...cpuAfter.backends].map(([id, after]) => [id, after === undefined ? undefined : after - (cpuBefore.backends.has(id) ? (cpuBefore.backends.get(id) ?? after) : 0)]))
     const stats: EngineStats | undefined = await balancer.stats()
     const served = new Map<string, number>()
     await Promise.all(
@@ -246,7 +258,15 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
     const ts = intervals(summary, s.load.intervalMs)
     const backendsResult: RunResult['backends'] = {}
     for (const b of all()) {
-      backendsResult[b.spec.id] = { group: b.spec.group, requests: summary.byBackend[b.spec.id] ?? 0, ...(served.has(b.spec.id) ? { served: served.get(b.spec.id)! } : {}) }
+      const cpuUs = backendCpu.get(b.spec.id)
+      const memoryBytes = memory.get(b.spec.id)
+      backendsResult[b.spec.id] = {
+        group: b.spec.group,
+        requests: summary.byBackend[b.spec.id] ?? 0,
+        ...(served.has(b.spec.id) ? { served: served.get(b.spec.id)! } : {}),
+        ...(cpuUs === undefined ? {} : { cpuUs }),
+        ...(memoryBytes === undefined ? {} : { memoryBytes }),
+      }
     }
     for (const [id, n] of Object.entries(summary.byBackend)) backendsResult[id] ??= { group: groupOf.get(id) ?? 'unknown', requests: n }
     const groups: RunResult['groups'] = {}
@@ -258,7 +278,7 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
     for (const g of Object.values(groups)) g.share = summary.ok === 0 ? 0 : g.requests / summary.ok
     const machine = cpuBefore.machine !== undefined && cpuAfter.machine !== undefined ? cpuUsage(cpuBefore.machine, cpuAfter.machine) : undefined
     const balancerUs = cpuBefore.balancer !== undefined && cpuAfter.balancer !== undefined ? cpuAfter.balancer - cpuBefore.balancer : null
-    const backendsUs = cpuBefore.backends !== undefined && cpuAfter.backends !== undefined ? cpuAfter.backends - cpuBefore.backends : null
+    const backendsUs = sum(backendCpu.values()) ?? null
     const generatorUs = summary.generatorCpu.userUs + summary.generatorCpu.systemUs
     if (machine !== undefined && machine.steal > HEAVY_STEAL) warnings.push(`CPU steal was ${(machine.steal * 100).toFixed(1)}% of CPU time: this run was measured on a noisy host`)
     if (summary.sent !== summary.ok + summary.failed) warnings.push(`accounting: sent ${summary.sent} ≠ ok ${summary.ok} + failed ${summary.failed}`)
@@ -297,7 +317,12 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
         generatorUs,
         perRequestUs: { balancer: balancerUs === null || sent === 0 ? null : balancerUs / sent, backends: backendsUs === null || sent === 0 ? null : backendsUs / sent, generator: sent === 0 ? 0 : generatorUs / sent },
       },
-      machine: { steal: machine?.steal ?? 0, busy: machine?.busy ?? 0, heavySteal: (machine?.steal ?? 0) > HEAVY_STEAL },
+      machine: {
+        steal: machine?.steal ?? 0,
+        busy: machine?.busy ?? 0,
+        ...(machine === undefined || machine.spanCpuSeconds === 0 ? {} : { foreign: Math.max(0, machine.busy - ((balancerUs ?? 0) + (backendsUs ?? 0) + generatorUs) / 1e6 / machine.spanCpuSeconds) }),
+        heavySteal: (machine?.steal ?? 0) > HEAVY_STEAL,
+      },
       ...(loaded === undefined ? {} : { engineTimeUs: loaded.engineTimeUs }),
       expectations: judgeExpectations(s.expect, v.label, measured),
       warnings: [...new Set(warnings)],

@@ -83,7 +83,20 @@ export const runResultSchema = z.strictObject({
     handshakeUs: latencySummarySchema.optional(),
   }),
   /** Per backend: requests it answered (seen by the load generator), its group, what it reports itself. */
-  backends: z.record(z.string(), z.strictObject({ group: z.string(), requests: z.number(), served: z.number().optional(), cpuUs: z.number().optional() })),
+  backends: z.record(
+    z.string(),
+    z.strictObject({
+      group: z.string(),
+      /** Replies from it the load generator counted (measured phase). */
+      requests: z.number(),
+      /** Requests it says it served (warm-up included). */
+      served: z.number().optional(),
+      /** CPU it used during the measured phase, µs. */
+      cpuUs: z.number().optional(),
+      /** Memory in use at the end (docker: the container's), bytes. */
+      memoryBytes: z.number().optional(),
+    }),
+  ),
   groups: z.record(z.string(), z.strictObject({ requests: z.number(), share: z.number() })),
   timeseries: z.array(intervalSchema),
   events: z.array(runEventSchema),
@@ -91,7 +104,12 @@ export const runResultSchema = z.strictObject({
   sticky: z.strictObject({ sessions: z.number(), requests: z.number(), violations: z.number(), violationRate: z.number(), imbalance: z.number() }).optional(),
   routing: z.strictObject({ checked: z.number(), misrouted: z.number() }).optional(),
   cpu: cpuSchema,
-  machine: z.strictObject({ steal: z.number(), busy: z.number(), heavySteal: z.boolean() }),
+  /**
+   * The machine during the measured phase, as shares of all CPU time: steal (the hypervisor ran
+   * other guests), busy (anything ran here), foreign (busy minus what the balancer, backends and
+   * generator used: other processes competing with the measurement).
+   */
+  machine: z.strictObject({ steal: z.number(), busy: z.number(), foreign: z.number().optional(), heavySteal: z.boolean() }),
   /** Engine-side timings (reference engine only): accept → connected (L4), head → upstream (L7). */
   engineTimeUs: latencySummarySchema.optional(),
   expectations: z.array(z.strictObject({ name: z.string(), expected: z.string(), actual: z.string(), pass: z.boolean() })),

@@ -8,6 +8,7 @@ import { startEngineProcess, type EngineProfiling } from '../../runner/balancer-
 import { runOnce } from '../../runner/run-once.js'
 import { loadScenario } from '../../scenario/load-scenario.js'
 import { labelText } from '../../scenario/matrix.js'
+import { parseVariantFilters, selectVariants } from '../../scenario/variant-filter.js'
 import { layerbenchVersion, machineFacts, projectRoot } from '../../system/environment.js'
 import { CliError, ExitCode } from '../exit-codes.js'
 
@@ -51,12 +52,9 @@ export async function profileCommand(file: string, opts: ProfileOptions): Promis
     if (e instanceof EngineError) throw new CliError(`${e.code}: ${e.message}`, ExitCode.BadInput)
     throw e
   }
-  const filters = (opts.variant ?? []).map((f) => {
-    const m = /^([^=]+)=(.*)$/.exec(f)
-    if (m === null) throw new CliError(`--variant: expected dimension=value, got "${f}"`, ExitCode.BadInput)
-    return [m[1]!, m[2]!] as const
-  })
-  const variant = loaded.variants.find((v) => filters.every(([k, val]) => String(v.label[k]) === val))
+  const { filters, bad } = parseVariantFilters(opts.variant ?? [])
+  if (bad.length > 0) throw new CliError(`--variant: expected dimension=value, got ${bad.map((b) => `"${b}"`).join(', ')}`, ExitCode.BadInput)
+  const variant = selectVariants(loaded.variants, filters)[0]
   if (variant === undefined) throw new CliError(`no variant matches ${filters.map((f) => f.join('=')).join(' ')}; variants: ${loaded.variants.map((v) => labelText(v.label)).join(' | ')}`, ExitCode.BadInput)
   if (variant.scenario.balancer.implementation !== 'engine') throw new CliError(`profile runs the reference engine; this variant uses ${variant.scenario.balancer.implementation}`, ExitCode.BadInput)
 

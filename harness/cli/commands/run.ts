@@ -9,6 +9,7 @@ import { startEngineProcess, type RunningBalancer } from '../../runner/balancer-
 import type { BalancerStarter } from '../../runner/run-once.js'
 import { runScenario } from '../../runner/run-scenario.js'
 import { loadScenario, type LoadedScenario } from '../../scenario/load-scenario.js'
+import { parseVariantFilters, selectVariants } from '../../scenario/variant-filter.js'
 import { layerbenchVersion } from '../../system/environment.js'
 import { CliError, ExitCode } from '../exit-codes.js'
 
@@ -17,7 +18,7 @@ export interface RunOptions {
   out: string
   provider: string
   quick?: boolean
-  baseline?: string
+  variant?: string[]
 }
 
 /** Scenario files named by the arguments: files as given, directories' `*.yaml` sorted by name. */
@@ -73,6 +74,13 @@ export async function runCommand(args: string[], opts: RunOptions): Promise<Exit
       if (!(e instanceof EngineError)) throw e
       problems.push(`${e.code}: ${e.message}`)
     }
+  }
+  const { filters, bad } = parseVariantFilters(opts.variant ?? [])
+  if (bad.length > 0) problems.push(`--variant: expected dimension=value, got ${bad.map((b) => `"${b}"`).join(', ')}`)
+  for (const [i, l] of loaded.entries()) {
+    const selected = selectVariants(l.variants, filters)
+    if (selected.length === 0) problems.push(`${l.file}: no variant matches ${opts.variant!.join(' ')}`)
+    loaded[i] = { ...l, variants: selected }
   }
   const names = new Map<string, string>()
   for (const l of loaded) {

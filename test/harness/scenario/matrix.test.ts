@@ -43,3 +43,17 @@ describe('scenario matrix', () => {
     })
   })
 })
+
+describe('variant filters', () => {
+  const v = (label: Record<string, string>) => ({ label, scenario: {} as never })
+  const variants = [v({ balancer: 'engine', fault: 'dead' }), v({ balancer: 'engine', fault: 'hung' }), v({ balancer: 'haproxy', fault: 'dead' })]
+
+  it('keeps variants matching every filter of a dimension the scenario has; several values per dimension are alternatives', async () => {
+    const { parseVariantFilters, selectVariants } = await import('../../../harness/scenario/variant-filter.js')
+    const { filters, bad } = parseVariantFilters(['fault=dead', 'layer=L4', 'nonsense'])
+    expect(bad).toEqual(['nonsense'])
+    expect(selectVariants(variants, filters).map((x) => x.label)).toEqual([variants[0]!.label, variants[2]!.label])
+    expect(selectVariants(variants, parseVariantFilters(['balancer=engine', 'balancer=haproxy', 'fault=hung']).filters)).toHaveLength(1)
+    expect(selectVariants(variants, [])).toHaveLength(3)
+  })
+})
