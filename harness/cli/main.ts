@@ -3,7 +3,10 @@ import { Command, CommanderError } from 'commander'
 import { EngineError } from '../../engine/errors.js'
 import { layerbenchVersion } from '../system/environment.js'
 import { benchCommand } from './commands/bench.js'
+import { ResultsError } from '../../reports/compare/results-error.js'
+import { compareCommand } from './commands/compare.js'
 import { profileCommand } from './commands/profile.js'
+import { reportCommand } from './commands/report.js'
 import { runCommand } from './commands/run.js'
 import { serveCommand } from './commands/serve.js'
 import { validateCommand } from './commands/validate.js'
@@ -42,7 +45,27 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option('--provider <kind>', 'backends as auto | process | docker', 'auto')
     .option('--quick', 'short durations for CI (each scenario says how short)')
     .option('--variant <dim=value...>', 'run only the variants matching (per dimension; dimensions a scenario lacks are ignored)')
+    .option('--baseline <results>', 'compare with saved results (results.json, result.json or a directory); exit 1 on a regression')
     .action(async (args: string[], opts) => setExit(await runCommand(args, opts)))
+
+  program
+    .command('report')
+    .description('render HTML and Markdown reports from saved results, running nothing; several results become one comparison page')
+    .argument('<results...>', 'results.json, result.json files or directories of them')
+    .option('--out <dir>', 'output directory (default: the one results directory given, else ./report)')
+    .option('--baseline <results>', 'with one result set: add the regression gate against these saved results')
+    .action((paths: string[], opts) => setExit(reportCommand(paths, opts)))
+
+  program
+    .command('compare')
+    .description('regression gate: compare current results with a baseline, per variant and metric, beyond the run-to-run noise')
+    .argument('<baseline>', 'baseline results (results.json, result.json or a directory)')
+    .argument('<current>', 'current results')
+    .option('--all', 'list unchanged metrics too')
+    .option('--markdown <file>', 'also write the comparison as Markdown (for a CI job summary)')
+    .option('--alpha <p>', 'significance level of the Mann-Whitney test (default 0.05)')
+    .option('--min-repeats <n>', 'repeats a side needed for the test (default 3)')
+    .action((baseline: string, current: string, opts) => setExit(compareCommand(baseline, current, opts)))
 
   program
     .command('profile')
@@ -92,7 +115,7 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
       process.stderr.write(`layerbench: ${error.message}\n`)
       return error.exitCode
     }
-    if (error instanceof EngineError) {
+    if (error instanceof EngineError || error instanceof ResultsError) {
       process.stderr.write(`layerbench: ${error.code}: ${error.message}\n`)
       return ExitCode.BadInput
     }

@@ -5,7 +5,7 @@ import type { IntervalResult, RunEvent, RunResult } from '../../reports/result/r
 import { generatorFor } from '../load/index.js'
 import type { LoadPlan, LoadProtocol, LoadSummary } from '../load/load-types.js'
 import type { BackendProvider, BackendSpec, RunningBackend } from '../providers/index.js'
-import { judgeExpectations } from '../scenario/expectations.js'
+import { configuredShares, judgeExpectations } from '../scenario/expectations.js'
 import { deriveFailover } from '../scenario/failover.js'
 import type { ScenarioVariant } from '../scenario/load-scenario.js'
 import { labelText } from '../scenario/matrix.js'
@@ -299,6 +299,7 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
       ...(s.load.cookies || s.load.clients > 1 ? { sticky: checks.sticky(all().map((b) => b.spec.id)) } : {}),
       ...(requests.expectedGroups === undefined ? {} : { routing: checks.routing() }),
     }
+    const shares = configuredShares(s.expect, v.label, backendsResult)
     return {
       id: `${labelText(v.label) || 'run'} #${repeat}`,
       variant: v.label,
@@ -309,6 +310,7 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
       startedAt,
       durationMs: performance.now() - started,
       ...measured,
+      ...(shares === undefined ? {} : { configuredShares: shares }),
       timeseries: ts,
       events,
       cpu: {

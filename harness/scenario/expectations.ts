@@ -45,6 +45,26 @@ function judgeShare(name: string | undefined, counts: Record<string, number>, we
 }
 
 /**
+ * The shares the scenario's applicable `share` expectations configure, normalised to 1 per
+ * expectation: by group (`groups`) or evenly over one group's backends (`backendsOf`). Reports
+ * draw measured shares against these. Undefined when no share expectation applies.
+ */
+export function configuredShares(expectations: readonly Expectation[], label: VariantLabel, backends: JudgedRun['backends']): Record<string, number> | undefined {
+  const out: Record<string, number> = {}
+  for (const e of expectations) {
+    if (!('share' in e) || !appliesTo(e, label)) continue
+    if (e.share.groups !== undefined) {
+      const sum = Object.values(e.share.groups).reduce((a, b) => a + b, 0)
+      if (sum > 0) for (const [g, w] of Object.entries(e.share.groups)) out[g] = w / sum
+    } else {
+      const ids = Object.entries(backends).filter(([, b]) => b.group === e.share.backendsOf)
+      for (const [id] of ids) out[id] = 1 / ids.length
+    }
+  }
+  return Object.keys(out).length === 0 ? undefined : out
+}
+
+/**
  * Judges a run against the scenario's expectations. Pure: everything comes from the run's
  * measured result, so a saved result.json can be judged again.
  */

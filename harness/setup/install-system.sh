@@ -2,9 +2,11 @@
 # Installs the Debian packages layerbench needs on a test machine (Docker Engine, HAProxy, nginx
 # with its stream module, Chromium for report checks), then starts the Docker daemon.
 # Idempotent and non-interactive; run as root: harness/setup/install-system.sh
+# LAYERBENCH_PACKAGES overrides the package list (a CI runner that already has Docker, or needs
+# no Chromium, names only what it lacks).
 set -euo pipefail
 
-packages=(docker.io haproxy nginx libnginx-mod-stream chromium)
+read -r -a packages <<<"${LAYERBENCH_PACKAGES:-docker.io haproxy nginx libnginx-mod-stream chromium}"
 
 if [[ $(id -u) -ne 0 ]]; then
   echo "install-system.sh: must run as root (apt-get install)" >&2

@@ -61,6 +61,48 @@ export const cpuSchema = z.strictObject({
   perRequestUs: z.strictObject({ balancer: z.number().nullable(), backends: z.number().nullable(), generator: z.number() }),
 })
 
+/** One quantity across backends: mean, min, median, 99th percentile, max. */
+const acrossBackendsSchema = z.strictObject({ mean: z.number(), min: z.number(), p50: z.number(), p99: z.number(), max: z.number() })
+const meanMax = z.strictObject({ mean: z.number(), max: z.number() })
+
+/**
+ * What only a simulated run (`provider: simulator`) measures. Queue = requests waiting for a
+ * server, in service = requests being served, utilisation = busy share of a backend's servers
+ * (null when its servers are unlimited); all time-averaged over the measured phase.
+ */
+export const simulationResultSchema = z.strictObject({
+  /** Seed of the run: the same model and seed replay it exactly. */
+  seed: z.number().int(),
+  /** Requests simulated (warm-up included) and events processed. */
+  requests: z.number().int(),
+  events: z.number().int(),
+  /** Virtual time simulated, warm-up included, and the wall-clock time it took, ms. */
+  virtualMs: z.number(),
+  wallMs: z.number(),
+  /** The arrival process, e.g. `poisson 9000/s` or `closed 16 clients`. */
+  arrival: z.string(),
+  backends: z.number().int(),
+  queue: acrossBackendsSchema,
+  inService: acrossBackendsSchema,
+  utilisation: acrossBackendsSchema.nullable(),
+  /** Of successful answers per unit of weight: Jain's index, and the extremes over the mean. */
+  fairness: z.strictObject({ jain: z.number(), maxOverMean: z.number(), minOverMean: z.number() }),
+  /** Per backend, when there are few enough (the scenario's `simulation.perBackendSeries`). */
+  perBackend: z.record(z.string(), z.strictObject({ queue: z.number(), maxQueue: z.number(), inService: z.number(), utilisation: z.number().nullable() })).optional(),
+  /** Per interval of the time series, aligned with `timeseries`. */
+  timeseries: z.array(
+    z.strictObject({
+      tMs: z.number(),
+      queue: meanMax,
+      inService: meanMax,
+      utilisation: meanMax.nullable(),
+      byBackend: z.record(z.string(), z.strictObject({ queue: z.number(), utilisation: z.number().nullable() })).optional(),
+    }),
+  ),
+  /** Hash pools: share of keys that moved at each membership change, and the share that had to. */
+  disruption: z.array(z.strictObject({ tMs: z.number(), pool: z.string(), before: z.number().int(), after: z.number().int(), moved: z.number(), minimal: z.number() })),
+})
+
 /** One run of one variant. */
 export const runResultSchema = z.strictObject({
   id: z.string(),
@@ -98,6 +140,8 @@ export const runResultSchema = z.strictObject({
     }),
   ),
   groups: z.record(z.string(), z.strictObject({ requests: z.number(), share: z.number() })),
+  /** Shares (0–1) the scenario's share expectations configure, by group or by backend: what reports draw measured shares against. */
+  configuredShares: z.record(z.string(), z.number()).optional(),
   timeseries: z.array(intervalSchema),
   events: z.array(runEventSchema),
   failover: z.array(failoverSchema).default([]),
@@ -115,6 +159,8 @@ export const runResultSchema = z.strictObject({
   expectations: z.array(z.strictObject({ name: z.string(), expected: z.string(), actual: z.string(), pass: z.boolean() })),
   warnings: z.array(z.string()),
   histograms: z.strictObject({ latency: z.string().optional(), corrected: z.string().optional(), handshake: z.string().optional() }),
+  /** Simulated runs only: queues, utilisation, fairness, hash disruption. */
+  simulation: simulationResultSchema.optional(),
 })
 
 /** Facts about where and with what a scenario ran. */
@@ -149,5 +195,6 @@ export type RunEvent = z.infer<typeof runEventSchema>
 export type IntervalResult = z.infer<typeof intervalSchema>
 export type FailoverResult = z.infer<typeof failoverSchema>
 export type RunResult = z.infer<typeof runResultSchema>
+export type SimulationResult = z.infer<typeof simulationResultSchema>
 export type EnvironmentResult = z.infer<typeof environmentSchema>
 export type ResultFile = z.infer<typeof resultFileSchema>

@@ -2,6 +2,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } 
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { EngineError } from '../../../engine/errors.js'
+import { compareResults, hasRegression, loadResults, renderComparisonTable, ResultsError } from '../../../reports/compare/index.js'
+import { writeSuiteReport } from '../../../reports/publish/write-reports.js'
 import { renderConsoleSummary } from '../../../reports/render/console-summary.js'
 import type { ResultFile } from '../../../reports/result/result-model.js'
 import { createProvider, installCleanupHandlers, reapStale } from '../../providers/index.js'
@@ -19,6 +21,7 @@ export interface RunOptions {
   provider: string
   quick?: boolean
   variant?: string[]
+  baseline?: string
 }
 
 /** Scenario files named by the arguments: files as given, directories' `*.yaml` sorted by name. */
@@ -58,9 +61,11 @@ function balancerStarter(version: string): BalancerStarter {
 
 /**
  * `layerbench run <scenario|dir>...`: validates every scenario first (nothing runs if any is
- * invalid: exit 2), then runs them one by one, writing `<out>/<scenario>/result.json` and the
- * suite's `results.json`. Exit 0 when every expectation held, 1 otherwise, 3 when the environment
- * cannot do what was asked (docker unreachable).
+ * invalid, or the baseline is: exit 2), then runs them one by one, writing each
+ * `<out>/<scenario>/result.json` as soon as it is measured, then the suite's report (index.html,
+ * per-scenario report.html, summary.md, results.json). Exit 0 when every expectation held and
+ * nothing regressed against `--baseline`, 1 otherwise, 3 when the environment cannot do what was
+ * asked (docker unreachable).
  */
 export async function runCommand(args: string[], opts: RunOptions): Promise<ExitCode> {
   if (!['auto', 'process', 'docker'].includes(opts.provider)) throw new CliError(`--provider: expected auto, process or docker, got "${opts.provider}"`, ExitCode.BadInput)
@@ -86,6 +91,16 @@ export async function runCommand(args: string[], opts: RunOptions): Promise<Exit
   for (const l of loaded) {
     if (names.has(l.name)) problems.push(`LB_ERR_INVALID_SCENARIO: ${l.file} and ${names.get(l.name)} share the name "${l.name}" (results are written by name)`)
     names.set(l.name, l.file)
+  }
+  let baseline: ResultFile[] | undefined
+  if (opts.baseline !== undefined) {
+    // Checked before anything runs: a bad baseline must not cost a whole suite.
+    try {
+      baseline = loadResults(opts.baseline)
+    } catch (e) {
+      if (!(e instanceof ResultsError)) throw e
+      problems.push(`--baseline: ${e.code}: ${e.message}`)
+    }
   }
   if (problems.length > 0) throw new CliError(problems.join('\n'), ExitCode.BadInput)
 
@@ -116,7 +131,7 @@ export async function runCommand(args: string[], opts: RunOptions): Promise<Exit
       log(`scenario ${scenario.name}: ${scenario.variants.length} variant(s) × ${scenario.repeats} repeat(s)`)
       const result = await runScenario(
         scenario,
-        { provider, startBalancer: balancerStarter(version), dir: scratch, log, signal: abort.signal, engineVersion: version, ...(description.version === undefined ? {} : { dockerVersion: description.version }) },
+        { provider, startBalancer: balancerStarter(version), dir: scratch, log, signal: abort.signal, engineVersion: version, ...(description.kind !== 'docker' || description.version === undefined ? {} : { dockerVersion: description.version }) },
         (run, done) => {
           const failed = run.expectations.filter((e) => !e.pass).length
           const line = `  [${done}/${runs}] ${run.id}: ${run.skipped !== undefined ? `skipped (${run.skipped})` : `${run.summary.rps.toFixed(0)} req/s, p99 ${run.summary.latencyUs.p99} µs, ${run.summary.requests.failed} failed${failed > 0 ? `, ${failed} expectation(s) failed` : ''}`}`
@@ -133,9 +148,15 @@ export async function runCommand(args: string[], opts: RunOptions): Promise<Exit
     await provider.stopAll()
     rmSync(scratch, { recursive: true, force: true })
   }
-  writeFileSync(join(out, 'results.json'), JSON.stringify({ schema: 'layerbench/results@1', results }, null, 2) + '\n')
+  const comparison = baseline === undefined ? undefined : compareResults(baseline, results)
+  const written = writeSuiteReport(out, results, comparison === undefined ? {} : { comparison })
+  if (comparison !== undefined) process.stdout.write(`against the baseline ${opts.baseline}:\n${renderComparisonTable(comparison)}\n`)
   const failed = results.flatMap((r) => r.runs.flatMap((run) => run.expectations.filter((e) => !e.pass).map((e) => `${r.scenario.name} ${run.id}: ${e.name}`)))
-  process.stdout.write(`wrote ${results.length} result(s) to ${out}${failed.length > 0 ? `; ${failed.length} expectation(s) failed` : '; every expectation held'}\n`)
-  return failed.length > 0 ? ExitCode.Failed : ExitCode.Ok
+  const regressed = comparison !== undefined && hasRegression(comparison)
+  process.stdout.write(
+    `wrote ${results.length} result(s) and the report to ${out} (open ${written.index})` +
+      `${failed.length > 0 ? `; ${failed.length} expectation(s) failed` : '; every expectation held'}${regressed ? '; regressions against the baseline' : ''}\n`,
+  )
+  return failed.length > 0 || regressed ? ExitCode.Failed : ExitCode.Ok
 }
 

@@ -86,6 +86,11 @@ describe('layerbench run', () => {
     expect(run.timeseries.length).toBeGreaterThanOrEqual(10)
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'))
     expect(results.results).toHaveLength(1)
+    // The report is written beside the results: an index, the scenario's page and a CI summary.
+    const index = readFileSync(join(out, 'index.html'), 'utf8')
+    expect(index).toContain(`href="${results.results[0].scenario.name}/report.html"`)
+    expect(readFileSync(join(out, results.results[0].scenario.name, 'report.html'), 'utf8')).toContain('data-chart="spectrum"')
+    expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain(`### ${results.results[0].scenario.name}`)
   })
 
   it('exits 1 when an expectation fails, naming it', () => {

@@ -1,0 +1,48 @@
+import { statSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { compareResults, loadResults } from '../../../reports/compare/index.js'
+import { writeComparisonReport, writeSuiteReport } from '../../../reports/publish/write-reports.js'
+import { CliError, ExitCode } from '../exit-codes.js'
+import { gateOptions } from './compare.js'
+
+/** Options of `layerbench report`. */
+export interface ReportOptions {
+  out?: string
+  baseline?: string
+}
+
+/** Where a report of these inputs goes by default: a lone directory is re-rendered in place. */
+export function defaultReportDir(paths: readonly string[]): string {
+  if (paths.length === 1) {
+    try {
+      if (statSync(paths[0]!).isDirectory()) return paths[0]!
+    } catch {
+      // loadResults reports the missing path with its code.
+    }
+  }
+  return 'report'
+}
+
+/**
+ * `layerbench report <result.json|dir>...`: renders reports from saved results only, running
+ * nothing. One input: the suite's pages (index.html, per-scenario report.html, summary.md,
+ * results.json), against `--baseline` when given. Several: one comparison page of them all,
+ * with the regression gate's verdicts of the second against the first when there are two.
+ */
+export function reportCommand(paths: string[], opts: ReportOptions): ExitCode {
+  if (opts.baseline !== undefined && paths.length > 1) throw new CliError('--baseline applies to a single result set; with several, the first is the baseline', ExitCode.BadInput)
+  const sides = paths.map((p) => ({ label: p, results: loadResults(p) }))
+  const baseline = opts.baseline === undefined ? undefined : loadResults(opts.baseline)
+  const out = resolve(opts.out ?? defaultReportDir(paths))
+  if (sides.length === 1) {
+    const results = sides[0]!.results
+    const comparison = baseline === undefined ? undefined : compareResults(baseline, results, gateOptions({}))
+    const written = writeSuiteReport(out, results, comparison === undefined ? {} : { comparison })
+    process.stdout.write(`wrote ${written.index}, ${written.scenarios.length} scenario report(s), ${written.summary}\n`)
+    return ExitCode.Ok
+  }
+  const comparison = sides.length === 2 ? compareResults(sides[0]!.results, sides[1]!.results) : undefined
+  const file = writeComparisonReport(join(out, 'comparison.html'), sides, comparison)
+  process.stdout.write(`wrote ${file} comparing ${sides.length} results\n`)
+  return ExitCode.Ok
+}

@@ -1,0 +1,77 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import type { ResultFile } from '../../reports/result/result-model.js'
+import { layerbench } from '../helpers/cli.js'
+import { fixturePath, fixtureResult } from '../helpers/fixture-results.js'
+
+/** The fixture with every run's p99 multiplied: a regression far beyond any noise threshold. */
+function slowerP99(factor: number): ResultFile {
+  const r = fixtureResult('algorithm-spread')
+  return { ...r, runs: r.runs.map((run) => ({ ...run, summary: { ...run.summary, latencyUs: { ...run.summary.latencyUs, p99: run.summary.latencyUs.p99 * factor } } })) }
+}
+
+describe('layerbench report', () => {
+  it('renders a suite report from saved results: index, scenario pages, summary.md, results.json', () => {
+    const out = mkdtempSync(join(tmpdir(), 'lb-report-'))
+    const r = layerbench(['report', fixturePath('canary-split'), '--out', out])
+    expect(r.code, r.stderr).toBe(0)
+    for (const f of ['index.html', 'summary.md', 'results.json', 'canary-split/report.html', 'canary-split/result.json']) expect(existsSync(join(out, f)), f).toBe(true)
+    expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain('### canary-split')
+    // The re-rendered directory is itself valid input.
+    expect(layerbench(['report', out]).code).toBe(0)
+  })
+
+  it('makes one comparison page of several results', () => {
+    const out = mkdtempSync(join(tmpdir(), 'lb-report-'))
+    const r = layerbench(['report', fixturePath('algorithm-spread'), fixturePath('canary-split'), '--out', out])
+    expect(r.code, r.stderr).toBe(0)
+    const html = readFileSync(join(out, 'comparison.html'), 'utf8')
+    expect(html).toContain('algorithm-spread')
+    expect(html).toContain('canary-split')
+  })
+
+  it('exits 2 with the problems and their paths on invalid results', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lb-report-'))
+    const bad = join(dir, 'result.json')
+    writeFileSync(bad, JSON.stringify({ ...fixtureResult('canary-split'), runs: 'none', extra: 1 }))
+    const r = layerbench(['report', bad, '--out', dir])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('LB_ERR_INVALID_RESULTS')
+    expect(r.stderr).toMatch(/runs: .*expected array/)
+    expect(r.stderr).toMatch(/extra: unknown key/)
+  })
+})
+
+describe('layerbench compare', () => {
+  it('exits 0 when nothing changed and 1 on a regression, naming it and why', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lb-compare-'))
+    const slower = join(dir, 'slower.json')
+    writeFileSync(slower, JSON.stringify(slowerP99(2)))
+    expect(layerbench(['compare', fixturePath('algorithm-spread'), fixturePath('algorithm-spread')]).code).toBe(0)
+    const r = layerbench(['compare', fixturePath('algorithm-spread'), slower, '--markdown', join(dir, 'cmp.md')])
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/p99.*regression/)
+    expect(r.stdout).toMatch(/\+100\.0%/)
+    expect(readFileSync(join(dir, 'cmp.md'), 'utf8')).toContain('**regression**')
+  })
+
+  it('exits 2 on a missing baseline and on bad options', () => {
+    expect(layerbench(['compare', '/nonexistent/results.json', fixturePath('canary-split')]).stderr).toContain('LB_ERR_RESULTS_UNREADABLE')
+    expect(layerbench(['compare', '/nonexistent/results.json', fixturePath('canary-split')]).code).toBe(2)
+    const r = layerbench(['compare', fixturePath('canary-split'), fixturePath('canary-split'), '--alpha', '2'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('--alpha')
+  })
+})
+
+describe('layerbench run --baseline', () => {
+  it('rejects an invalid baseline before running anything', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lb-run-'))
+    const r = layerbench(['run', 'scenarios/canary-split.yaml', '--provider', 'process', '--out', join(dir, 'out'), '--baseline', join(dir, 'missing.json')])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('--baseline: LB_ERR_RESULTS_UNREADABLE')
+    expect(existsSync(join(dir, 'out'))).toBe(false)
+  })
+})

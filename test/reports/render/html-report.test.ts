@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest'
+import { compareResults } from '../../../reports/compare/index.js'
+import { renderComparisonReport } from '../../../reports/render/comparison-report.js'
+import { escapeHtml, scriptJson } from '../../../reports/render/html-document.js'
+import { firstSentence, renderIndexPage } from '../../../reports/render/index-page.js'
+import { renderScenarioReport, scenarioCharts } from '../../../reports/render/scenario-report.js'
+import type { ResultFile } from '../../../reports/result/result-model.js'
+import { fixtureNames, fixtureResult } from '../../helpers/fixture-results.js'
+
+// A stand-in for vega's runtime: the pages' structure does not depend on it.
+const runtime = '/* vega */'
+
+/** The JSON of compiled chart specs a page carries. */
+function pageSpecs(html: string): Record<string, unknown> {
+  const m = /<script id="lb-charts" type="application\/json">([\s\S]*?)<\/script>/.exec(html)
+  return JSON.parse(m![1]!) as Record<string, unknown>
+}
+
+describe('scenario report page', () => {
+  it('has a slot for every chart and a compiled vega spec for every slot', () => {
+    const result = fixtureResult('failover')
+    const html = renderScenarioReport(result, { runtime })
+    const slots = [...html.matchAll(/data-chart="([^"]+)"/g)].map((m) => m[1])
+    expect(slots).toEqual(scenarioCharts(result).map((c) => c.id))
+    const specs = pageSpecs(html)
+    expect(Object.keys(specs).sort()).toEqual([...slots].sort())
+    for (const spec of Object.values(specs)) expect((spec as { $schema: string }).$schema).toMatch(/vega\/v6/)
+  })
+
+  it('lists every expectation with ✓ or ✗ and counts them in the headline', () => {
+    const result = fixtureResult('failover')
+    const all = result.runs.flatMap((r) => r.expectations)
+    const passed = all.filter((e) => e.pass).length
+    const html = renderScenarioReport(result, { runtime })
+    expect(html).toContain(`${passed}/${all.length} expectations held`)
+    expect((html.match(/<td class="pass">✓<\/td>/g) ?? []).length).toBe(passed)
+    expect((html.match(/<td class="fail">✗<\/td>/g) ?? []).length).toBe(all.length - passed)
+  })
+
+  it('shows the environment, the scenario file hash and warnings', () => {
+    const result = fixtureResult('canary-split')
+    const html = renderScenarioReport(result, { runtime })
+    expect(html).toContain(escapeHtml(result.environment.cpuModel))
+    expect(html).toContain(result.environment.node)
+    expect(html).toContain(result.scenario.hash.slice(0, 16))
+    const warned = { ...result, runs: result.runs.map((r) => ({ ...r, warnings: ['load generator near a full core: figures are a floor'] })) }
+    expect(renderScenarioReport(warned, { runtime })).toContain('load generator near a full core: figures are a floor')
+  })
+
+  it('escapes text from results, and cannot be broken out of its script elements', () => {
+    const base = fixtureResult('canary-split')
+    const hostile: ResultFile = { ...base, scenario: { ...base.scenario, name: 'x<script>alert(1)</script>', description: '</script><img src=x onerror=alert(1)>' } }
+    const html = renderScenarioReport(hostile, { runtime })
+    expect(html).not.toContain('<script>alert(1)')
+    expect(html).not.toContain('<img src=x')
+    expect(scriptJson({ a: '</script><!--' })).not.toMatch(/<\/script|<!--/)
+    expect(JSON.parse(scriptJson({ a: '</script>\u2028' }))).toEqual({ a: '</script>\u2028' })
+  })
+
+  it('forbids network requests by its Content-Security-Policy and links nothing external', () => {
+    const html = renderScenarioReport(fixtureResult('canary-split'), { runtime, indexHref: '../index.html' })
+    expect(html).toMatch(/<meta http-equiv="Content-Security-Policy" content="default-src 'none';/)
+    expect(html).not.toMatch(/\s(src|href)="(https?:)?\/\//)
+    expect(html).toContain('href="../index.html"')
+  })
+
+  it('puts the regression gate’s rows on the page when given', () => {
+    const result = fixtureResult('algorithm-spread')
+    const slower: ResultFile = { ...result, runs: result.runs.map((r) => ({ ...r, summary: { ...r.summary, latencyUs: { ...r.summary.latencyUs, p99: r.summary.latencyUs.p99 * 3 } } })) }
+    const comparison = compareResults([result], [slower])
+    const html = renderScenarioReport(slower, { runtime, comparison: comparison.rows })
+    expect(html).toContain('Against the baseline')
+    expect(html).toMatch(/class="verdict-regression">regression/)
+  })
+})
+
+describe('index page', () => {
+  it('links every scenario’s report and sums up the expectations of the suite', () => {
+    const results = fixtureNames.map(fixtureResult)
+    const html = renderIndexPage(results, { runtime, hrefOf: (n) => `${n}/report.html` })
+    for (const name of fixtureNames) expect(html).toContain(`<a href="${name}/report.html">${name}</a>`)
+    const all = results.flatMap((r) => r.runs.flatMap((x) => x.expectations))
+    expect(html).toContain(`${all.filter((e) => e.pass).length}/${all.length} expectations held`)
+    expect(Object.keys(pageSpecs(html))).toEqual(['cross-scenario'])
+  })
+
+  it('adds the caller’s sections with their charts', () => {
+    const results = [fixtureResult('canary-split')]
+    const html = renderIndexPage(results, { runtime, hrefOf: (n) => n, sections: [{ id: 'claims', title: 'Claims', html: '<p>claim table</p>' }] })
+    expect(html).toContain('<h2 id="claims">Claims</h2><p>claim table</p>')
+    expect(html).toContain('<a href="#claims">Claims</a>')
+  })
+
+  it('takes the first sentence of a description', () => {
+    expect(firstSentence('One thing. Then more.')).toBe('One thing.')
+    expect(firstSentence('  no full stop\n here ')).toBe('no full stop here')
+    expect(firstSentence('v1.2 is a version. Next')).toBe('v1.2 is a version.')
+  })
+})
+
+describe('comparison page', () => {
+  it('overlays each scenario of every side and says which side lacks one', () => {
+    const a = { label: 'before', results: [fixtureResult('canary-split'), fixtureResult('algorithm-spread')] }
+    const b = { label: 'after', results: [fixtureResult('algorithm-spread')] }
+    const html = renderComparisonReport([a, b], { runtime, comparison: compareResults(a.results, b.results) })
+    expect(html).toContain('<h2 id="scenario-0">canary-split</h2>')
+    expect(html).toContain('not in: after')
+    expect(Object.keys(pageSpecs(html))).toEqual(expect.arrayContaining(['spectrum-0', 'spectrum-1', 'variants-1']))
+    expect(html).toContain('Against the baseline')
+  })
+})
