@@ -15,6 +15,7 @@ export const engineErrors = {
   LB_ERR_INVALID_SCENARIO: 'invalid scenario',
   LB_ERR_DOCKER_UNAVAILABLE: 'no Docker Engine answers',
   LB_ERR_PEER_UNAVAILABLE: 'a peer balancer is not installed',
+  LB_ERR_INVALID_SIMULATION: 'the scenario cannot be simulated as written',
 } as const
 
 /** One of the engine's stable error codes. */

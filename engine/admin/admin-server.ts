@@ -2,7 +2,9 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { z } from 'zod'
 import { EngineError, formatPath } from '../errors.js'
+import { RouteError } from '../routing/route-errors.js'
 import type { EngineEvent } from '../runtime/event-log.js'
+import type { RunningListener } from '../runtime/listener.js'
 import type { PoolRuntime } from '../runtime/pool-runtime.js'
 import type { EngineStats } from '../stats/engine-stats.js'
 import { renderPrometheus } from './prometheus.js'
@@ -17,6 +19,8 @@ export interface AdminTarget {
   record(type: string, pool: string, backend: string | undefined, detail?: string): void
   /** The effective configuration, for `/config`. */
   config: unknown
+  /** Listeners by name, for run-time route changes (split weights). */
+  listeners?: ReadonlyMap<string, RunningListener>
 }
 
 const backendSpec = z.strictObject({
@@ -34,6 +38,8 @@ const actions = {
   disable: z.strictObject({}),
   health: z.strictObject({ healthy: z.boolean() }),
 } as const
+/** New weights of a route's split arms, by pool; arms not named keep theirs. */
+const splitBody = z.strictObject({ weights: z.record(z.string().min(1), z.number().min(0).max(1_000_000)) })
 
 class HttpProblem extends Error {
   constructor(
@@ -83,7 +89,8 @@ function send(res: ServerResponse, status: number, body: unknown, type = 'applic
 /**
  * The HTTP admin listener: `GET /healthz`, `/stats` (JSON), `/metrics` (Prometheus), `/events?since=N`,
  * `/config`; runtime changes `POST /pools/{pool}/backends/{id}/{weight|drain|undrain|enable|disable|health}`,
- * `POST /pools/{pool}/backends` (add or update a backend), `DELETE /pools/{pool}/backends/{id}`.
+ * `POST /pools/{pool}/backends` (add or update a backend), `DELETE /pools/{pool}/backends/{id}`,
+ * `POST /listeners/{listener}/routes/{route}/split` `{ weights: { pool: n } }` (re-weight a split).
  * Errors are JSON `{ code, message, issues? }` with a stable code.
  */
 export async function startAdminServer(host: string, port: number, target: AdminTarget): Promise<{ address: { host: string; port: number }; close(): Promise<void> }> {
@@ -96,6 +103,18 @@ export async function startAdminServer(host: string, port: number, target: Admin
     if (method === 'GET' && url.pathname === '/metrics') return send(res, 200, renderPrometheus(target.stats()), 'text/plain; version=0.0.4; charset=utf-8')
     if (method === 'GET' && url.pathname === '/events') return send(res, 200, target.events(Number(url.searchParams.get('since') ?? 0) || 0))
     if (method === 'GET' && url.pathname === '/config') return send(res, 200, target.config)
+    if (method === 'POST' && parts[0] === 'listeners' && parts[2] === 'routes' && parts[4] === 'split' && parts.length === 5) {
+      const listener = target.listeners?.get(parts[1]!)
+      if (listener === undefined) throw new HttpProblem(404, 'LB_ERR_UNKNOWN_LISTENER', `no listener "${parts[1]}"`)
+      if (listener.setSplit === undefined) throw new HttpProblem(409, 'LB_ERR_NOT_LAYER7', `listener ${listener.name} is layer 4: it has no routes`)
+      const body = parse(splitBody, await readJson(req))
+      try {
+        return send(res, 200, { listener: listener.name, route: parts[3], split: listener.setSplit(parts[3]!, body.weights) })
+      } catch (e) {
+        if (!(e instanceof RouteError)) throw e
+        throw new HttpProblem(e.code === 'ROUTE_ERR_NO_SUCH_ROUTE' ? 404 : 400, e.code, e.message.split('\n')[0]!, e.issues.map((i) => ({ path: i.path, message: i.message })))
+      }
+    }
     if (parts[0] === 'pools' && parts[1] !== undefined && parts[2] === 'backends') {
       const poolName = parts[1]
       const rt = target.pools.get(poolName)

@@ -4,7 +4,9 @@ import { parseEndpoint, type ListenerConfig } from '../config/lb-config.js'
 import { EngineError } from '../errors.js'
 import { defaultHeadLimits } from '../http/http-parser.js'
 import { parseProxyHeader } from '../proxy-protocol/proxy-protocol.js'
+import { RouteError } from '../routing/route-errors.js'
 import { compileRouteTable } from '../routing/route-table.js'
+import { activeArms, reweightSplit } from '../routing/split-weights.js'
 import { acceptConnection } from '../runtime/accept.js'
 import { cidrMatcher, normalizeAddress } from '../runtime/address.js'
 import type { ListenerContext, RunningListener } from '../runtime/listener.js'
@@ -143,6 +145,22 @@ export async function startHttpListener(config: ListenerConfig, ctx: ListenerCon
     socket.on('data', onData)
   })
 
+  // Routes as configured, with split weights as last set at run time (zero-weight arms kept).
+  let routes = config.routes ?? []
+  const setSplit = (name: string, weights: Readonly<Record<string, number>>) => {
+    const i = routes.findIndex((r, j) => (r.name ?? `route-${j}`) === name)
+    const route = routes[i]
+    if (route === undefined) throw new RouteError('ROUTE_ERR_NO_SUCH_ROUTE', `listener ${config.name} has no route "${name}"`)
+    if (route.split === undefined) throw new RouteError('ROUTE_ERR_BAD_SPLIT', `route "${name}" of listener ${config.name} sends to one pool; only a split can be re-weighted`)
+    const split = reweightSplit(route.split, weights)
+    const next = routes.map((r, j) => (j === i ? { ...r, split } : r))
+    // The table holds positive arms only; the next request routes by it.
+    settings.table = compileRouteTable(next.map((r) => (r.split === undefined ? r : { ...r, split: activeArms(r.split) })))
+    routes = next
+    ctx.events.add({ atUs: ctx.deps.nowUs(), type: 'route-split', listener: config.name, detail: `${name}: ${split.map((t) => `${t.pool} ${t.weight}`).join(', ')}` })
+    return split
+  }
+
   const { host, port } = parseEndpoint(config.bind)!
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => reject(new EngineError('LB_ERR_BIND', `listener ${config.name} cannot bind ${config.bind}: ${e.code ?? e.message}`)))
@@ -163,6 +181,7 @@ export async function startHttpListener(config: ListenerConfig, ctx: ListenerCon
     closeIdle: () => {
       for (const s of sessions) s.closeIfIdle()
     },
+    setSplit,
     destroyAll: () => {
       for (const s of raw) s.destroy()
       settings.sweeper.stop()

@@ -27,7 +27,8 @@ export interface L7Settings {
   readonly listener: ListenerConfig
   readonly proto: 'http' | 'https'
   readonly counters: ListenerCounters
-  readonly table: RouteTable
+  /** Replaced as a whole when a split is re-weighted at run time (`RunningListener.setSplit`). */
+  table: RouteTable
   /** Edits per route index. */
   readonly edits: readonly RouteEdits[]
   readonly pools: ReadonlyMap<string, PoolRuntime>

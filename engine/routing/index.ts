@@ -7,6 +7,7 @@ export type { PathMatch, RouteConfig, RouteMatch, RouteRequest, SplitTarget, Val
 export { compileRouteTable, type CompiledRoute, type MatchedRoute, type RouteTable } from './route-table.js'
 export { RouteError, routeErrors, type RouteErrorCode, type RouteIssue } from './route-errors.js'
 export { chooseSplit, splitChooser, splitShares } from './weighted-split.js'
+export { activeArms, reweightSplit } from './split-weights.js'
 export { getCookie, parseCookies, serializeSetCookie, type SetCookieOptions } from './cookies.js'
 export { createStickyCodec, createStickyIndex, stickyToken, STICKY_TOKEN_LENGTH, type StickyCodec, type StickyIndex } from './sticky-cookie.js'
 export { queryParam, requestPath, targetAuthority } from './request-target.js'

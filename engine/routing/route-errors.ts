@@ -11,6 +11,7 @@ export const routeErrors = {
   ROUTE_ERR_BAD_HOST: 'a host pattern is empty, misplaces a wildcard or carries a port',
   ROUTE_ERR_BAD_MATCHER: 'a matcher is empty or combines conditions that exclude each other',
   ROUTE_ERR_BAD_COOKIE: 'a cookie name, value or attribute has characters the Cookie grammar forbids',
+  ROUTE_ERR_NO_SUCH_ROUTE: 'no route of that name in the listener',
 } as const
 
 /** One of the routing core's stable error codes. */

@@ -89,6 +89,7 @@ export async function startEngine(config: LbConfig, options: EngineOptions = {})
         record: (type, pool, backend, detail) =>
           events.add({ atUs: deps.nowUs(), type, pool, ...(backend === undefined ? {} : { backend }), ...(detail === undefined ? {} : { detail }) }),
         config,
+        listeners: new Map(listeners.map((l) => [l.name, l])),
       })
     } catch (e) {
       await stopAll()

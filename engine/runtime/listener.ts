@@ -1,4 +1,5 @@
 import type { Deps } from '../balancing/types.js'
+import type { SplitTarget } from '../routing/route-types.js'
 import type { ListenerCounters } from '../stats/counters.js'
 import type { EventLog } from './event-log.js'
 import type { PoolRuntime } from './pool-runtime.js'
@@ -28,4 +29,10 @@ export interface RunningListener {
   closeIdle(): void
   /** Ends every connection now. */
   destroyAll(): void
+  /**
+   * Layer 7: new weights for the split of the route named `route` (`route-<index>` when unnamed);
+   * arms not named keep theirs, 0 takes an arm out. Returns the split now in force; throws a
+   * `RouteError` (ROUTE_ERR_NO_SUCH_ROUTE, ROUTE_ERR_BAD_SPLIT) and changes nothing otherwise.
+   */
+  setSplit?(route: string, weights: Readonly<Record<string, number>>): SplitTarget[]
 }

@@ -24,6 +24,55 @@ function zeroCounters(): ServedCounters {
   }
 }
 
+/** Where a backend learnt the client address of a request. */
+export type ClientVia = 'x-forwarded-for' | 'x-real-ip' | 'proxy-protocol' | 'peer'
+
+/** Distinct addresses counted per map; further ones count under `other`. */
+export const MAX_SEEN_ADDRESSES = 256
+
+/**
+ * What the backend received (HTTP requests, TCP lines and UDP datagrams that are load, as in
+ * `served`): inside TLS or in plaintext, the client address each was attributed to, the address of
+ * the connection's peer, and how the client address was learnt.
+ */
+export interface SeenCounters {
+  tls: number
+  plaintext: number
+  clients: Record<string, number>
+  peers: Record<string, number>
+  via: Record<string, number>
+}
+
+/** Bounded address counters (a client can send any X-Forwarded-For). */
+class AddressCounts {
+  private readonly counts = new Map<string, number>()
+
+  add(address: string): void {
+    const key = address.length > 64 ? address.slice(0, 64) : address
+    const n = this.counts.get(key)
+    if (n !== undefined) this.counts.set(key, n + 1)
+    else if (this.counts.size < MAX_SEEN_ADDRESSES) this.counts.set(key, 1)
+    else this.counts.set('other', (this.counts.get('other') ?? 0) + 1)
+  }
+
+  toJSON(): Record<string, number> {
+    return Object.fromEntries(this.counts)
+  }
+}
+
+/** The running form of {@link SeenCounters}. */
+class Seen {
+  tls = 0
+  plaintext = 0
+  readonly clients = new AddressCounts()
+  readonly peers = new AddressCounts()
+  readonly via: Record<ClientVia, number> = { 'x-forwarded-for': 0, 'x-real-ip': 0, 'proxy-protocol': 0, peer: 0 }
+
+  snapshot(): SeenCounters {
+    return { tls: this.tls, plaintext: this.plaintext, clients: this.clients.toJSON(), peers: this.peers.toJSON(), via: { ...this.via } }
+  }
+}
+
 /** Ports actually bound. */
 export interface ListeningPorts {
   http?: number
@@ -39,6 +88,7 @@ export interface StateSnapshot {
   behaviour: Behaviour
   healthy: boolean
   served: ServedCounters
+  seen: SeenCounters
   listening: ListeningPorts
   uptimeMs: number
 }
@@ -49,6 +99,7 @@ export class BackendState {
   private readonly random: () => number
   private readonly startedAt: number
   served: ServedCounters = zeroCounters()
+  private seenNow = new Seen()
   listening: ListeningPorts = { control: 0 }
 
   constructor(
@@ -86,8 +137,19 @@ export class BackendState {
     this.served.http.byStatus[statusClass(status)]++
   }
 
+  /** Counts one request of load: how it arrived, whom it is attributed to, and the connection's peer. */
+  see(tls: boolean, client: string, via: ClientVia, peer: string): void {
+    const s = this.seenNow
+    if (tls) s.tls++
+    else s.plaintext++
+    s.clients.add(client)
+    s.peers.add(peer)
+    s.via[via]++
+  }
+
   resetCounters(): void {
     this.served = zeroCounters()
+    this.seenNow = new Seen()
   }
 
   snapshot(): StateSnapshot {
@@ -97,6 +159,7 @@ export class BackendState {
       behaviour: this.current,
       healthy: this.healthy,
       served: this.served,
+      seen: this.seenNow.snapshot(),
       listening: this.listening,
       uptimeMs: this.now() - this.startedAt,
     }

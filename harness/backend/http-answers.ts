@@ -4,6 +4,7 @@
  */
 import type { RequestHead } from '../../engine/http/index.js'
 import { responseHeadString, statusText } from '../../engine/http/index.js'
+import type { ClientVia } from './backend-state.js'
 import type { ClientEndpoint } from './stream-listener.js'
 
 /** JSON with every character outside printable ASCII escaped: one character is one byte. */
@@ -55,6 +56,20 @@ export function servedBody(id: string, head: RequestHead, client: ClientEndpoint
   if (base.length > responseBytes) return base.slice(0, responseBytes)
   // The filler goes between the quotes of the empty pad.
   return `${doc},"pad":"${'x'.repeat(responseBytes - base.length)}"}`
+}
+
+/**
+ * The client a request is attributed to: X-Forwarded-For's first (leftmost, original) entry, else
+ * X-Real-IP, else the PROXY header's source, else the connection's peer — and which it was.
+ */
+export function attributeClient(xForwardedFor: string | undefined, xRealIp: string | undefined, client: ClientEndpoint): { address: string; via: ClientVia } {
+  if (xForwardedFor !== undefined) {
+    const comma = xForwardedFor.indexOf(',')
+    const first = (comma < 0 ? xForwardedFor : xForwardedFor.slice(0, comma)).trim()
+    if (first !== '') return { address: first, via: 'x-forwarded-for' }
+  }
+  if (xRealIp !== undefined && xRealIp.trim() !== '') return { address: xRealIp.trim(), via: 'x-real-ip' }
+  return { address: client.address, via: client.proxied ? 'proxy-protocol' : 'peer' }
 }
 
 /** How the connection is left after an answer. */

@@ -7,7 +7,7 @@ import type { Socket } from 'node:net'
 import { ChunkedError, ChunkedTracker, parseRequestHead, type RequestHead } from '../../engine/http/index.js'
 import type { BackendState } from './backend-state.js'
 import { errorStatusOf, type Outcome } from './behaviour.js'
-import { AnswerHeads, errorBody, healthBody, isHealthPath, protocolErrorBody, servedBody } from './http-answers.js'
+import { AnswerHeads, attributeClient, errorBody, healthBody, isHealthPath, protocolErrorBody, servedBody } from './http-answers.js'
 import { resetConnection, type AcceptedConnection, type ProtocolConnection } from './stream-listener.js'
 
 /** Unparsed bytes held while a request is being answered before reading stops. */
@@ -133,6 +133,9 @@ class HttpConnection implements ProtocolConnection {
       return this.send(head, healthy ? 200 : 503, undefined, healthBody(this.state.id, healthy))
     }
     const served = ++this.state.served.http.requests
+    const { accepted } = this
+    const seen = attributeClient(head.get('x-forwarded-for'), head.get('x-real-ip'), accepted.client)
+    this.state.see(accepted.tls, seen.address, seen.via, accepted.peer)
     const { delayMs, outcome } = this.state.decide()
     if (delayMs <= 0) return this.answer(head, served, outcome)
     this.phase = BUSY

@@ -10,11 +10,14 @@ export type LatencySpec =
   | { readonly kind: 'exponential'; readonly meanMs: number }
   /** exp(N(ln medianMs, sigma²)): the median is `medianMs`, the mean `medianMs·e^(σ²/2)`. */
   | { readonly kind: 'lognormal'; readonly medianMs: number; readonly sigma: number }
+  /** `slowMs` with probability `slowFraction`, else `fastMs`: the two-point service of queueing studies. */
+  | { readonly kind: 'bimodal'; readonly fastMs: number; readonly slowMs: number; readonly slowFraction: number }
 
 /**
  * One draw from `spec`. Fixed: `ms`. Uniform: `min + (max − min)·U`. Exponential: inverse CDF,
  * `−mean·ln(1 − U)`. Log-normal: `median·exp(σ·Z)` with Z standard normal by Box–Muller (one of
  * the pair is used, so every draw takes exactly two uniforms and the stream stays reproducible).
+ * Bimodal: one uniform chooses the mode.
  */
 export function drawLatencyMs(spec: LatencySpec, random: () => number): number {
   switch (spec.kind) {
@@ -27,6 +30,8 @@ export function drawLatencyMs(spec: LatencySpec, random: () => number): number {
       return -spec.meanMs * Math.log(1 - random())
     case 'lognormal':
       return spec.medianMs * Math.exp(spec.sigma * standardNormal(random))
+    case 'bimodal':
+      return random() < spec.slowFraction ? spec.slowMs : spec.fastMs
   }
 }
 
@@ -41,6 +46,8 @@ export function latencyMeanMs(spec: LatencySpec): number {
       return spec.meanMs
     case 'lognormal':
       return spec.medianMs * Math.exp((spec.sigma * spec.sigma) / 2)
+    case 'bimodal':
+      return spec.fastMs + spec.slowFraction * (spec.slowMs - spec.fastMs)
   }
 }
 

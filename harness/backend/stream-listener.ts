@@ -23,6 +23,10 @@ export interface AcceptedConnection {
   /** The TCP socket beneath, for resets. */
   readonly tcp: net.Socket
   readonly client: ClientEndpoint
+  /** The address of the connection's peer (whatever a PROXY header says). */
+  readonly peer: string
+  /** True when the backend terminates TLS on this connection. */
+  readonly tls: boolean
   /** Bytes that arrived with the PROXY header and belong to the protocol. */
   readonly initial: Buffer | undefined
 }
@@ -83,7 +87,7 @@ export function listenStream(options: StreamListenerOptions, protocol: (c: Accep
   const accept = options.proxyProtocol === 'none' ? undefined : ACCEPT[options.proxyProtocol]
   let closing = false
 
-  const start = (tcp: net.Socket, client: ClientEndpoint, initial: Buffer | undefined) => {
+  const start = (tcp: net.Socket, client: ClientEndpoint, initial: Buffer | undefined, peer: string) => {
     if (closing) return tcp.destroy()
     let socket: net.Socket = tcp
     if (secureContext !== undefined) {
@@ -94,7 +98,7 @@ export function listenStream(options: StreamListenerOptions, protocol: (c: Accep
       socket = new tls.TLSSocket(tcp, { isServer: true, secureContext })
       socket.on('error', () => tcp.destroy())
     }
-    sockets.set(tcp, protocol({ socket, tcp, client, initial }))
+    sockets.set(tcp, protocol({ socket, tcp, client, peer, tls: secureContext !== undefined, initial }))
   }
 
   const server = net.createServer({ noDelay: true }, (tcp) => {
@@ -106,7 +110,7 @@ export function listenStream(options: StreamListenerOptions, protocol: (c: Accep
     tcp.on('error', () => tcp.destroy())
     options.onAccept?.()
     const peer: ClientEndpoint = { address: plainAddress(tcp.remoteAddress), port: tcp.remotePort ?? 0, proxied: false }
-    if (accept === undefined) return start(tcp, peer, undefined)
+    if (accept === undefined) return start(tcp, peer, undefined, peer.address)
 
     let received: Buffer = Buffer.alloc(0)
     tcp.setTimeout(PROXY_HEADER_TIMEOUT_MS, () => tcp.destroy())
@@ -121,7 +125,7 @@ export function listenStream(options: StreamListenerOptions, protocol: (c: Accep
       tcp.pause()
       const source = r.header.addresses?.source
       const client = source === undefined ? peer : { address: source.address, port: source.port, proxied: true }
-      start(tcp, client, received.subarray(r.header.headerBytes))
+      start(tcp, client, received.subarray(r.header.headerBytes), peer.address)
     }
     tcp.on('data', onData)
   })

@@ -95,6 +95,8 @@ class LineConnection implements ProtocolConnection {
         }
       }
       this.state.served.tcp.requests++
+      const { client, tls, peer } = this.accepted
+      this.state.see(tls, client.address, client.proxied ? 'proxy-protocol' : 'peer', peer)
       const { delayMs, outcome } = this.state.decide()
       if (delayMs <= 0) {
         this.answer(payload, outcome)

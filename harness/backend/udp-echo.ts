@@ -23,6 +23,7 @@ export function listenUdp(state: BackendState, host: string, port: number): Prom
   }
   socket.on('message', (msg, rinfo) => {
     state.served.udp.datagrams++
+    state.see(false, rinfo.address, 'peer', rinfo.address)
     const { delayMs, outcome } = state.decide()
     if (outcome !== 'answer') return
     if (delayMs <= 0) return reply(msg, rinfo.address, rinfo.port)

@@ -2,17 +2,14 @@
 import { Command, CommanderError } from 'commander'
 import { EngineError } from '../../engine/errors.js'
 import { layerbenchVersion } from '../system/environment.js'
-import { benchCommand } from './commands/bench.js'
 import { ResultsError } from '../../reports/compare/results-error.js'
-import { compareCommand } from './commands/compare.js'
-import { profileCommand } from './commands/profile.js'
-import { reportCommand } from './commands/report.js'
-import { runCommand } from './commands/run.js'
-import { serveCommand } from './commands/serve.js'
-import { validateCommand } from './commands/validate.js'
 import { CliError, ExitCode } from './exit-codes.js'
 
-/** Builds the `layerbench` command line. Each verb's action resolves to its exit code. */
+/**
+ * Builds the `layerbench` command line. Each verb's action resolves to its exit code. A verb's
+ * module is loaded when the verb runs: `serve` (started for every run of a scenario) then starts
+ * without loading the reports, the peers and the simulator.
+ */
 export function buildProgram(setExit: (code: ExitCode) => void): Command {
   const program = new Command('layerbench')
     .description('Benchmarking and simulation testbed for L4 and L7 load balancers')
@@ -31,11 +28,12 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option('--sizes <list>', 'backend counts, comma-separated (default 10,100,1000)')
     .option('--only <list>', 'algorithms to measure, comma-separated (and "hash")')
     .option('--check', 'exit 1 when a performance target is missed')
+    .option('--simulator', 'simulated requests per CPU second: P2C over 100 backends, and 10,000 backends × 10M requests (not with --quick)')
     .option('--dataplane', 'measure CPU per keep-alive request of the engine at L4 and L7 against direct, naive Node proxies and HAProxy')
     .option('--requests <n>', 'data plane: requests per measured run (default 30000)')
     .option('--connections <n>', 'data plane: keep-alive connections (default 16)')
     .option('--repeats <n>', 'data plane: interleaved repeats (default 3)')
-    .action(async (opts) => setExit(await benchCommand(opts)))
+    .action(async (opts) => setExit(await (await import('./commands/bench.js')).benchCommand(opts)))
 
   program
     .command('run')
@@ -46,7 +44,18 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option('--quick', 'short durations for CI (each scenario says how short)')
     .option('--variant <dim=value...>', 'run only the variants matching (per dimension; dimensions a scenario lacks are ignored)')
     .option('--baseline <results>', 'compare with saved results (results.json, result.json or a directory); exit 1 on a regression')
-    .action(async (args: string[], opts) => setExit(await runCommand(args, opts)))
+    .action(async (args: string[], opts) => setExit(await (await import('./commands/run.js')).runCommand(args, opts)))
+
+  program
+    .command('simulate')
+    .description("discrete-event simulation of scenarios (virtual time, the engine's own pickers); writes result.json per scenario and results.json like run")
+    .argument('<scenarios...>', 'scenario files or directories of them')
+    .option('--out <dir>', 'output directory', 'out')
+    .option('--seed <n>', "seed of the first repeat (default: the scenario's)")
+    .option('--requests <n>', 'measured requests per run, instead of the load duration')
+    .option('--variant <dim=value...>', 'simulate only the variants matching')
+    .option('--quick', "the scenario's quick settings")
+    .action(async (args: string[], opts) => setExit(await (await import('./commands/simulate.js')).simulateCommand(args, opts)))
 
   program
     .command('report')
@@ -54,7 +63,7 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .argument('<results...>', 'results.json, result.json files or directories of them')
     .option('--out <dir>', 'output directory (default: the one results directory given, else ./report)')
     .option('--baseline <results>', 'with one result set: add the regression gate against these saved results')
-    .action((paths: string[], opts) => setExit(reportCommand(paths, opts)))
+    .action(async (paths: string[], opts) => setExit((await import('./commands/report.js')).reportCommand(paths, opts)))
 
   program
     .command('compare')
@@ -65,7 +74,7 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option('--markdown <file>', 'also write the comparison as Markdown (for a CI job summary)')
     .option('--alpha <p>', 'significance level of the Mann-Whitney test (default 0.05)')
     .option('--min-repeats <n>', 'repeats a side needed for the test (default 3)')
-    .action((baseline: string, current: string, opts) => setExit(compareCommand(baseline, current, opts)))
+    .action(async (baseline: string, current: string, opts) => setExit((await import('./commands/compare.js')).compareCommand(baseline, current, opts)))
 
   program
     .command('profile')
@@ -76,7 +85,7 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option('--out <dir>', 'output directory', 'out')
     .option('--provider <kind>', 'backends as auto | process | docker', 'process')
     .option('--quick', "the scenario's quick settings")
-    .action(async (file: string, opts) => setExit(await profileCommand(file, opts)))
+    .action(async (file: string, opts) => setExit(await (await import('./commands/profile.js')).profileCommand(file, opts)))
 
   program
     .command('serve')
@@ -84,13 +93,13 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .argument('<config>', 'balancer configuration (YAML)')
     .option('--drain-ms <ms>', 'longest graceful drain on shutdown', '10000')
     .option('--quiet', 'do not log engine events')
-    .action(async (file, opts) => setExit(await serveCommand(file, opts)))
+    .action(async (file, opts) => setExit(await (await import('./commands/serve.js')).serveCommand(file, opts)))
 
   program
     .command('validate')
     .description('check balancer configurations: every problem at once, each with its path')
     .argument('<files...>', 'YAML files')
-    .action((files: string[]) => setExit(validateCommand(files)))
+    .action(async (files: string[]) => setExit((await import('./commands/validate.js')).validateCommand(files)))
 
   return program
 }

@@ -237,7 +237,10 @@ export class NativeRun {
     while (this.nextIndex < due && this.idle.length > 0 && this.measuredSent < this.plan.maxRequests) {
       if (budget-- === 0) return true
       const i = this.nextIndex++
-      this.start(this.idle.pop()!, i, schedule.dueAt(i))
+      // The slot idle longest goes first: every client keeps sending, as in the closed loop (a
+      // stack would leave a few clients carrying the load, and per-client checks — cookies,
+      // source addresses, stickiness — would see only those).
+      this.start(this.idle.shift()!, i, schedule.dueAt(i))
     }
     return false
   }

@@ -9,6 +9,7 @@ import { CONFIG_ENV } from '../backend/backend-config.js'
 import { ensureBackendImage, type ImageResult } from './backend-image.js'
 import { backendConfigFor, portsFor } from './backend-launch.js'
 import { registerForCleanup } from './cleanup.js'
+import { cgroupCpuUs, cgroupMemoryBytes, cgroupMemoryLimitBytes } from './container-cgroup.js'
 import { ControlClient } from './control-client.js'
 import { demuxLogs, LABELS, ownerLabels, removeContainersSync, socketOf } from './docker-engine.js'
 import { LoopbackAllocator } from './loopback-addresses.js'
@@ -108,6 +109,9 @@ class DockerBackend implements RunningBackend {
   }
 
   private async currentCpuUs(): Promise<number | undefined> {
+    // The cgroup files answer at once; the Engine's stats endpoint can take a second.
+    const fromCgroup = this.hostPid === undefined ? undefined : cgroupCpuUs(this.hostPid)
+    if (fromCgroup !== undefined) return fromCgroup
     try {
       const stats = await this.container.stats({ stream: false, 'one-shot': true })
       const ns = stats.cpu_stats?.cpu_usage?.total_usage
@@ -183,6 +187,11 @@ class DockerBackend implements RunningBackend {
   async stats(): Promise<BackendStats> {
     const state = await this.inspectState()
     if (state === undefined || !state.Running) return { cpuUs: this.cpuBaseUs }
+    const pid = state.Pid || undefined
+    const cpuUs = pid === undefined ? undefined : cgroupCpuUs(pid)
+    const memoryBytes = pid === undefined ? undefined : cgroupMemoryBytes(pid)
+    const memoryLimitBytes = pid === undefined ? undefined : cgroupMemoryLimitBytes(pid)
+    if (cpuUs !== undefined && memoryBytes !== undefined && memoryLimitBytes !== undefined) return { cpuUs: this.cpuBaseUs + cpuUs, memoryBytes, memoryLimitBytes }
     try {
       const s = await this.container.stats({ stream: false, 'one-shot': true })
       const ns = s.cpu_stats?.cpu_usage?.total_usage

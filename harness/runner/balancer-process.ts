@@ -23,11 +23,14 @@ export interface BalancerControl {
   setDraining(pool: string, backend: string, draining: boolean): Promise<void>
   addBackend(pool: string, backend: { id: string; host: string; port: number; weight: number }): Promise<void>
   removeBackend(pool: string, backend: string): Promise<void>
+  /** New weights for arms (by pool) of a route's split; absent where the balancer cannot change a split at run time. */
+  setSplitWeights?(listener: string, route: string, weights: Readonly<Record<string, number>>): Promise<void>
 }
 
 /** A running balancer under test. */
 export interface RunningBalancer extends BalancerControl {
-  readonly implementation: 'engine' | 'haproxy' | 'nginx'
+  /** `direct`: no balancer, the load goes straight to a backend (see `direct-balancer.ts`). */
+  readonly implementation: 'engine' | 'haproxy' | 'nginx' | 'direct'
   readonly version: string
   readonly pid: number
   readonly listeners: ReadonlyMap<string, BoundListener>
@@ -139,6 +142,7 @@ export async function startEngineProcess(config: LbConfig, dir: string, version:
     setDraining: async (pool, backend, draining) => void (await call('POST', `/pools/${enc(pool)}/backends/${enc(backend)}/${draining ? 'drain' : 'undrain'}`, {})),
     addBackend: async (pool, b) => void (await call('POST', `/pools/${enc(pool)}/backends`, b)),
     removeBackend: async (pool, backend) => void (await call('DELETE', `/pools/${enc(pool)}/backends/${enc(backend)}`)),
+    setSplitWeights: async (listener, route, weights) => void (await call('POST', `/listeners/${enc(listener)}/routes/${enc(route)}/split`, { weights })),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve()

@@ -1,7 +1,7 @@
 import type { LbConfig } from '../../engine/config/lb-config.js'
 import type { EngineEvent } from '../../engine/runtime/event-log.js'
 import type { EngineStats } from '../../engine/stats/engine-stats.js'
-import type { IntervalResult, RunEvent, RunResult } from '../../reports/result/result-model.js'
+import type { BackendSeen, IntervalResult, RunEvent, RunResult } from '../../reports/result/result-model.js'
 import { generatorFor } from '../load/index.js'
 import type { LoadPlan, LoadProtocol, LoadSummary } from '../load/load-types.js'
 import type { BackendProvider, BackendSpec, RunningBackend } from '../providers/index.js'
@@ -11,15 +11,19 @@ import type { ScenarioVariant } from '../scenario/load-scenario.js'
 import { labelText } from '../scenario/matrix.js'
 import { poolGroups, poolPortKind, resolveBalancer, type BackendEndpoint } from '../scenario/resolve-balancer.js'
 import type { Scenario } from '../scenario/scenario-schema.js'
+import { splitArmsOf } from '../scenario/split-arms.js'
 import { cpuUsage, readCpuTimes } from '../system/cpu-stat.js'
 import type { RunningBalancer } from './balancer-process.js'
 import { requestPlan } from './request-mix.js'
+import { fairnessOf } from './fairness.js'
+import { KeyAssignments, membershipChanges, withEffectTimes } from './key-remap.js'
 import { createRunPki, withRunCertificates } from './run-ca.js'
 import { scheduleTimeline, type TimelineContext } from './timeline.js'
+import { withFreeTargetPorts } from './target-ports.js'
 import { TrafficChecks } from './traffic-checks.js'
 
 /** Starts the balancer under test for a resolved configuration, or says why it cannot run. */
-export type BalancerStarter = (implementation: 'engine' | 'haproxy' | 'nginx', config: LbConfig, dir: string) => Promise<RunningBalancer | { skipped: string }>
+export type BalancerStarter = (implementation: RunningBalancer['implementation'], config: LbConfig, dir: string) => Promise<RunningBalancer | { skipped: string }>
 
 /** What a run needs from around it. */
 export interface RunContext {
@@ -102,6 +106,12 @@ function intervals(summary: LoadSummary, intervalMs: number): IntervalResult[] {
   }))
 }
 
+/** How evenly requests spread over the run's backends (`fairness`), when any were answered. */
+function spread(backends: RunResult['backends']): Pick<RunResult, 'fairness'> {
+  const f = fairnessOf(Object.values(backends).map((b) => b.requests))
+  return f === undefined ? {} : { fairness: f }
+}
+
 /** A run that could not happen, with its reason and no measurements. */
 function skippedRun(v: ScenarioVariant, repeat: number, implementation: RunResult['balancer']['implementation'], provider: RunResult['provider'], reason: string): RunResult {
   const s = v.scenario
@@ -141,7 +151,8 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
   const started = performance.now()
   const warnings: string[] = []
   const pki = createRunPki(s.balancer)
-  const section = withRunCertificates(s.balancer, pki)
+  // A listener another listener's pool sends to needs its port before the balancer starts.
+  const section = await withFreeTargetPorts(withRunCertificates(s.balancer, pki))
   const specs = backendSpecs(s, pki)
   const instances = new Map<string, RunningBackend[]>()
   let balancer: RunningBalancer | undefined
@@ -215,6 +226,7 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
         return b!
       },
       weightOf: (g) => s.backends[g]!.weight,
+      splitArms: (route, g) => splitArmsOf(section, route, g),
       nowMs,
       record: (e) => events.push(e),
       warn: (m) => warnings.push(m),
@@ -226,9 +238,19 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
         () => {},
       )
     }, EVENT_POLL_MS)
+    // Keys (clients) and their backends between membership changes, for `remap`.
+    const changes = membershipChanges(s.timeline, all().map((b) => b.spec.id))
+    const keys = changes.length > 0 && (s.load.cookies || s.load.clients > 1) ? new KeyAssignments(nowMs) : undefined
+    const onResponse: LoadPlan['onResponse'] =
+      keys === undefined
+        ? checks.onResponse
+        : (r) => {
+            checks.onResponse(r)
+            if (r.ok && r.backend !== undefined) keys.record(r.client, r.backend)
+          }
     let summary: LoadSummary
     try {
-      summary = await generator.run({ ...plan, warmupMs: 0, ...(clientFeatures ? { onResponse: checks.onResponse } : {}) }, ctx.signal)
+      summary = await generator.run({ ...plan, warmupMs: 0, ...(clientFeatures ? { onResponse } : {}) }, ctx.signal)
     } finally {
       timeline.stop()
       clearInterval(poller)
@@ -242,11 +264,13 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
     const backendCpu = new Map([...cpuAfter.backends].map(([id, after]) => [id, after === undefined ? undefined : after - (cpuBefore.backends.has(id) ? (cpuBefore.backends.get(id) ?? after) : 0)]))
     const stats: EngineStats | undefined = await balancer.stats()
     const served = new Map<string, number>()
+    const seen = new Map<string, BackendSeen>()
     await Promise.all(
       all().map(async (b) => {
         try {
-          const st = (await b.state()) as { served?: { http?: { requests?: number }; tcp?: { requests?: number }; udp?: { datagrams?: number } } }
+          const st = (await b.state()) as { served?: { http?: { requests?: number }; tcp?: { requests?: number }; udp?: { datagrams?: number } }; seen?: BackendSeen }
           served.set(b.spec.id, (st.served?.http?.requests ?? 0) + (st.served?.tcp?.requests ?? 0) + (st.served?.udp?.datagrams ?? 0))
+          if (st.seen !== undefined) seen.set(b.spec.id, st.seen)
         } catch {
           // A backend killed and not restarted cannot say; its traffic is still counted by the generator.
         }
@@ -266,6 +290,7 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
         ...(served.has(b.spec.id) ? { served: served.get(b.spec.id)! } : {}),
         ...(cpuUs === undefined ? {} : { cpuUs }),
         ...(memoryBytes === undefined ? {} : { memoryBytes }),
+        ...(seen.has(b.spec.id) ? { seen: seen.get(b.spec.id)! } : {}),
       }
     }
     for (const [id, n] of Object.entries(summary.byBackend)) backendsResult[id] ??= { group: groupOf.get(id) ?? 'unknown', requests: n }
@@ -284,6 +309,16 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
     if (summary.sent !== summary.ok + summary.failed) warnings.push(`accounting: sent ${summary.sent} ≠ ok ${summary.ok} + failed ${summary.failed}`)
     warnings.push(...summary.warnings, ...ctx.provider.warnings)
     const loaded = stats?.listeners.find((l) => l.name === listenerName)
+    const load: RunResult['load'] = {
+      generator: generator.name,
+      protocol,
+      mode: s.load.mode,
+      connections: s.load.connections,
+      ...(s.load.rate === undefined ? {} : { rate: s.load.rate }),
+      durationMs: s.load.duration,
+      warmupMs: s.load.warmup,
+      ...(plan.localAddresses === undefined ? {} : { clientAddresses: [...plan.localAddresses] }),
+    }
     const measured = {
       summary: {
         rps: elapsedS > 0 ? sent / elapsedS : 0,
@@ -298,6 +333,8 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
       failover: s.timeline.length > 0 ? deriveFailover(ts, events) : [],
       ...(s.load.cookies || s.load.clients > 1 ? { sticky: checks.sticky(all().map((b) => b.spec.id)) } : {}),
       ...(requests.expectedGroups === undefined ? {} : { routing: checks.routing() }),
+      ...spread(backendsResult),
+      ...(keys === undefined ? {} : { remap: keys.results(withEffectTimes(changes, events)) }),
     }
     const shares = configuredShares(s.expect, v.label, backendsResult)
     return {
@@ -306,7 +343,7 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
       repeat,
       balancer: { implementation: balancer.implementation, version: balancer.version, layer: listener.layer, protocol: listener.protocol },
       provider: ctx.provider.kind,
-      load: { generator: generator.name, protocol, mode: s.load.mode, connections: s.load.connections, ...(s.load.rate === undefined ? {} : { rate: s.load.rate }), durationMs: s.load.duration, warmupMs: s.load.warmup },
+      load,
       startedAt,
       durationMs: performance.now() - started,
       ...measured,
@@ -326,7 +363,7 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
         heavySteal: (machine?.steal ?? 0) > HEAVY_STEAL,
       },
       ...(loaded === undefined ? {} : { engineTimeUs: loaded.engineTimeUs }),
-      expectations: judgeExpectations(s.expect, v.label, measured),
+      expectations: judgeExpectations(s.expect, v.label, { ...measured, load, timeseries: ts }),
       warnings: [...new Set(warnings)],
       histograms: summary.histograms,
     }

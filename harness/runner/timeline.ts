@@ -16,6 +16,8 @@ export interface TimelineContext {
   addInstance(group: string): Promise<RunningBackend>
   /** Weight of the group's backends in pools. */
   weightOf(group: string): number
+  /** The listener with a route of this name, and that route's split arms whose pools draw from `group` (set-weight with `route`). */
+  splitArms?(route: string, group: string): { listener: string; pools: string[] } | undefined
   /** ms since the start of the measured phase. */
   nowMs(): number
   record(event: RunEvent): void
@@ -64,15 +66,35 @@ export async function runAction(entry: TimelineEntry, ctx: TimelineContext): Pro
         detail = `healthy ${entry.healthy}`
         await Promise.all(chosen.map(({ b }) => b.setHealthy(entry.healthy)))
         break
-      case 'set-weight':
+      case 'set-weight': {
         detail = `weight ${entry.weight}`
-        for (const pool of pools(entry.pool)) for (const id of ids) await ctx.balancer.setWeight(pool, id, entry.weight)
+        if (entry.route === undefined) {
+          for (const pool of pools(entry.pool)) for (const id of ids) await ctx.balancer.setWeight(pool, id, entry.weight)
+          break
+        }
+        // A route's split: the arms whose pools draw from the group.
+        const arms = ctx.splitArms?.(entry.route, group)
+        if (arms === undefined || arms.pools.length === 0) throw new Error(`no split arm of route ${entry.route} draws from group ${group}`)
+        if (ctx.balancer.setSplitWeights === undefined) throw new Unsupported('this balancer cannot re-weight a split at run time')
+        await ctx.balancer.setSplitWeights(arms.listener, entry.route, Object.fromEntries(arms.pools.map((p) => [p, entry.weight])))
+        detail = `route ${entry.route}: ${arms.pools.join(', ')} weight ${entry.weight}`
         break
+      }
       case 'drain':
       case 'undrain':
         for (const pool of pools(entry.pool)) for (const id of ids) await ctx.balancer.setDraining(pool, id, entry.do === 'drain')
         break
       case 'add-backend': {
+        if (index !== undefined) {
+          // Back again: the instance removed earlier, at its address, under its id.
+          const b = all[index]!
+          await b.restart()
+          for (const { pool, port } of ctx.poolsOf(group).filter((p) => entry.pool === undefined || p.pool === entry.pool)) {
+            await ctx.balancer.addBackend(pool, { id: ids[0]!, host: b.host, port: b.ports[port] ?? b.ports.http!, weight: ctx.weightOf(group) })
+          }
+          detail = ids[0]
+          break
+        }
         const b = await ctx.addInstance(group)
         const i = ctx.instances(group).length - 1
         const id = ctx.backendId(group, i)

@@ -1,5 +1,8 @@
 import { chiSquareTest } from '../../reports/statistics/chi-square.js'
 import type { RunResult } from '../../reports/result/result-model.js'
+import { judgeBackendSees } from './backend-sees.js'
+import { groupCounts, judgeFairness, judgeGroupShare, judgeRemap, judgeWindowedErrorRate } from './distribution-expectations.js'
+import { backendCountsIn, windowText } from './time-windows.js'
 import type { VariantLabel } from './matrix.js'
 import type { Expectation } from './scenario-schema.js'
 
@@ -12,7 +15,7 @@ export interface ExpectationOutcome {
 }
 
 /** What an expectation is judged against: the run's measured parts. */
-export type JudgedRun = Pick<RunResult, 'summary' | 'groups' | 'backends' | 'failover' | 'sticky' | 'routing'>
+export type JudgedRun = Pick<RunResult, 'summary' | 'groups' | 'backends' | 'failover' | 'sticky' | 'routing'> & Partial<Pick<RunResult, 'load' | 'timeseries' | 'fairness' | 'remap'>>
 
 const fmt = (x: number, digits = 3) => (Number.isInteger(x) ? String(x) : x.toFixed(digits))
 const rangeText = (r: { min?: number | undefined; max?: number | undefined }, unit = '') =>
@@ -75,11 +78,16 @@ export function judgeExpectations(expectations: readonly Expectation[], label: V
     if ('share' in e) {
       const s = e.share
       if (s.groups !== undefined) {
-        out.push(judgeShare(e.name, Object.fromEntries(Object.entries(run.groups).map(([g, v]) => [g, v.requests])), s.groups, s.tolerance, s.minPValue, 'group'))
+        const where = s.window === undefined ? '' : ` in ${windowText(s.window)}`
+        out.push(judgeShare(e.name, groupCounts(run, s.window), s.groups, s.tolerance, s.minPValue, `group${where}`))
       } else {
         const ids = Object.entries(run.backends).filter(([, b]) => b.group === s.backendsOf)
-        out.push(judgeShare(e.name, Object.fromEntries(ids.map(([id, b]) => [id, b.requests])), Object.fromEntries(ids.map(([id]) => [id, 1])), s.tolerance, s.minPValue, `${s.backendsOf} backend`))
+        const inWindow = s.window === undefined ? undefined : backendCountsIn(run.timeseries ?? [], s.window)
+        const counts = Object.fromEntries(ids.map(([id, b]) => [id, inWindow === undefined ? b.requests : (inWindow[id] ?? 0)]))
+        out.push(judgeShare(e.name, counts, Object.fromEntries(ids.map(([id]) => [id, 1])), s.tolerance, s.minPValue, `${s.backendsOf} backend`))
       }
+    } else if ('errorRate' in e && e.window !== undefined) {
+      out.push(judgeWindowedErrorRate(e.name, e.errorRate, e.window, run))
     } else if ('errorRate' in e) {
       const r = run.summary.requests
       const rate = r.sent === 0 ? 0 : r.failed / r.sent
@@ -133,6 +141,14 @@ export function judgeExpectations(expectations: readonly Expectation[], label: V
         actual: r === undefined ? 'not measured (load.mix with expect needed)' : `${r.misrouted} of ${r.checked}`,
         pass: r !== undefined && r.checked > 0 && inRange(r.misrouted, e.misrouted),
       })
+    } else if ('backendSees' in e) {
+      out.push(judgeBackendSees(e.name, e.backendSees, run))
+    } else if ('groupShare' in e) {
+      out.push(judgeGroupShare(e.name, e.groupShare, run))
+    } else if ('fairness' in e) {
+      out.push(judgeFairness(e.name, e.fairness, run))
+    } else if ('remap' in e) {
+      out.push(...judgeRemap(e.name, e.remap, run))
     }
   }
   return out

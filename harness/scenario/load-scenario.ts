@@ -2,9 +2,12 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { issuesOf, parseYaml } from '../../engine/config/load-document.js'
 import { EngineError, type Issue } from '../../engine/errors.js'
-import { combinations, labelText, pathSteps, setPath, substitute, type VariantLabel } from './matrix.js'
-import { resolveBalancer, type BackendEndpoint } from './resolve-balancer.js'
+import { combinations, labelText, pathSteps, patternIssues, setPath, substitute, withoutExcluded, type VariantLabel } from './matrix.js'
+import { directPool, poolListenerTarget, resolveBalancer, withTargetPorts, type BackendEndpoint } from './resolve-balancer.js'
 import { scenarioSchema, type Scenario } from './scenario-schema.js'
+import { withGeneratedRoutes } from './generated-routes.js'
+import { splitArmsOf } from './split-arms.js'
+import { scaleTimes } from './time-scale.js'
 
 /** One combination of the matrix, fully validated. */
 export interface ScenarioVariant {
@@ -24,7 +27,7 @@ export interface LoadedScenario {
   readonly quick: boolean
 }
 
-const matrixOnly = scenarioSchema.pick({ matrix: true })
+const matrixOnly = scenarioSchema.pick({ matrix: true, exclude: true, quick: true })
 
 /** Placeholder endpoints for validating a balancer before anything is started. */
 function placeholderEndpoints(s: Scenario): BackendEndpoint[] {
@@ -43,12 +46,26 @@ export function crossReferenceIssues(s: Scenario): Issue[] {
   }
   for (const [name, pool] of Object.entries(s.balancer.pools)) {
     const spec = pool.backends
+    if (typeof spec === 'object' && !Array.isArray(spec) && 'listener' in spec) {
+      const l = s.balancer.listeners.find((x) => x.name === spec.listener)
+      const path = `balancer.pools.${name}.backends.listener`
+      if (l === undefined) issues.push({ path, message: `no balancer listener "${spec.listener}" (listeners: ${s.balancer.listeners.map((x) => x.name).join(', ')})` })
+      else if (l.pool === name || l.sni?.some((x) => x.pool === name) || l.routes?.some((r) => r.pool === name || r.split?.some((x) => x.pool === name))) {
+        issues.push({ path, message: `listener ${spec.listener} sends to pool ${name} itself: a loop` })
+      }
+      continue
+    }
     const list = typeof spec === 'string' ? [spec] : Array.isArray(spec) ? spec : [...spec.groups, ...spec.backup]
     list.forEach((g, i) => group(`balancer.pools.${name}.backends${typeof spec === 'string' ? '' : `[${i}]`}`, g))
   }
   const listener = s.load.listener ?? s.balancer.listeners[0]!.name
   const target = s.balancer.listeners.find((l) => l.name === listener)
   if (target === undefined) issues.push({ path: 'load.listener', message: `no balancer listener "${listener}"` })
+  if (target !== undefined && s.balancer.implementation === 'direct') {
+    const pool = directPool(target)
+    if (target.protocol === 'https') issues.push({ path: 'balancer.implementation', message: `direct sends to a backend port as listener ${listener}'s pool uses it, which is plaintext behind an https listener: load a tls or http listener` })
+    if (pool !== undefined && poolListenerTarget(s.balancer, pool) !== undefined) issues.push({ path: 'balancer.implementation', message: `direct needs backends: pool ${pool} of listener ${listener} sends to another listener` })
+  }
   if (target?.protocol === 'udp' && s.load.protocol !== undefined && s.load.protocol !== 'udp') issues.push({ path: 'load.protocol', message: 'a udp listener is loaded with udp' })
   if (s.load.mode === 'open' && s.load.rate === undefined) issues.push({ path: 'load.rate', message: 'an open-loop load needs a rate' })
   if (s.load.generator === 'autocannon' && !['http', undefined].includes(s.load.protocol) && target?.protocol !== 'http') {
@@ -64,6 +81,12 @@ export function crossReferenceIssues(s: Scenario): Issue[] {
     const index = /\[(\d+)\]$/.exec(t.target)
     if (index !== null && groups.has(g) && Number(index[1]) >= s.backends[g]!.count) issues.push({ path: `timeline[${i}].target`, message: `${g} has ${s.backends[g]!.count} backend(s)` })
     if ('pool' in t && t.pool !== undefined && !pools.has(t.pool)) issues.push({ path: `timeline[${i}].pool`, message: `no pool "${t.pool}"` })
+    if (t.do === 'set-weight' && t.route !== undefined && groups.has(g)) {
+      const arms = splitArmsOf(s.balancer, t.route, g)
+      if (index !== null) issues.push({ path: `timeline[${i}].target`, message: 'a split weighs pools: target a whole group' })
+      else if (arms === undefined) issues.push({ path: `timeline[${i}].route`, message: `no listener has a route "${t.route}" (unnamed routes are route-<index>)` })
+      else if (arms.pools.length === 0) issues.push({ path: `timeline[${i}].route`, message: `no split arm of route ${t.route} draws from group ${g}` })
+    }
   })
   s.expect.forEach((e, i) => {
     if ('share' in e) {
@@ -71,13 +94,19 @@ export function crossReferenceIssues(s: Scenario): Issue[] {
       if (e.share.backendsOf !== undefined) group(`expect[${i}].share.backendsOf`, e.share.backendsOf)
       if ((e.share.groups === undefined) === (e.share.backendsOf === undefined)) issues.push({ path: `expect[${i}].share`, message: 'give exactly one of groups or backendsOf' })
     }
+    if ('groupShare' in e) group(`expect[${i}].groupShare.group`, e.groupShare.group)
+    if ('remap' in e && s.load.clients < 2 && !s.load.cookies) issues.push({ path: `expect[${i}].remap`, message: 'keys are clients: needs load.clients ≥ 2 or load.cookies' })
+    if ('backendSees' in e && e.backendSees.clientAddress !== undefined && s.load.clients < 2) {
+      issues.push({ path: `expect[${i}].backendSees.clientAddress`, message: 'needs load.clients ≥ 2: clients from 127.0.1.x, apart from the balancer’s own address' })
+    }
     if ('when' in e && e.when !== undefined) {
       for (const dim of Object.keys(e.when)) if (!Object.hasOwn(s.matrix, dim)) issues.push({ path: `expect[${i}].when.${dim}`, message: `no matrix dimension "${dim}"` })
     }
   })
   if (issues.length === 0) {
     try {
-      resolveBalancer(s.balancer, placeholderEndpoints(s), 'balancer')
+      // Placeholder ports for listeners other listeners' pools send to; the runner picks free ones.
+      resolveBalancer(withTargetPorts(s.balancer, (_, i) => 1 + i), placeholderEndpoints(s), 'balancer')
     } catch (e) {
       if (!(e instanceof EngineError)) throw e
       for (const i of e.issues) issues.push({ path: `balancer.${i.path}`, message: i.message })
@@ -87,8 +116,9 @@ export function crossReferenceIssues(s: Scenario): Issue[] {
 }
 
 /** Applies --quick: shorter load and fewer repeats, as the scenario's `quick` section says. */
-function quickened(s: Scenario): Scenario {
-  const q = s.quick
+function quickened(scenario: Scenario): Scenario {
+  const q = scenario.quick
+  const s = q.timeScale === undefined ? scenario : scaleTimes(scenario, q.timeScale)
   return {
     ...s,
     repeats: q.repeats ?? s.repeats,
@@ -110,10 +140,13 @@ function quickened(s: Scenario): Scenario {
 export function parseScenario(raw: unknown, file: string, text: string, options: { quick?: boolean } = {}): LoadedScenario {
   const issues: Issue[] = []
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new EngineError('LB_ERR_INVALID_SCENARIO', `${file} is not a scenario (expected a mapping)`)
-  const m = matrixOnly.safeParse({ matrix: (raw as { matrix?: unknown }).matrix })
+  const top = raw as { matrix?: unknown; exclude?: unknown; quick?: unknown }
+  const m = matrixOnly.safeParse({ matrix: top.matrix, exclude: top.exclude, quick: top.quick })
   if (!m.success) throw new EngineError('LB_ERR_INVALID_SCENARIO', `${file} is invalid`, issuesOf(m.error))
   const { matrix: _matrix, ...body } = raw as Record<string, unknown>
-  const combos = combinations(m.data.matrix)
+  issues.push(...patternIssues(m.data.matrix, m.data.exclude, 'exclude'), ...patternIssues(m.data.matrix, m.data.quick.exclude ?? [], 'quick.exclude'))
+  const combos = withoutExcluded(withoutExcluded(combinations(m.data.matrix), m.data.exclude), options.quick ? (m.data.quick.exclude ?? []) : [])
+  if (combos.length === 0) issues.push({ path: options.quick ? 'quick.exclude' : 'exclude', message: 'every combination of the matrix is excluded' })
   const variants: ScenarioVariant[] = []
   const perIssue = new Map<string, { issue: Issue; variants: string[] }>()
   for (const c of combos) {
@@ -124,14 +157,16 @@ export function parseScenario(raw: unknown, file: string, text: string, options:
       else setPath(tree, steps, value)
     }
     const parsed = scenarioSchema.safeParse({ ...tree, matrix: m.data.matrix })
-    const found = parsed.success ? crossReferenceIssues(parsed.data) : issuesOf(parsed.error)
+    // Generated routes become ordinary ones here: validation, the runner and the peers see them.
+    const scenario = parsed.success ? withGeneratedRoutes(parsed.data) : undefined
+    const found = scenario !== undefined ? crossReferenceIssues(scenario) : issuesOf(parsed.error!)
     for (const issue of found) {
       const key = `${issue.path}\u0000${issue.message}`
       const entry = perIssue.get(key) ?? { issue, variants: [] }
       entry.variants.push(labelText(c.label))
       perIssue.set(key, entry)
     }
-    if (parsed.success && found.length === 0) variants.push({ label: c.label, scenario: options.quick ? quickened(parsed.data) : parsed.data })
+    if (scenario !== undefined && found.length === 0) variants.push({ label: c.label, scenario: options.quick ? quickened(scenario) : scenario })
   }
   for (const { issue, variants: where } of perIssue.values()) {
     const some = combos.length > 1 && where.length < combos.length

@@ -1,4 +1,5 @@
-import type { MatrixValue } from './scenario-schema.js'
+import type { Issue } from '../../engine/errors.js'
+import type { MatrixValue, VariantPattern } from './scenario-schema.js'
 
 /** One combination of matrix values: dimension → the value's name (or the scalar itself). */
 export type VariantLabel = Readonly<Record<string, string | number | boolean>>
@@ -32,6 +33,43 @@ export function combinations(matrix: Readonly<Record<string, readonly MatrixValu
     out = next
   }
   return out
+}
+
+/** Whether a label has every entry of a pattern (a value, or one of a list; compared as text). */
+export function matchesPattern(label: VariantLabel, pattern: VariantPattern): boolean {
+  return Object.entries(pattern).every(([dim, want]) => {
+    if (!Object.hasOwn(label, dim)) return false
+    const have = String(label[dim])
+    return Array.isArray(want) ? want.some((w) => String(w) === have) : String(want) === have
+  })
+}
+
+/** The combinations no pattern matches (a pattern matches when the label has all its entries). */
+export function withoutExcluded<C extends { readonly label: VariantLabel }>(combos: readonly C[], patterns: readonly VariantPattern[]): C[] {
+  return combos.filter((c) => !patterns.some((p) => matchesPattern(c.label, p)))
+}
+
+/**
+ * Problems with exclusion patterns: a dimension the matrix lacks, a value no option of that
+ * dimension has (a typo would silently exclude nothing), an empty pattern (it would exclude everything).
+ */
+export function patternIssues(matrix: Readonly<Record<string, readonly MatrixValue[]>>, patterns: readonly VariantPattern[], path: string): Issue[] {
+  const issues: Issue[] = []
+  patterns.forEach((p, i) => {
+    if (Object.keys(p).length === 0) issues.push({ path: `${path}[${i}]`, message: 'an empty pattern would exclude every combination' })
+    for (const [dim, want] of Object.entries(p)) {
+      const options = matrix[dim]
+      if (options === undefined) {
+        issues.push({ path: `${path}[${i}].${dim}`, message: `no matrix dimension "${dim}" (dimensions: ${Object.keys(matrix).join(', ') || 'none'})` })
+        continue
+      }
+      const names = options.map((o) => String(typeof o === 'object' ? o.name : o))
+      for (const w of Array.isArray(want) ? want : [want]) {
+        if (!names.includes(String(w))) issues.push({ path: `${path}[${i}].${dim}`, message: `"${String(w)}" is not a value of ${dim} (values: ${names.join(', ')})` })
+      }
+    }
+  })
+  return issues
 }
 
 /** A path such as `balancer.listeners[0].protocol` as its steps. */

@@ -82,7 +82,7 @@ export function latencySpectrumSpec(series: readonly SpectrumSeries[], title = '
   const maxX = Math.max(...values.map((p) => p.x))
   const ticks = percentileTicks(maxX)
   const names = [...new Set(values.map((p) => p.series))]
-  const kinds = [...new Set(values.map((p) => p.kind))]
+  const kinds = (['uncorrected', 'corrected'] as const).filter((k) => values.some((p) => p.kind === k))
   return {
     title: { text: title, subtitle: kinds.length > 1 ? 'solid: as measured; dashed: corrected for coordinated omission (from each request’s intended start)' : 'as measured' },
     config: chartConfig,
@@ -94,7 +94,8 @@ export function latencySpectrumSpec(series: readonly SpectrumSeries[], title = '
       x: { field: 'x', type: 'quantitative', title: 'percentile', scale: { type: 'log', domain: [1, maxX] }, axis: { values: ticks.values, labelExpr: ticks.labelExpr, grid: true } },
       y: { field: 'latencyUs', type: 'quantitative', title: 'latency (µs)', scale: { type: 'log' } },
       color: names.length > 1 ? { field: 'series', type: 'nominal', title: 'variant', sort: names } : { value: '#1f6feb' },
-      strokeDash: { field: 'kind', type: 'nominal', title: 'latency', sort: ['uncorrected', 'corrected'], scale: { domain: ['uncorrected', 'corrected'], range: [[1, 0], [5, 3]] } },
+      // Only the kinds present get a legend entry: a closed-loop run has no corrected latency.
+      strokeDash: { field: 'kind', type: 'nominal', title: 'latency', sort: kinds, scale: { domain: kinds, range: kinds.map((k) => (k === 'uncorrected' ? [1, 0] : [5, 3])) } },
       tooltip: [
         { field: 'series', type: 'nominal', title: 'variant' },
         { field: 'kind', type: 'nominal', title: 'latency' },

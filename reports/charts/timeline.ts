@@ -123,7 +123,7 @@ export function timelineChart(result: ResultFile, options: { variant?: string } 
         transform: [{ filter: `isValid(datum.${field})` }],
         encoding: {
           x: { ...x, axis: extra.xAxis === true ? {} : { title: null, labels: false } },
-          y: { field, type: 'quantitative', title, scale: extra.log === true ? { type: 'log' } : { zero: true } },
+          y: { field, type: 'quantitative', title, scale: extra.log === true ? { type: 'log' } : { zero: true }, axis: { format: '~s' } },
           color,
           detail: { field: 'run', type: 'nominal' },
           tooltip: [...tooltipBase, { field, type: 'quantitative', title, format: ',.0f' }],

@@ -2,7 +2,7 @@ import { crossScenarioChart } from '../charts/cross-scenario.js'
 import type { Comparison } from '../compare/comparison.js'
 import { verdictCounts } from '../compare/row-format.js'
 import { aggregateRuns } from '../result/aggregate.js'
-import type { ResultFile } from '../result/result-model.js'
+import type { EnvironmentResult, ResultFile } from '../result/result-model.js'
 import { formatCount, formatUs } from './format.js'
 import { chartSlot, escapeHtml, htmlDocument, type PageChart } from './html-document.js'
 import { htmlTable, type HtmlCell } from './html-table.js'
@@ -24,6 +24,25 @@ export interface IndexPageOptions {
   readonly comparison?: Comparison
   readonly sections?: readonly IndexSection[]
   readonly title?: string
+}
+
+/**
+ * The suite's environments: one per distinct machine, runtime and provider, with the peers of all
+ * its scenarios together and the span from the first start to the last finish.
+ */
+export function suiteEnvironments(results: readonly ResultFile[]): EnvironmentResult[] {
+  const byKey = new Map<string, EnvironmentResult>()
+  for (const { environment: e } of results) {
+    const key = JSON.stringify([e.node, e.platform, e.arch, e.cpuModel, e.cpus, e.layerbench, e.git, e.provider, e.docker, e.engine, e.quick])
+    const seen = byKey.get(key)
+    byKey.set(
+      key,
+      seen === undefined
+        ? e
+        : { ...seen, peers: { ...seen.peers, ...e.peers }, startedAt: seen.startedAt < e.startedAt ? seen.startedAt : e.startedAt, finishedAt: seen.finishedAt > e.finishedAt ? seen.finishedAt : e.finishedAt },
+    )
+  }
+  return [...byKey.values()]
 }
 
 /** The first sentence of a description, for a table cell. */
@@ -73,7 +92,7 @@ export function renderIndexPage(results: readonly ResultFile[], options: IndexPa
     expectations.length === 0 ? 'no expectations' : `<span class="${passed === expectations.length ? 'pass' : 'fail'}">${passed}/${expectations.length} expectations held</span>`,
     c === undefined ? '' : `against the baseline: <a href="#baseline" class="${regressions > 0 ? 'fail' : 'pass'}">${escapeHtml(verdictCounts(c))}</a>`,
   ].filter((x) => x !== '')
-  const environments = [...new Map(results.map((r) => [JSON.stringify({ ...r.environment, startedAt: '', finishedAt: '' }), r.environment])).values()]
+  const environments = suiteEnvironments(results)
   const nav = [['scenarios', 'Scenarios'], ...(cross === undefined ? [] : [['across', 'Across scenarios']]), ...(c === undefined ? [] : [['baseline', 'Against the baseline']]), ...(options.sections ?? []).map((s) => [s.id, s.title]), ['environment', 'Environment']]
   const body = [
     `<h1>${escapeHtml(options.title ?? 'layerbench results')}</h1>`,

@@ -103,14 +103,39 @@ export const simulationResultSchema = z.strictObject({
   disruption: z.array(z.strictObject({ tMs: z.number(), pool: z.string(), before: z.number().int(), after: z.number().int(), moved: z.number(), minimal: z.number() })),
 })
 
+/**
+ * What a backend received, by its own account: requests (HTTP requests, TCP lines, UDP datagrams)
+ * that arrived inside TLS or in plaintext, and the client address it attributed each to —
+ * X-Forwarded-For's first entry, else X-Real-IP, else the PROXY header's source, else the
+ * connection's peer — beside the peer address itself and how the address was learnt (`via`).
+ */
+export const backendSeenSchema = z.strictObject({
+  tls: z.number().int(),
+  plaintext: z.number().int(),
+  clients: counts,
+  peers: counts,
+  /** Requests by where the client address came from: x-forwarded-for, x-real-ip, proxy-protocol, peer. */
+  via: counts,
+})
+
 /** One run of one variant. */
 export const runResultSchema = z.strictObject({
   id: z.string(),
   variant: z.record(z.string(), scalar),
   repeat: z.number().int().min(1),
-  balancer: z.strictObject({ implementation: z.enum(['engine', 'haproxy', 'nginx', 'simulator']), version: z.string(), layer: z.union([z.literal(4), z.literal(7)]), protocol: z.string() }),
+  balancer: z.strictObject({ implementation: z.enum(['engine', 'haproxy', 'nginx', 'direct', 'simulator']), version: z.string(), layer: z.union([z.literal(4), z.literal(7)]), protocol: z.string() }),
   provider: z.enum(['process', 'docker', 'simulator']),
-  load: z.strictObject({ generator: z.string(), protocol: z.string(), mode: z.enum(['closed', 'open']), connections: z.number(), rate: z.number().optional(), durationMs: z.number(), warmupMs: z.number() }),
+  load: z.strictObject({
+    generator: z.string(),
+    protocol: z.string(),
+    mode: z.enum(['closed', 'open']),
+    connections: z.number(),
+    rate: z.number().optional(),
+    durationMs: z.number(),
+    warmupMs: z.number(),
+    /** Source addresses the load came from, when it used several (`load.clients`). */
+    clientAddresses: z.array(z.string()).optional(),
+  }),
   startedAt: z.string(),
   durationMs: z.number(),
   /** Set when the run could not happen (a peer lacks a feature): the reason. No measurements then. */
@@ -137,6 +162,8 @@ export const runResultSchema = z.strictObject({
       cpuUs: z.number().optional(),
       /** Memory in use at the end (docker: the container's), bytes. */
       memoryBytes: z.number().optional(),
+      /** What it received, as it reports it (warm-up included). */
+      seen: backendSeenSchema.optional(),
     }),
   ),
   groups: z.record(z.string(), z.strictObject({ requests: z.number(), share: z.number() })),
@@ -147,6 +174,37 @@ export const runResultSchema = z.strictObject({
   failover: z.array(failoverSchema).default([]),
   sticky: z.strictObject({ sessions: z.number(), requests: z.number(), violations: z.number(), violationRate: z.number(), imbalance: z.number() }).optional(),
   routing: z.strictObject({ checked: z.number(), misrouted: z.number() }).optional(),
+  /**
+   * How evenly the run's requests spread over its backends (successful answers per backend, every
+   * backend of the run): the busiest over the mean (1 = even) and the coefficient of variation
+   * (standard deviation over the mean, 0 = even). Not weighted: a weighted algorithm is uneven by design.
+   */
+  fairness: z.strictObject({ maxOverMean: z.number(), cv: z.number() }).optional(),
+  /**
+   * Keys (clients of the load) that changed backend at each membership change of the timeline
+   * (remove-backend, add-backend; `atMs`: when the action had finished). A key's backend before is
+   * that of its last answer before the action started, after that of its last answer once it had
+   * finished (and before the next change); only keys answered on both sides count (`keys`).
+   * `minimal`: keys that had to move (their backend left, or they landed on the one that joined);
+   * `backendsBefore/After`: backends of the run present; `idealShare`: 1/N for the larger, the
+   * least a consistent hash moves when one of N backends joins or leaves.
+   */
+  remap: z
+    .array(
+      z.strictObject({
+        atMs: z.number(),
+        change: z.string(),
+        keys: z.number().int(),
+        moved: z.number().int(),
+        minimal: z.number().int(),
+        backendsBefore: z.number().int(),
+        backendsAfter: z.number().int(),
+        movedShare: z.number(),
+        minimalShare: z.number(),
+        idealShare: z.number(),
+      }),
+    )
+    .optional(),
   cpu: cpuSchema,
   /**
    * The machine during the measured phase, as shares of all CPU time: steal (the hypervisor ran
@@ -195,6 +253,7 @@ export type RunEvent = z.infer<typeof runEventSchema>
 export type IntervalResult = z.infer<typeof intervalSchema>
 export type FailoverResult = z.infer<typeof failoverSchema>
 export type RunResult = z.infer<typeof runResultSchema>
+export type BackendSeen = z.infer<typeof backendSeenSchema>
 export type SimulationResult = z.infer<typeof simulationResultSchema>
 export type EnvironmentResult = z.infer<typeof environmentSchema>
 export type ResultFile = z.infer<typeof resultFileSchema>

@@ -1,12 +1,12 @@
 import { parseLbConfig } from '../../engine/config/load-lb-config.js'
-import { startEngine, type Engine } from '../../engine/runtime/engine.js'
+import { startEngine, type Engine, type EngineOptions } from '../../engine/runtime/engine.js'
 
 /** Engines started by a test file, stopped by `stopEngines` (call it in afterEach/afterAll). */
 const running = new Set<Engine>()
 
 /** Validates an inline balancer configuration and starts it (ports 0 bind ephemeral ports). */
-export async function engineFrom(config: unknown): Promise<Engine> {
-  const engine = await startEngine(parseLbConfig(config, 'test config'))
+export async function engineFrom(config: unknown, options: EngineOptions = {}): Promise<Engine> {
+  const engine = await startEngine(parseLbConfig(config, 'test config'), options)
   running.add(engine)
   return engine
 }

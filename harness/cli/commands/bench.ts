@@ -5,6 +5,7 @@ import { DEFAULT_SIZES } from '../../bench/bench-cases.js'
 import { renderBenchTable } from '../../bench/bench-table.js'
 import { runBench } from '../../bench/run-bench.js'
 import { renderDataplaneTable, runDataplaneBench } from '../../bench/dataplane/run-dataplane-bench.js'
+import { missedTarget, renderSimulatorBench, runSimulatorBench } from '../../bench/simulator-bench.js'
 import { CliError, ExitCode } from '../exit-codes.js'
 
 /** Options of `layerbench bench`, as commander parses them. */
@@ -16,6 +17,7 @@ export interface BenchOptions {
   only?: string
   check?: boolean
   dataplane?: boolean
+  simulator?: boolean
   requests?: string
   connections?: string
   repeats?: string
@@ -56,9 +58,22 @@ async function dataplaneCommand(opts: BenchOptions): Promise<ExitCode> {
   return opts.check && report.targets.some((t) => !t.met) ? ExitCode.Failed : ExitCode.Ok
 }
 
+/** `layerbench bench --simulator`: simulated requests per CPU second (P2C, 100 backends) and the 10k × 10M run. */
+function simulatorCommand(opts: BenchOptions): ExitCode {
+  const requests = opts.requests === undefined ? undefined : positiveInt(opts.requests, 0, '--requests', 1_000_000_000)
+  const report = runSimulatorBench({ ...(opts.quick ? { quick: true } : {}), ...(requests === undefined ? {} : { requests }) })
+  const dir = resolve(opts.out)
+  mkdirSync(dir, { recursive: true })
+  const file = join(dir, 'simulator-bench.json')
+  writeFileSync(file, JSON.stringify({ schema: 'layerbench/simulator-bench@1', ...report }, null, 2) + '\n')
+  process.stdout.write(renderSimulatorBench(report) + `\nwrote ${file}\n`)
+  return opts.check && report.cases.some(missedTarget) ? ExitCode.Failed : ExitCode.Ok
+}
+
 /** `layerbench bench`: microbenchmarks of the engine's hot paths (or, with --dataplane, the data plane). */
 export async function benchCommand(opts: BenchOptions): Promise<ExitCode> {
   if (opts.dataplane) return dataplaneCommand(opts)
+  if (opts.simulator) return simulatorCommand(opts)
   const known = [...Object.keys(algorithms), 'hash']
   const only = parseList(opts.only, '--only', (s) => (known.includes(s) ? undefined : `--only: unknown "${s}"; expected one of ${known.join(', ')}`))
   const sizes = parseList(opts.sizes, '--sizes', (s) => (/^\d+$/.test(s) && +s >= 1 && +s <= 100_000 ? undefined : `--sizes: "${s}" is not a backend count from 1 to 100000`))?.map(Number)

@@ -31,7 +31,12 @@ export function defaultReportDir(paths: readonly string[]): string {
  */
 export function reportCommand(paths: string[], opts: ReportOptions): ExitCode {
   if (opts.baseline !== undefined && paths.length > 1) throw new CliError('--baseline applies to a single result set; with several, the first is the baseline', ExitCode.BadInput)
-  const sides = paths.map((p) => ({ label: p, results: loadResults(p) }))
+  const sides = paths.map((p) => {
+    const results = loadResults(p)
+    // The provider tells a simulation from a live run when they are shown side by side.
+    const providers = [...new Set(results.map((r) => r.environment.provider))]
+    return { label: paths.length > 1 && providers.length === 1 ? `${p} (${providers[0]})` : p, results }
+  })
   const baseline = opts.baseline === undefined ? undefined : loadResults(opts.baseline)
   const out = resolve(opts.out ?? defaultReportDir(paths))
   if (sides.length === 1) {

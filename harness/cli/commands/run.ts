@@ -8,12 +8,13 @@ import { renderConsoleSummary } from '../../../reports/render/console-summary.js
 import type { ResultFile } from '../../../reports/result/result-model.js'
 import { createProvider, installCleanupHandlers, reapStale } from '../../providers/index.js'
 import { startEngineProcess, type RunningBalancer } from '../../runner/balancer-process.js'
+import { directBalancer } from '../../runner/direct-balancer.js'
 import type { BalancerStarter } from '../../runner/run-once.js'
 import { runScenario } from '../../runner/run-scenario.js'
-import { loadScenario, type LoadedScenario } from '../../scenario/load-scenario.js'
-import { parseVariantFilters, selectVariants } from '../../scenario/variant-filter.js'
+import { isSimulationOnly } from '../../simulator/simulation-only.js'
 import { layerbenchVersion } from '../../system/environment.js'
 import { CliError, ExitCode } from '../exit-codes.js'
+import { loadSuite } from '../../scenario/load-suite.js'
 
 /** Options of `layerbench run`. */
 export interface RunOptions {
@@ -50,12 +51,19 @@ export function scenarioFiles(args: readonly string[]): string[] {
 function balancerStarter(version: string): BalancerStarter {
   return async (implementation, config, dir) => {
     if (implementation === 'engine') return startEngineProcess(config, dir, version)
+    if (implementation === 'direct') return directBalancer(config)
     const peers = await import('../../peers/index.js')
     const available = await peers.peerAvailable(implementation)
     if (!available.available) return { skipped: `${implementation} is not available: ${available.reason ?? 'not installed'} (harness/setup/install-system.sh installs it)` }
     const support = peers.peerSupport(implementation, config)
     if (!support.runnable) return { skipped: `${implementation} lacks: ${support.unsupported.join('; ')}` }
-    return (await peers.startPeer(implementation, config, dir)) as RunningBalancer
+    try {
+      return (await peers.startPeer(implementation, config, dir)) as RunningBalancer
+    } catch (e) {
+      // A peer that rejects the configuration it was given (nginx: a map too long for its
+      // parameters) cannot run this variant; the rest of the suite still can. The reason is kept.
+      return { skipped: `${implementation} did not start with this configuration: ${(e as Error).message.split('\n').slice(0, 3).join(' ')}` }
+    }
   }
 }
 
@@ -70,28 +78,7 @@ function balancerStarter(version: string): BalancerStarter {
 export async function runCommand(args: string[], opts: RunOptions): Promise<ExitCode> {
   if (!['auto', 'process', 'docker'].includes(opts.provider)) throw new CliError(`--provider: expected auto, process or docker, got "${opts.provider}"`, ExitCode.BadInput)
   const files = scenarioFiles(args)
-  const loaded: LoadedScenario[] = []
-  const problems: string[] = []
-  for (const file of files) {
-    try {
-      loaded.push(loadScenario(file, { quick: opts.quick ?? false }))
-    } catch (e) {
-      if (!(e instanceof EngineError)) throw e
-      problems.push(`${e.code}: ${e.message}`)
-    }
-  }
-  const { filters, bad } = parseVariantFilters(opts.variant ?? [])
-  if (bad.length > 0) problems.push(`--variant: expected dimension=value, got ${bad.map((b) => `"${b}"`).join(', ')}`)
-  for (const [i, l] of loaded.entries()) {
-    const selected = selectVariants(l.variants, filters)
-    if (selected.length === 0) problems.push(`${l.file}: no variant matches ${opts.variant!.join(' ')}`)
-    loaded[i] = { ...l, variants: selected }
-  }
-  const names = new Map<string, string>()
-  for (const l of loaded) {
-    if (names.has(l.name)) problems.push(`LB_ERR_INVALID_SCENARIO: ${l.file} and ${names.get(l.name)} share the name "${l.name}" (results are written by name)`)
-    names.set(l.name, l.file)
-  }
+  const { loaded, problems } = loadSuite(files, { quick: opts.quick ?? false, ...(opts.variant === undefined ? {} : { variant: opts.variant }) })
   let baseline: ResultFile[] | undefined
   if (opts.baseline !== undefined) {
     // Checked before anything runs: a bad baseline must not cost a whole suite.
@@ -103,8 +90,13 @@ export async function runCommand(args: string[], opts: RunOptions): Promise<Exit
     }
   }
   if (problems.length > 0) throw new CliError(problems.join('\n'), ExitCode.BadInput)
+  // Simulation-only scenarios (ten thousand backends) are for `layerbench simulate`; no machine hosts them.
+  const simulationOnly = loaded.filter(isSimulationOnly)
+  const runnable = loaded.filter((l) => !isSimulationOnly(l))
+  if (runnable.length === 0) throw new CliError(`only simulation scenarios given: run them with layerbench simulate ${simulationOnly.map((l) => l.file).join(' ')}`, ExitCode.BadInput)
 
   const log = (line: string) => process.stderr.write(`${line}\n`)
+  for (const l of simulationOnly) log(`skipping ${l.name}: simulation only (layerbench simulate ${l.file})`)
   installCleanupHandlers()
   const reaped = await reapStale(log)
   if (reaped.containers + reaped.processes > 0) log(`removed what an earlier run left: ${reaped.containers} container(s), ${reaped.processes} process(es)`)
@@ -126,7 +118,7 @@ export async function runCommand(args: string[], opts: RunOptions): Promise<Exit
   const results: ResultFile[] = []
   const tty = process.stderr.isTTY === true
   try {
-    for (const scenario of loaded) {
+    for (const scenario of runnable) {
       const runs = scenario.repeats * scenario.variants.length
       log(`scenario ${scenario.name}: ${scenario.variants.length} variant(s) × ${scenario.repeats} repeat(s)`)
       const result = await runScenario(

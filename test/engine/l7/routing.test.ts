@@ -3,6 +3,7 @@ import { chiSquareTest } from '../../../reports/statistics/chi-square.js'
 import { engineFrom, listenerAddress, stopEngines } from '../../helpers/engine.js'
 import { closeServers, httpBackend } from '../../helpers/test-servers.js'
 import { countBy, destroyAgents, httpListener, keepAliveAgent, poolOf, send } from './clients.js'
+import { engineDeps, seededDeps } from '../../../engine/balancing/deps.js'
 
 afterEach(async () => {
   destroyAgents()
@@ -121,10 +122,15 @@ describe('canary release', () => {
 
   async function canaryEngine() {
     const [a, b, c] = await Promise.all([httpBackend('v1-a'), httpBackend('v1-b'), httpBackend('v2')])
-    const engine = await engineFrom({
-      listeners: [httpListener(routes)],
-      pools: { stable: poolOf([a!, b!]), canary: poolOf([c!]) },
-    })
+    // Seeded split draws (real clock): each request takes one draw, so the counts replay exactly
+    // whatever order the concurrent requests arrive in, and the χ² check cannot flake.
+    const engine = await engineFrom(
+      {
+        listeners: [httpListener(routes)],
+        pools: { stable: poolOf([a!, b!]), canary: poolOf([c!]) },
+      },
+      { deps: { random: seededDeps(95).random, nowUs: engineDeps.nowUs } },
+    )
     return listenerAddress(engine, 'web')
   }
 

@@ -263,6 +263,7 @@ describe('control API', () => {
         tcp: { requests: 0, errors: 0, resets: 0, connections: 0 },
         udp: { datagrams: 0 },
       },
+      seen: { tls: 0, plaintext: 0, clients: {}, peers: {}, via: { 'x-forwarded-for': 0, 'x-real-ip': 0, 'proxy-protocol': 0, peer: 0 } },
       listening: { http: port, control: backend.ready.control },
       uptimeMs: expect.any(Number),
     })

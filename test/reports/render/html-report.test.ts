@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { compareResults } from '../../../reports/compare/index.js'
 import { renderComparisonReport } from '../../../reports/render/comparison-report.js'
 import { escapeHtml, scriptJson } from '../../../reports/render/html-document.js'
-import { firstSentence, renderIndexPage } from '../../../reports/render/index-page.js'
+import { firstSentence, renderIndexPage, suiteEnvironments } from '../../../reports/render/index-page.js'
 import { renderScenarioReport, scenarioCharts } from '../../../reports/render/scenario-report.js'
 import type { ResultFile } from '../../../reports/result/result-model.js'
 import { fixtureNames, fixtureResult } from '../../helpers/fixture-results.js'
@@ -107,5 +107,17 @@ describe('comparison page', () => {
     expect(html).toContain('not in: after')
     expect(Object.keys(pageSpecs(html))).toEqual(expect.arrayContaining(['spectrum-0', 'spectrum-1', 'variants-1']))
     expect(html).toContain('Against the baseline')
+  })
+})
+
+describe('suite environments', () => {
+  it('merges scenarios measured in one environment, with every peer and the whole time span', () => {
+    const [a, b] = [fixtureResult('canary-split'), fixtureResult('failover')]
+    const first = { ...a, environment: { ...a.environment, peers: {}, startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:01:00Z' } }
+    const second = { ...b, environment: { ...a.environment, peers: { haproxy: '2.6' }, startedAt: '2026-01-01T00:01:00Z', finishedAt: '2026-01-01T00:05:00Z' } }
+    const envs = suiteEnvironments([first, second])
+    expect(envs).toHaveLength(1)
+    expect(envs[0]).toMatchObject({ peers: { haproxy: '2.6' }, startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:05:00Z' })
+    expect(suiteEnvironments([first, { ...second, environment: { ...second.environment, provider: 'docker' } }])).toHaveLength(2)
   })
 })

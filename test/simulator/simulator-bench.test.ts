@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest'
+import { calibrate, measureSimulation, missedTarget, renderSimulatorBench } from '../../harness/bench/simulator-bench.js'
+
+// The benchmark's plumbing only: figures are measured by `layerbench bench --simulator`, never
+// asserted here (the machine is shared and noisy).
+describe('simulator benchmark', () => {
+  it('measures simulated requests, CPU time and heap, and renders them with the targets', () => {
+    const c = measureSimulation('p2c, 100 backends', 'p2c', 100, 50_000)
+    expect(c.requests).toBe(50_000)
+    expect(c.cpuMs).toBeGreaterThan(0)
+    expect(c.requestsPerCpuSecond).toBeCloseTo(c.requests / (c.cpuMs / 1000), 6)
+    const calibration = { backends: 100, ...calibrate(100, 20_000) }
+    expect(calibration.loop).toBeGreaterThan(0)
+    const text = renderSimulatorBench({ cases: [c], calibration })
+    expect(text).toMatch(/p2c, 100 backends +50000 req/)
+    expect(text).toMatch(/bare event loop/)
+    expect(text).toMatch(/P2C, N=100 ≥ 2 M req\/s on one core: (met|missed)/)
+    expect(missedTarget({ ...c, requestsPerCpuSecond: 3e6 })).toBe(false)
+    expect(missedTarget({ ...c, backends: 10_000, cpuMs: 61_000 })).toBe(true)
+  })
+})
