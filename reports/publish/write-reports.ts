@@ -57,7 +57,8 @@ export function writeSuiteReport(out: string, results: readonly ResultFile[], op
   const paths = { index: join(out, 'index.html'), summary: join(out, 'summary.md'), results: join(out, 'results.json') }
   const hrefOf = (name: string) => `${scenarioDir(name)}/report.html`
   // The claims page appears when the suite measured at least one claim (a user's own suite may measure none).
-  const claims = evaluateClaims(results)
+  // Claims are about what a machine measured: a simulation does not model balancer CPU or TLS.
+  const claims = evaluateClaims(results.filter((r) => r.environment.provider !== 'simulator'))
   const measured = claims.some((c) => c.verdict !== 'not measured')
   const sections = [...(measured ? [claimsSection(claims, hrefOf)] : []), ...(options.sections ?? [])]
   writeFileSync(paths.results, JSON.stringify(suiteDocument(results), null, 2) + '\n')

@@ -21,6 +21,11 @@ describe('layerbench simulate', () => {
     }
     const suite = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'))
     expect(suite.results.map((x: { scenario: { name: string } }) => x.scenario.name)).toEqual(['failover', 'algorithm-spread'])
+    // The same report as a live run, without a claims page: claims are about what a machine measured.
+    const index = readFileSync(join(out, 'index.html'), 'utf8')
+    expect(index).toContain('href="failover/report.html"')
+    expect(index).not.toContain('id="claims"')
+    expect(readFileSync(join(out, 'failover', 'report.html'), 'utf8')).toContain('data-chart="spectrum"')
     // The console summary of each scenario, as run prints it.
     expect(r.stdout).toMatch(/failover — 8 run\(s\), simulator provider, quick/)
     expect(r.stdout).toMatch(/every expectation held/)

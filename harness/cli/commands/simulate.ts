@@ -7,6 +7,7 @@ import { simulateScenario } from '../../simulator/simulate-scenario.js'
 import { CliError, ExitCode } from '../exit-codes.js'
 import { scenarioFiles } from './run.js'
 import { loadSuite } from '../../scenario/load-suite.js'
+import { writeSuiteReport } from '../../../reports/publish/write-reports.js'
 
 /** Options of `layerbench simulate`, as commander parses them. */
 export interface SimulateOptions {
@@ -67,8 +68,8 @@ export async function simulateCommand(args: string[], opts: SimulateOptions): Pr
     writeFileSync(join(dir, 'result.json'), JSON.stringify(result, null, 2) + '\n')
     process.stdout.write(renderConsoleSummary(result) + '\n\n')
   }
-  writeFileSync(join(out, 'results.json'), JSON.stringify({ schema: 'layerbench/results@1', results }, null, 2) + '\n')
+  const written = writeSuiteReport(out, results)
   const failed = results.flatMap((r) => r.runs.flatMap((run) => run.expectations.filter((e) => !e.pass).map((e) => `${r.scenario.name} ${run.id}: ${e.name}`)))
-  process.stdout.write(`wrote ${results.length} simulated result(s) to ${out}${failed.length > 0 ? `; ${failed.length} expectation(s) failed` : '; every expectation held'}\n`)
+  process.stdout.write(`wrote ${results.length} simulated result(s) and the report to ${out} (open ${written.index})${failed.length > 0 ? `; ${failed.length} expectation(s) failed` : '; every expectation held'}\n`)
   return failed.length > 0 ? ExitCode.Failed : ExitCode.Ok
 }
