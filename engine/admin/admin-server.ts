@@ -1,5 +1,4 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { z } from 'zod'
 import { EngineError, formatPath } from '../errors.js'
 import { RouteError } from '../routing/route-errors.js'
@@ -8,6 +7,7 @@ import type { RunningListener } from '../runtime/listener.js'
 import type { PoolRuntime } from '../runtime/pool-runtime.js'
 import type { EngineStats } from '../stats/engine-stats.js'
 import { renderPrometheus } from './prometheus.js'
+import { bindServer } from '../runtime/bind-server.js'
 
 /** What the admin server reads and changes. */
 export interface AdminTarget {
@@ -166,13 +166,9 @@ export async function startAdminServer(host: string, port: number, target: Admin
     })
   })
   server.keepAliveTimeout = 5000
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => reject(new EngineError('LB_ERR_BIND', `admin cannot bind ${host}:${port}: ${e.code ?? e.message}`)))
-    server.listen(port, host, () => resolve())
-  })
-  const a = server.address() as AddressInfo
+  const address = await bindServer(server, { host, port }, `admin cannot bind ${host}:${port}`)
   return {
-    address: { host: a.address, port: a.port },
+    address,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve())

@@ -12,6 +12,7 @@ import { countError, newListenerCounters } from '../stats/counters.js'
 import { parseClientHello } from '../tls/client-hello.js'
 import { Sweeper, sweepInterval } from '../runtime/sweeper.js'
 import { relay } from './relay.js'
+import { bindServer } from '../runtime/bind-server.js'
 
 /**
  * Starts a layer 4 stream listener: `tcp` (every connection to the listener's pool) or `tls`
@@ -168,16 +169,12 @@ export async function startTcpListener(config: ListenerConfig, ctx: ListenerCont
   const recordEngineTime = (acceptedAt: number) => counters.engineTimeUs.record((performance.now() - acceptedAt) * 1000)
 
   const { host, port } = parseEndpoint(config.bind)!
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => reject(new EngineError('LB_ERR_BIND', `listener ${config.name} cannot bind ${config.bind}: ${e.code ?? e.message}`)))
-    server.listen({ host, port, backlog: 4096 }, () => resolve())
-  })
-  const address = server.address() as net.AddressInfo
+  const address = await bindServer(server, { host, port, backlog: 4096 }, `listener ${config.name} cannot bind ${config.bind}`)
   return {
     name: config.name,
     protocol: config.protocol,
     layer: 4,
-    address: { host: address.address, port: address.port },
+    address,
     counters,
     activeConnections: () => counters.connectionsActive,
     stopAccepting: () => {

@@ -17,6 +17,7 @@ import { mergeEdits } from './header-edits.js'
 import { newRequestId, stickyOf, upstreamsOf, type L7Settings } from './l7-settings.js'
 import { loadTlsContexts, type TlsContexts } from './tls-contexts.js'
 import { Sweeper, sweepInterval } from '../runtime/sweeper.js'
+import { bindServer } from '../runtime/bind-server.js'
 
 /** A running L7 listener, with the certificates it serves (https) for clients that must trust them. */
 export interface RunningHttpListener extends RunningListener {
@@ -162,16 +163,12 @@ export async function startHttpListener(config: ListenerConfig, ctx: ListenerCon
   }
 
   const { host, port } = parseEndpoint(config.bind)!
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => reject(new EngineError('LB_ERR_BIND', `listener ${config.name} cannot bind ${config.bind}: ${e.code ?? e.message}`)))
-    server.listen({ host, port, backlog: 4096 }, () => resolve())
-  })
-  const address = server.address() as net.AddressInfo
+  const address = await bindServer(server, { host, port, backlog: 4096 }, `listener ${config.name} cannot bind ${config.bind}`)
   return {
     name: config.name,
     protocol: config.protocol,
     layer: 7,
-    address: { host: address.address, port: address.port },
+    address,
     counters,
     certificates: contexts?.certificates ?? [],
     activeConnections: () => counters.connectionsActive,
