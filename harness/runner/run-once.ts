@@ -21,6 +21,7 @@ import { createRunPki, withRunCertificates } from './run-ca.js'
 import { scheduleTimeline, type TimelineContext } from './timeline.js'
 import { withFreeTargetPorts } from './target-ports.js'
 import { TrafficChecks } from './traffic-checks.js'
+import { skippedRun } from '../../reports/result/skipped-run.js'
 
 /** Starts the balancer under test for a resolved configuration, or says why it cannot run. */
 export type BalancerStarter = (implementation: RunningBalancer['implementation'], config: LbConfig, dir: string) => Promise<RunningBalancer | { skipped: string }>
@@ -113,31 +114,20 @@ function spread(backends: RunResult['backends']): Pick<RunResult, 'fairness'> {
 }
 
 /** A run that could not happen, with its reason and no measurements. */
-function skippedRun(v: ScenarioVariant, repeat: number, implementation: RunResult['balancer']['implementation'], provider: RunResult['provider'], reason: string): RunResult {
+function skippedVariant(v: ScenarioVariant, repeat: number, implementation: RunResult['balancer']['implementation'], provider: RunResult['provider'], reason: string): RunResult {
   const s = v.scenario
-  const empty = { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 }
-  return {
-    id: `${labelText(v.label) || 'run'} #${repeat}`,
-    variant: v.label,
-    repeat,
-    balancer: { implementation, version: '', layer: 7, protocol: '' },
-    provider,
-    load: { generator: s.load.generator, protocol: s.load.protocol ?? '', mode: s.load.mode, connections: s.load.connections, durationMs: s.load.duration, warmupMs: s.load.warmup },
-    startedAt: new Date().toISOString(),
-    durationMs: 0,
-    skipped: reason,
-    summary: { rps: 0, requests: { sent: 0, ok: 0, failed: 0, failures: { byKind: {}, byStatus: {} } }, latencyUs: empty },
-    backends: {},
-    groups: {},
-    timeseries: [],
-    events: [],
-    failover: [],
-    cpu: { balancerUs: null, backendsUs: null, generatorUs: 0, perRequestUs: { balancer: null, backends: null, generator: 0 } },
-    machine: { steal: 0, busy: 0, heavySteal: false },
-    expectations: [],
-    warnings: [`skipped: ${reason}`],
-    histograms: {},
-  }
+  return skippedRun(
+    {
+      id: `${labelText(v.label) || 'run'} #${repeat}`,
+      variant: v.label,
+      repeat,
+      balancer: { implementation, version: '', layer: 7, protocol: '' },
+      provider,
+      load: { generator: s.load.generator, protocol: s.load.protocol ?? '', mode: s.load.mode, connections: s.load.connections, durationMs: s.load.duration, warmupMs: s.load.warmup },
+      startedAt: new Date().toISOString(),
+    },
+    reason,
+  )
 }
 
 /**
@@ -163,7 +153,7 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
     const endpoints = backends.map((b) => endpointOf(b, s.backends[b.spec.group]!.weight))
     const config = resolveBalancer(section, endpoints, `${s.name} balancer`)
     const started_ = await ctx.startBalancer(section.implementation, config, ctx.dir)
-    if ('skipped' in started_) return skippedRun(v, repeat, section.implementation, ctx.provider.kind, started_.skipped)
+    if ('skipped' in started_) return skippedVariant(v, repeat, section.implementation, ctx.provider.kind, started_.skipped)
     balancer = started_
     await waitReady(balancer, 10_000)
 

@@ -1,6 +1,7 @@
 import { seededRandom } from '../../engine/balancing/random.js'
 import { variantKey } from '../../reports/result/aggregate.js'
 import { resultFileSchema, type ResultFile, type RunResult } from '../../reports/result/result-model.js'
+import { skippedRun } from '../../reports/result/skipped-run.js'
 
 /**
  * `count` draws of median × exp(noise · Z) with Z standard normal (Box–Muller on a seeded
@@ -105,7 +106,7 @@ function variantRuns(v: SyntheticVariant): RunResult[] {
   const cpu = syntheticValues(v, 'balancerCpuUs')
   return rps.map((r, i) => {
     const id = `${key === '' ? 'run' : key} #${i + 1}`
-    if (v.skipped !== undefined) return skippedRun(id, variant, i + 1, v.skipped, v.expectations ?? [])
+    if (v.skipped !== undefined) return skippedSynthetic(id, variant, i + 1, v.skipped, v.expectations ?? [])
     const sent = Math.round((r * MEASURED_MS) / 1000)
     // The error rate is set through the failed count, so the run's own rate is failed / sent.
     const failed = Math.min(sent, Math.round(sent * errors[i]!))
@@ -143,28 +144,18 @@ function variantRuns(v: SyntheticVariant): RunResult[] {
 }
 
 /** A run that could not happen, shaped as the runner writes one: zero measurements, the reason. */
-function skippedRun(id: string, variant: RunResult['variant'], repeat: number, reason: string, expectations: RunResult['expectations']): RunResult {
-  const empty = { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 }
-  return {
-    id,
-    variant,
-    repeat,
-    balancer: { implementation: 'haproxy', version: '', layer: 7, protocol: '' },
-    provider: 'process',
-    load: { generator: 'native', protocol: 'http1', mode: 'closed', connections: 32, durationMs: MEASURED_MS, warmupMs: 1000 },
-    startedAt: '2025-01-01T00:00:00.000Z',
-    durationMs: 0,
-    skipped: reason,
-    summary: { rps: 0, requests: { sent: 0, ok: 0, failed: 0, failures: { byKind: {}, byStatus: {} } }, latencyUs: empty },
-    backends: {},
-    groups: {},
-    timeseries: [],
-    events: [],
-    failover: [],
-    cpu: { balancerUs: null, backendsUs: null, generatorUs: 0, perRequestUs: { balancer: null, backends: null, generator: 0 } },
-    machine: { steal: 0, busy: 0, heavySteal: false },
+function skippedSynthetic(id: string, variant: RunResult['variant'], repeat: number, reason: string, expectations: RunResult['expectations']): RunResult {
+  return skippedRun(
+    {
+      id,
+      variant,
+      repeat,
+      balancer: { implementation: 'haproxy', version: '', layer: 7, protocol: '' },
+      provider: 'process',
+      load: { generator: 'native', protocol: 'http1', mode: 'closed', connections: 32, durationMs: MEASURED_MS, warmupMs: 1000 },
+      startedAt: '2025-01-01T00:00:00.000Z',
+    },
+    reason,
     expectations,
-    warnings: [`skipped: ${reason}`],
-    histograms: {},
-  }
+  )
 }

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { judgeExpectations, type JudgedRun } from '../../../harness/scenario/expectations.js'
 import { expectationSchema } from '../../../harness/scenario/scenario-schema.js'
 import type { IntervalResult } from '../../../reports/result/result-model.js'
+import { EMPTY_SUMMARY } from '../../../engine/stats/latency-histogram.js'
 
-const latency = { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 }
+const latency = EMPTY_SUMMARY
 const interval = (tMs: number, byBackend: Record<string, number>, failed = 0): IntervalResult => {
   const ok = Object.values(byBackend).reduce((a, b) => a + b, 0)
   return { tMs, durationMs: 1000, rps: ok + failed, sent: ok + failed, ok, failed, latencyUs: latency, byBackend, byStatus: failed > 0 ? { '500': failed } : {} }

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { IntervalResult, RunEvent } from '../../../reports/result/result-model.js'
 import { deriveFailover } from '../../../harness/scenario/failover.js'
+import { EMPTY_SUMMARY } from '../../../engine/stats/latency-histogram.js'
 
-const empty = { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 }
+const empty = EMPTY_SUMMARY
 /** 250 ms intervals at 100 req/s with the given failures per interval. */
 const series = (failed: number[]): IntervalResult[] =>
   failed.map((f, i) => ({ tMs: i * 250, durationMs: 250, rps: 100, sent: 25, ok: 25 - f, failed: f, latencyUs: empty, byBackend: {}, byStatus: {} }))

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { IntervalResult } from '../../../reports/result/result-model.js'
 import { backendCountsIn, completionsIn, groupCountsIn, intervalsIn, windowText } from '../../../harness/scenario/time-windows.js'
+import { EMPTY_SUMMARY } from '../../../engine/stats/latency-histogram.js'
 
-const latency = { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 }
+const latency = EMPTY_SUMMARY
 /** Four 500 ms intervals: a on its own, then a and b, then b with failures. */
 const series: IntervalResult[] = [
   { tMs: 0, durationMs: 500, rps: 200, sent: 100, ok: 100, failed: 0, latencyUs: latency, byBackend: { 'a-0': 100 }, byStatus: {} },

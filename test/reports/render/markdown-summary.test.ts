@@ -8,13 +8,14 @@ import { variantKey } from '../../../reports/result/aggregate.js'
 import { resultFileSchema, type ResultFile, type RunResult } from '../../../reports/result/result-model.js'
 import { syntheticResult } from '../../helpers/synthetic-results.js'
 import { cells } from '../../helpers/markdown-cells.js'
+import { EMPTY_SUMMARY } from '../../../engine/stats/latency-histogram.js'
 
 const fixture = (name: string): ResultFile => resultFileSchema.parse(JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'fixtures', 'results', `${name}.json`), 'utf8')))
 const fixtures = (): ResultFile[] => ['canary-split', 'failover', 'algorithm-spread'].map(fixture)
 
 /** Turns a run into one that could not happen, as the runner writes it: no measurements, a reason. */
 function skip(run: RunResult, reason: string): void {
-  const empty = { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 }
+  const empty = EMPTY_SUMMARY
   run.skipped = reason
   run.summary = { rps: 0, requests: { sent: 0, ok: 0, failed: 0, failures: { byKind: {}, byStatus: {} } }, latencyUs: empty }
   run.cpu = { balancerUs: null, backendsUs: null, generatorUs: 0, perRequestUs: { balancer: null, backends: null, generator: 0 } }
