@@ -24,6 +24,17 @@ export function scenarioDir(name: string): string {
   return name.replace(/[^A-Za-z0-9_-]/g, '-') || 'scenario'
 }
 
+/**
+ * Writes one scenario's `<out>/<scenario>/result.json` and returns its directory: `run` and
+ * `simulate` call it as each scenario finishes, so a later failure loses nothing measured.
+ */
+export function writeScenarioResult(out: string, result: ResultFile): string {
+  const dir = join(out, scenarioDir(result.scenario.name))
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, 'result.json'), JSON.stringify(result, null, 2) + '\n')
+  return dir
+}
+
 /** What {@link writeSuiteReport} wrote, as paths. */
 export interface WrittenReport {
   readonly index: string
@@ -42,13 +53,15 @@ export function suiteDocument(results: readonly ResultFile[]): { schema: 'layerb
  * each result, `index.html` (with the claims page when the suite measured a claim), `summary.md`
  * (for a CI job summary) and `results.json`.
  */
-export function writeSuiteReport(out: string, results: readonly ResultFile[], options: { comparison?: Comparison; sections?: readonly IndexSection[] } = {}): WrittenReport {
+export function writeSuiteReport(
+  out: string,
+  results: readonly ResultFile[],
+  options: { comparison?: Comparison; sections?: readonly IndexSection[]; /** Each `<scenario>/result.json` is already there (written as it was measured). */ scenarioResultsWritten?: boolean } = {},
+): WrittenReport {
   mkdirSync(out, { recursive: true })
   const scenarios: string[] = []
   for (const result of results) {
-    const dir = join(out, scenarioDir(result.scenario.name))
-    mkdirSync(dir, { recursive: true })
-    writeFileSync(join(dir, 'result.json'), JSON.stringify(result, null, 2) + '\n')
+    const dir = options.scenarioResultsWritten === true ? join(out, scenarioDir(result.scenario.name)) : writeScenarioResult(out, result)
     const rows = options.comparison?.rows.filter((r) => r.scenario === result.scenario.name)
     const page = join(dir, 'report.html')
     writeFileSync(page, renderScenarioReport(result, { runtime: vegaRuntime(), indexHref: '../index.html', ...(rows === undefined ? {} : { comparison: rows }) }))

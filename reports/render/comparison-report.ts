@@ -2,13 +2,12 @@ import type { ChartSpec } from '../charts/chart-common.js'
 import { latencySpectrumOverlayChart } from '../charts/latency-spectrum.js'
 import { variantComparisonOverlayChart } from '../charts/variant-comparison.js'
 import type { Comparison } from '../compare/comparison.js'
-import { verdictCounts } from '../compare/row-format.js'
 import { aggregateRuns } from '../result/aggregate.js'
 import type { ResultFile } from '../result/result-model.js'
 import { formatCount, formatPercent, formatUs } from './format.js'
 import { chartSlot, escapeHtml, htmlDocument, type PageChart } from './html-document.js'
 import { htmlTable, type HtmlCell } from './html-table.js'
-import { comparisonSection, environmentRows } from './scenario-report.js'
+import { environmentRows, suiteComparisonSection } from './scenario-report.js'
 
 /** One side of a comparison report: results loaded from one path, under a label. */
 export interface LabelledResults {
@@ -71,7 +70,7 @@ export function renderComparisonReport(sides: readonly LabelledResults[], option
   const body = [
     '<h1>layerbench: results compared</h1>',
     `<p class="lead">${sides.map((s, i) => `${i === 0 && c !== undefined ? 'baseline ' : ''}<code>${escapeHtml(s.label)}</code> (${s.results.length} scenario${s.results.length === 1 ? '' : 's'})`).join(' · ')}</p>`,
-    c === undefined ? '' : comparisonSection(c.rows, `<p>${escapeHtml(verdictCounts(c))}</p>${c.notes.map((n) => `<p class="warn">note: ${escapeHtml(n)}</p>`).join('')}`),
+    c === undefined ? '' : suiteComparisonSection(c),
     ...sections,
     '<h2 id="environment">Environment</h2>',
     ...sides.map((s) => `<h3>${escapeHtml(s.label)}</h3>${s.results.length === 0 ? '' : htmlTable(['', ''], environmentRows(s.results[0]!.environment))}`),

@@ -6,7 +6,7 @@ import type { EnvironmentResult, ResultFile } from '../result/result-model.js'
 import { formatCount, formatUs } from './format.js'
 import { chartSlot, escapeHtml, htmlDocument, type PageChart } from './html-document.js'
 import { htmlTable, type HtmlCell } from './html-table.js'
-import { comparisonSection, environmentRows } from './scenario-report.js'
+import { environmentRows, suiteComparisonSection } from './scenario-report.js'
 
 /** A section a caller adds to the index (the claims page, a simulation beside its live run). */
 export interface IndexSection {
@@ -101,7 +101,7 @@ export function renderIndexPage(results: readonly ResultFile[], options: IndexPa
     '<h2 id="scenarios">Scenarios</h2>',
     htmlTable(['scenario', 'what it measures', 'variants', 'runs', 'best req/s', 'lowest p99', 'expectations', 'warnings'], results.map((r) => scenarioRow(r, options.hrefOf(r.scenario.name))), [2, 3, 4, 5]),
     cross === undefined ? '' : `<h2 id="across">Across scenarios</h2><p>Throughput and p99 of every variant (medians over repeats); each scenario has its own load, so compare within a row.</p>${chartSlot('cross-scenario')}`,
-    c === undefined ? '' : comparisonSection(c.rows, `<p>${escapeHtml(verdictCounts(c))}</p>${c.notes.map((n) => `<p class="warn">note: ${escapeHtml(n)}</p>`).join('')}`),
+    c === undefined ? '' : suiteComparisonSection(c),
     ...(options.sections ?? []).map((s) => `<h2 id="${escapeHtml(s.id)}">${escapeHtml(s.title)}</h2>${s.html}`),
     '<h2 id="environment">Environment</h2>',
     ...environments.map((env) => htmlTable(['', ''], environmentRows(env))),

@@ -6,8 +6,8 @@ import { layerOverheadChart } from '../charts/layer-overhead.js'
 import { latencySpectrumChart } from '../charts/latency-spectrum.js'
 import { timelineChart } from '../charts/timeline.js'
 import { variantComparisonChart } from '../charts/variant-comparison.js'
-import type { ComparisonRow } from '../compare/comparison.js'
-import { rowCells } from '../compare/row-format.js'
+import type { Comparison, ComparisonRow } from '../compare/comparison.js'
+import { rowCells, verdictCounts } from '../compare/row-format.js'
 import { aggregateRuns, type Spread } from '../result/aggregate.js'
 import type { EnvironmentResult, ResultFile, RunResult } from '../result/result-model.js'
 import { formatCount, formatPercent, formatUs } from './format.js'
@@ -167,6 +167,11 @@ export function comparisonSection(rows: readonly ComparisonRow[], intro = ''): s
   const changed = rows.filter((r) => r.verdict !== 'unchanged')
   const rest = rows.length - changed.length
   return `<h2 id="baseline">Against the baseline</h2>${intro}${rows.length === 0 ? '<p>Nothing in common with the baseline.</p>' : changed.length === 0 ? '<p>No change beyond the run-to-run noise.</p>' : table(changed)}${rest > 0 ? `<details><summary>${rest} unchanged</summary>${table(rows.filter((r) => r.verdict === 'unchanged'))}</details>` : ''}`
+}
+
+/** A whole comparison with a baseline: its verdict counts and notes above the rows (index and comparison pages). */
+export function suiteComparisonSection(c: Comparison): string {
+  return comparisonSection(c.rows, `<p>${escapeHtml(verdictCounts(c))}</p>${c.notes.map((n) => `<p class="warn">note: ${escapeHtml(n)}</p>`).join('')}`)
 }
 
 /**

@@ -3,7 +3,6 @@ import { join, resolve } from 'node:path'
 import { compareResults, loadResults } from '../../../reports/compare/index.js'
 import { writeComparisonReport, writeSuiteReport } from '../../../reports/publish/write-reports.js'
 import { CliError, ExitCode } from '../exit-codes.js'
-import { gateOptions } from './compare.js'
 
 /** Options of `layerbench report`. */
 export interface ReportOptions {
@@ -41,7 +40,7 @@ export function reportCommand(paths: string[], opts: ReportOptions): ExitCode {
   const out = resolve(opts.out ?? defaultReportDir(paths))
   if (sides.length === 1) {
     const results = sides[0]!.results
-    const comparison = baseline === undefined ? undefined : compareResults(baseline, results, gateOptions({}))
+    const comparison = baseline === undefined ? undefined : compareResults(baseline, results)
     const written = writeSuiteReport(out, results, comparison === undefined ? {} : { comparison })
     process.stdout.write(`wrote ${written.index}, ${written.scenarios.length} scenario report(s), ${written.summary}\n`)
     return ExitCode.Ok

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { EngineError } from '../../../engine/errors.js'
 import { compareResults, hasRegression, loadResults, renderComparisonTable, ResultsError } from '../../../reports/compare/index.js'
-import { writeSuiteReport } from '../../../reports/publish/write-reports.js'
+import { writeScenarioResult, writeSuiteReport } from '../../../reports/publish/write-reports.js'
 import { renderConsoleSummary } from '../../../reports/render/console-summary.js'
 import type { ResultFile } from '../../../reports/result/result-model.js'
 import { createProvider, installCleanupHandlers, reapStale } from '../../providers/index.js'
@@ -131,9 +131,7 @@ export async function runCommand(args: string[], opts: RunOptions): Promise<Exit
         },
       )
       results.push(result)
-      const dir = join(out, scenario.name)
-      mkdirSync(dir, { recursive: true })
-      writeFileSync(join(dir, 'result.json'), JSON.stringify(result, null, 2) + '\n')
+      writeScenarioResult(out, result)
       process.stdout.write(renderConsoleSummary(result) + '\n\n')
     }
   } finally {
@@ -141,7 +139,7 @@ export async function runCommand(args: string[], opts: RunOptions): Promise<Exit
     rmSync(scratch, { recursive: true, force: true })
   }
   const comparison = baseline === undefined ? undefined : compareResults(baseline, results)
-  const written = writeSuiteReport(out, results, comparison === undefined ? {} : { comparison })
+  const written = writeSuiteReport(out, results, { scenarioResultsWritten: true, ...(comparison === undefined ? {} : { comparison }) })
   if (comparison !== undefined) process.stdout.write(`against the baseline ${opts.baseline}:\n${renderComparisonTable(comparison)}\n`)
   const failed = results.flatMap((r) => r.runs.flatMap((run) => run.expectations.filter((e) => !e.pass).map((e) => `${r.scenario.name} ${run.id}: ${e.name}`)))
   const regressed = comparison !== undefined && hasRegression(comparison)

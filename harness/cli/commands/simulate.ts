@@ -1,5 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { mkdirSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { EngineError } from '../../../engine/errors.js'
 import { renderConsoleSummary } from '../../../reports/render/console-summary.js'
 import type { ResultFile } from '../../../reports/result/result-model.js'
@@ -7,7 +7,7 @@ import { simulateScenario } from '../../simulator/simulate-scenario.js'
 import { CliError, ExitCode } from '../exit-codes.js'
 import { scenarioFiles } from './run.js'
 import { loadSuite } from '../../scenario/load-suite.js'
-import { writeSuiteReport } from '../../../reports/publish/write-reports.js'
+import { writeScenarioResult, writeSuiteReport } from '../../../reports/publish/write-reports.js'
 
 /** Options of `layerbench simulate`, as commander parses them. */
 export interface SimulateOptions {
@@ -63,12 +63,10 @@ export async function simulateCommand(args: string[], opts: SimulateOptions): Pr
       throw e
     }
     results.push(result)
-    const dir = join(out, scenario.name)
-    mkdirSync(dir, { recursive: true })
-    writeFileSync(join(dir, 'result.json'), JSON.stringify(result, null, 2) + '\n')
+    writeScenarioResult(out, result)
     process.stdout.write(renderConsoleSummary(result) + '\n\n')
   }
-  const written = writeSuiteReport(out, results)
+  const written = writeSuiteReport(out, results, { scenarioResultsWritten: true })
   const failed = results.flatMap((r) => r.runs.flatMap((run) => run.expectations.filter((e) => !e.pass).map((e) => `${r.scenario.name} ${run.id}: ${e.name}`)))
   process.stdout.write(`wrote ${results.length} simulated result(s) and the report to ${out} (open ${written.index})${failed.length > 0 ? `; ${failed.length} expectation(s) failed` : '; every expectation held'}\n`)
   return failed.length > 0 ? ExitCode.Failed : ExitCode.Ok
