@@ -1,4 +1,4 @@
-import type { Backend } from './types.js'
+import type { Backend, Outcome, Picker } from './types.js'
 
 /**
  * Position of a backend in a snapshot, for feedback calls: by object first (the common case), then
@@ -20,4 +20,27 @@ export function backendIndex(backends: readonly Backend[]): BackendIndex {
   })
   const index = (b: Backend): number => byObject.get(b) ?? byId.get(b.id) ?? -1
   return Object.assign(index, { byId: (id: string) => byId.get(id) ?? -1 })
+}
+
+/**
+ * A feedback algorithm's four feedback methods from the two by position: `onStart(b)` and
+ * `onDone(b)` find the position first and ignore a backend that is not in the snapshot.
+ */
+export function positionalFeedback(
+  indexOf: BackendIndex,
+  startAt: (i: number) => void,
+  doneAt: (i: number, outcome: Outcome) => void,
+): Required<Pick<Picker, 'onStart' | 'onDone' | 'onStartAt' | 'onDoneAt'>> {
+  return {
+    onStartAt: startAt,
+    onDoneAt: doneAt,
+    onStart(b) {
+      const i = indexOf(b)
+      if (i >= 0) startAt(i)
+    },
+    onDone(b, outcome) {
+      const i = indexOf(b)
+      if (i >= 0) doneAt(i, outcome)
+    },
+  }
 }

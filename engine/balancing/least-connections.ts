@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { backendIndex } from './backend-index.js'
+import { backendIndex, positionalFeedback } from './backend-index.js'
 import { IndexedHeap } from './indexed-heap.js'
 import type { Algorithm, Backend, PickContext, Picker } from './types.js'
 
@@ -47,22 +47,22 @@ export const leastConnections: Algorithm<z.infer<typeof options>> = {
         const b = backends[top]!
         return tried === undefined || !tried.has(b.id) ? b : pickUntried(tried)
       },
-      onStart(b) {
-        const i = indexOf(b)
-        if (i < 0) return
-        active[i]! += 1
-        started[i]! += 1
-        load[i] = active[i]! / weight[i]!
-        turn[i] = (started[i]! + 0.5) / weight[i]!
-        heap.update(i)
-      },
-      onDone(b) {
-        const i = indexOf(b)
-        if (i < 0 || active[i] === 0) return
-        active[i]! -= 1
-        load[i] = active[i]! / weight[i]!
-        heap.update(i)
-      },
+      ...positionalFeedback(
+        indexOf,
+        (i) => {
+          active[i]! += 1
+          started[i]! += 1
+          load[i] = active[i]! / weight[i]!
+          turn[i] = (started[i]! + 0.5) / weight[i]!
+          heap.update(i)
+        },
+        (i) => {
+          if (active[i] === 0) return
+          active[i]! -= 1
+          load[i] = active[i]! / weight[i]!
+          heap.update(i)
+        },
+      ),
     }
   },
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { backendIndex } from './backend-index.js'
+import { backendIndex, positionalFeedback } from './backend-index.js'
 import { bestUntriedOfChoices, SPLIT_DRAW_MAX } from './choice-of-k.js'
 import type { Algorithm, Backend, Deps, PickContext, Picker } from './types.js'
 
@@ -120,16 +120,16 @@ export const peakEwma: Algorithm<z.infer<typeof options>> = {
         }
         return backends[best]
       },
-      onStart(b) {
-        const i = indexOf(b)
-        if (i >= 0) pending[i]! += 1
-      },
-      onDone(b, outcome) {
-        const i = indexOf(b)
-        if (i < 0) return
-        if (pending[i]! > 0) pending[i]! -= 1
-        observe(i, outcome.latencyUs, deps.nowUs())
-      },
+      ...positionalFeedback(
+        indexOf,
+        (i) => {
+          pending[i]! += 1
+        },
+        (i, outcome) => {
+          if (pending[i]! > 0) pending[i]! -= 1
+          observe(i, outcome.latencyUs, deps.nowUs())
+        },
+      ),
     }
     learned.set(picker, (id) => {
       const i = indexOf.byId(id)

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { backendIndex } from './backend-index.js'
+import { backendIndex, positionalFeedback } from './backend-index.js'
 import { bestUntriedOfChoices, SPLIT_DRAW_MAX } from './choice-of-k.js'
 import { EdfSchedule } from './edf-schedule.js'
 import type { Algorithm, Backend, Deps, PickContext, Picker } from './types.js'
@@ -33,14 +33,15 @@ export const powerOfTwoChoices: Algorithm<z.infer<typeof options>> = {
     return {
       backends,
       pick,
-      onStart(b) {
-        const i = indexOf(b)
-        if (i >= 0) active[i]! += 1
-      },
-      onDone(b) {
-        const i = indexOf(b)
-        if (i >= 0 && active[i]! > 0) active[i]! -= 1
-      },
+      ...positionalFeedback(
+        indexOf,
+        (i) => {
+          active[i]! += 1
+        },
+        (i) => {
+          if (active[i]! > 0) active[i]! -= 1
+        },
+      ),
     }
   },
 }

@@ -45,6 +45,14 @@ export interface Picker {
   onStart?(backend: Backend): void
   /** A request on `backend` finished. Every `onStart` is matched by exactly one `onDone`. */
   onDone?(backend: Backend, outcome: Outcome): void
+  /**
+   * `onStart` for the backend at `index` of `backends`: the same feedback for a caller that knows
+   * the position (the backend pool keeps it per member), without looking the backend up.
+   * Feedback algorithms provide both forms.
+   */
+  onStartAt?(index: number): void
+  /** `onDone` for the backend at `index` of `backends`. */
+  onDoneAt?(index: number, outcome: Outcome): void
 }
 
 /** Injected time and randomness: with a seeded `random` and a virtual clock, every pick replays. */

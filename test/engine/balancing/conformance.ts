@@ -101,6 +101,34 @@ export function runConformance(name: AlgorithmName, conf: ConformanceOptions = {
       }
     })
 
+    it('takes feedback by position exactly as by backend (both forms or neither)', () => {
+      const byBackend = build(FIVE, 4)
+      const byPosition = build(FIVE, 4)
+      const forms = [byPosition.picker.onStart, byPosition.picker.onDone, byPosition.picker.onStartAt, byPosition.picker.onDoneAt]
+      expect(new Set(forms.map((f) => f === undefined)).size, 'all four feedback methods or none').toBe(1)
+      expect(forms[0] !== undefined, 'feedback methods iff the algorithm declares feedback').toBe(algorithm.feedback)
+      if (!algorithm.feedback) return
+      // Requests stay in flight a while (a window of 7), so the counts the picks see differ by backend.
+      const window: number[] = []
+      for (let i = 0; i < 3000; i++) {
+        byBackend.deps.advanceUs(10)
+        byPosition.deps.advanceUs(10)
+        const a = byBackend.picker.pick({ key: keys[i]! })!
+        const b = byPosition.picker.pick({ key: keys[i]! })!
+        expect(b.id, `pick ${i}`).toBe(a.id)
+        const at = FIVE.findIndex((x) => x.id === b.id)
+        byBackend.picker.onStart!(a)
+        byPosition.picker.onStartAt!(at)
+        window.push(at)
+        if (window.length > 7) {
+          const done = window.shift()!
+          const outcome = { ok: true, latencyUs: 200 + 100 * done }
+          byBackend.picker.onDone!(FIVE[done]!, outcome)
+          byPosition.picker.onDoneAt!(done, outcome)
+        }
+      }
+    })
+
     it('follows membership changes when rebuilt, ignoring feedback about departed backends', () => {
       const first = build(FIVE, 3)
       for (let i = 0; i < 100; i++) pickAndComplete(first.picker, first.deps, { key: keys[i]! })

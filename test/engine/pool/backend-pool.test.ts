@@ -180,6 +180,54 @@ describe('backend pool: membership, health, drain', () => {
     expect(codeOf(() => p.remove('c'))).toBe('LB_ERR_UNKNOWN_BACKEND')
   })
 
+  it('counts feedback on a handout from before a weight change against the same member', () => {
+    const { pool: p } = pool({ algorithm: 'least-connections' })
+    const before = p.pick()
+    p.onStart(before)
+    p.setWeight(before.id, 3)
+    const after = p.pick() // rebuilt: a new handout for the re-weighted member
+    expect(p.status().find((s) => s.id === before.id)).toMatchObject({ weight: 3, active: 1 })
+    p.onDone(before, { ok: true, latencyUs: 10 })
+    expect(p.status().find((s) => s.id === before.id)!.active).toBe(0)
+    expect(after.weight === 3 || after.id !== before.id).toBe(true)
+  })
+
+  it('ignores feedback about a removed backend, even once a backend of the same id is back', () => {
+    const { pool: p } = pool({ algorithm: 'least-connections' })
+    const pickC = () => {
+      for (;;) {
+        const b = p.pick()
+        p.onStart(b)
+        if (b.id === 'c') return b
+      }
+    }
+    const c = pickC()
+    p.remove('c')
+    p.upsert({ id: 'c', host: '127.0.0.1', port: 9003 })
+    const fresh = pickC()
+    p.onDone(c, { ok: true, latencyUs: 10 }) // the old member's request: not the new member's
+    expect(p.status().find((s) => s.id === 'c')!.active).toBe(1)
+    p.onDone(fresh, { ok: true, latencyUs: 10 })
+    expect(p.status().find((s) => s.id === 'c')!.active).toBe(0)
+  })
+
+  it('matches a backend it did not hand out by id', () => {
+    const { pool: p } = pool({ algorithm: 'least-connections' })
+    const copy = { id: 'b', host: '127.0.0.1', port: 9002, weight: 1 }
+    p.onStart(copy)
+    p.onStart(copy)
+    expect(p.status().find((s) => s.id === 'b')!.active).toBe(2)
+    // b has two in flight: least connections sends the next two elsewhere.
+    const next = [0, 1].map(() => {
+      const b = p.pick()
+      p.onStart(b)
+      return b
+    })
+    expect(next.map((b) => b.id).sort()).toEqual(['a', 'c'])
+    p.onDone(copy, { ok: true, latencyUs: 10 })
+    expect(p.status().find((s) => s.id === 'b')!.active).toBe(1)
+  })
+
   it('keeps in-flight counts across rebuilds, so least connections stays exact', () => {
     const { pool: p } = pool({ algorithm: 'least-connections' })
     const a = p.status().find((s) => s.id === 'a')!
