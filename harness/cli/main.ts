@@ -30,9 +30,9 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option('--check', 'exit 1 when a performance target is missed')
     .option('--simulator', 'simulated requests per CPU second: P2C over 100 backends, and 10,000 backends × 10M requests (not with --quick)')
     .option('--dataplane', 'measure CPU per keep-alive request of the engine at L4 and L7 against direct, naive Node proxies and HAProxy')
-    .option('--requests <n>', 'data plane: requests per measured run (default 30000)')
+    .option('--requests <n>', 'requests per measured run: data plane (default 30000), simulator (default 2M; quick 1M)')
     .option('--connections <n>', 'data plane: keep-alive connections (default 16)')
-    .option('--repeats <n>', 'data plane: interleaved repeats (default 3)')
+    .option('--repeats <n>', 'interleaved repeats: data plane (default 3), simulator (default 5; quick 3)')
     .action(async (opts) => setExit(await (await import('./commands/bench.js')).benchCommand(opts)))
 
   program

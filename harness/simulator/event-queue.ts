@@ -1,19 +1,19 @@
 /**
- * The simulator's future event list: a min-heap of events ordered by time, and among equal times
- * by insertion order (FIFO), so that a run replays exactly whatever the heap's shape. An event is
- * a kind and three integer arguments. Keys (time, insertion number) sit in the heap's own position
- * arrays, so sifting compares neighbouring numbers without indirection; the arguments stay in
- * slots that never move. The heap is 4-ary: half the levels of a binary heap, and a node's four
- * children share a cache line or two, which matters once thousands of backends keep thousands of
- * events pending. Everything lives in typed arrays that double when full: scheduling allocates
- * nothing in the steady state.
+ * The simulator's future event list: a binary min-heap of events ordered by time, and among equal
+ * times by insertion order (FIFO), so that a run replays exactly whatever the heap's shape. An
+ * event is a kind and three integer arguments. The heap's positions hold only the time and the
+ * event's slot, so sifting moves two numbers; the insertion number, needed only to break a tie,
+ * and the arguments stay in slots that never move. Removal is bottom-up (Floyd): the hole left at
+ * the root follows the earlier child down to a leaf, one comparison a level, and the last event
+ * is sifted up from there — it came from the bottom, so it rarely climbs. Everything lives in
+ * typed arrays that double when full: scheduling allocates nothing in the steady state.
  */
 export class EventQueue {
-  /** Per heap position: time, insertion number (exact in a double up to 2^53), slot. */
+  /** Per heap position: time and slot. */
   private time: Float64Array
-  private seq: Float64Array
   private slotAt: Int32Array
-  /** Per slot: the event. */
+  /** Per slot: insertion number (exact in a double up to 2^53) and the event. */
+  private seqOf: Float64Array
   private kindOf: Int32Array
   private argA: Int32Array
   private argB: Int32Array
@@ -39,8 +39,8 @@ export class EventQueue {
   constructor(capacity = 1024) {
     const n = Math.max(16, capacity)
     this.time = new Float64Array(n)
-    this.seq = new Float64Array(n)
     this.slotAt = new Int32Array(n)
+    this.seqOf = new Float64Array(n)
     this.kindOf = new Int32Array(n)
     this.argA = new Int32Array(n)
     this.argB = new Int32Array(n)
@@ -69,31 +69,16 @@ export class EventQueue {
     this.argB[slot] = b
     this.argC[slot] = c
     const seq = this.nextSeq++
-    // Sift up: parents later than the new event move down.
-    const times = this.time
-    const seqs = this.seq
-    const slots = this.slotAt
-    let pos = this.count++
-    while (pos > 0) {
-      const parent = (pos - 1) >> 2
-      const pt = times[parent]!
-      if (pt < time || (pt === time && seqs[parent]! < seq)) break
-      times[pos] = pt
-      seqs[pos] = seqs[parent]!
-      slots[pos] = slots[parent]!
-      pos = parent
-    }
-    times[pos] = time
-    seqs[pos] = seq
-    slots[pos] = slot
+    this.seqOf[slot] = seq
+    this.siftUp(this.count++, time, seq, slot)
   }
 
   /** Removes the earliest event into `t`, `kind`, `a`, `b`, `c`; false when the queue is empty. */
   pop(): boolean {
     if (this.count === 0) return false
     const times = this.time
-    const seqs = this.seq
     const slots = this.slotAt
+    const seqOf = this.seqOf
     const top = slots[0]!
     this.t = times[0]!
     this.kind = this.kindOf[top]!
@@ -103,37 +88,42 @@ export class EventQueue {
     this.free[this.freeTop++] = top
     const n = --this.count
     if (n === 0) return true
-    // Sift the last event down from the root.
-    const time = times[n]!
-    const seq = seqs[n]!
-    const slot = slots[n]!
+    // The hole goes down along the earlier child to a leaf.
     let pos = 0
     for (;;) {
-      const first = 4 * pos + 1
-      if (first >= n) break
-      // The earliest of up to four children.
-      let child = first
-      let ct = times[first]!
-      let cs = seqs[first]!
-      const last = first + 4 < n ? first + 4 : n
-      for (let k = first + 1; k < last; k++) {
-        const kt = times[k]!
-        if (kt < ct || (kt === ct && seqs[k]! < cs)) {
-          child = k
-          ct = kt
-          cs = seqs[k]!
-        }
+      let child = 2 * pos + 1
+      if (child >= n) break
+      const right = child + 1
+      if (right < n) {
+        const rt = times[right]!
+        const lt = times[child]!
+        if (rt < lt || (rt === lt && seqOf[slots[right]!]! < seqOf[slots[child]!]!)) child = right
       }
-      if (time < ct || (time === ct && seq < cs)) break
-      times[pos] = ct
-      seqs[pos] = cs
+      times[pos] = times[child]!
       slots[pos] = slots[child]!
       pos = child
     }
-    times[pos] = time
-    seqs[pos] = seq
-    slots[pos] = slot
+    // The last event fills it, climbing where it is earlier than the parents on the way.
+    const slot = slots[n]!
+    this.siftUp(pos, times[n]!, seqOf[slot]!, slot)
     return true
+  }
+
+  /** Places the event (`time`, `seq`, `slot`) at `pos` or above, moving later parents down. */
+  private siftUp(pos: number, time: number, seq: number, slot: number): void {
+    const times = this.time
+    const slots = this.slotAt
+    const seqOf = this.seqOf
+    while (pos > 0) {
+      const parent = (pos - 1) >> 1
+      const pt = times[parent]!
+      if (pt < time || (pt === time && seqOf[slots[parent]!]! < seq)) break
+      times[pos] = pt
+      slots[pos] = slots[parent]!
+      pos = parent
+    }
+    times[pos] = time
+    slots[pos] = slot
   }
 
   private grow(): void {
@@ -145,7 +135,7 @@ export class EventQueue {
       return b
     }
     this.time = widen(this.time, (k) => new Float64Array(k))
-    this.seq = widen(this.seq, (k) => new Float64Array(k))
+    this.seqOf = widen(this.seqOf, (k) => new Float64Array(k))
     this.slotAt = widen(this.slotAt, (k) => new Int32Array(k))
     this.kindOf = widen(this.kindOf, (k) => new Int32Array(k))
     this.argA = widen(this.argA, (k) => new Int32Array(k))

@@ -54,6 +54,17 @@ export class HistogramBuffer {
     return this.count
   }
 
+  /** Adds what this buffer holds to `other` (this one keeps it). */
+  copyInto(other: HistogramBuffer): void {
+    if (this.count === 0) return
+    for (let i = this.lo; i <= this.hi; i++) other.counts[i]! += this.counts[i]!
+    other.lo = Math.min(other.lo, this.lo)
+    other.hi = Math.max(other.hi, this.hi)
+    other.min = Math.min(other.min, this.min)
+    other.max = Math.max(other.max, this.max)
+    other.count += this.count
+  }
+
   /** Adds what was recorded to every target, then empties the buffer. */
   flush(targets: readonly hdr.Histogram[]): void {
     if (this.count === 0) return

@@ -33,6 +33,8 @@ export interface RecorderOptions {
   readonly perBackendLimit: number
   /** Whether successful answers carry an HTTP status (layer 7). */
   readonly statuses: boolean
+  /** Open loop: every latency comes with its coordinated-omission-corrected one. */
+  readonly corrected: boolean
 }
 
 const bump = (m: Record<string, number>, k: string) => {
@@ -82,6 +84,12 @@ export class SimRecorder {
   /** This interval's latencies and corrected latencies, not yet in the HdrHistograms. */
   private readonly buffer = new HistogramBuffer()
   private readonly correctedBuffer = new HistogramBuffer()
+  /**
+   * While every corrected latency equals its measured one (no open-loop request has waited for a
+   * connection), the corrected histogram is the measured one: the measured buffer is flushed into
+   * both and the second record per request is skipped. The first difference ends it for the run.
+   */
+  private mirrored: boolean
   private iStatus: Record<string, number> = {}
   private readonly iBackend: Float64Array | undefined
   private readonly perBackend: boolean
@@ -102,6 +110,7 @@ export class SimRecorder {
     this.iBackend = this.perBackend ? new Float64Array(n) : undefined
     // The first boundary is the end of the warm-up: the stations' areas start there.
     this.nextBoundary = o.originUs
+    this.mirrored = o.corrected
   }
 
   recordSent(): void {
@@ -114,8 +123,7 @@ export class SimRecorder {
     this.iOk++
     this.byBackend[b]! += 1
     if (this.iBackend !== undefined) this.iBackend[b]! += 1
-    this.buffer.record(latencyUs)
-    if (correctedUs !== undefined) this.correctedBuffer.record(correctedUs)
+    this.recordLatency(latencyUs, correctedUs)
   }
 
   /** A failure; `latencyUs` when a reply arrived (a status), as the live recorder counts it. */
@@ -127,10 +135,18 @@ export class SimRecorder {
       bump(this.failedByStatus, status)
       bump(this.iStatus, status)
     }
-    if (latencyUs !== undefined) {
-      this.buffer.record(latencyUs)
-      if (correctedUs !== undefined) this.correctedBuffer.record(correctedUs)
+    if (latencyUs !== undefined) this.recordLatency(latencyUs, correctedUs)
+  }
+
+  private recordLatency(latencyUs: number, correctedUs: number | undefined): void {
+    if (this.mirrored) {
+      if (correctedUs === latencyUs) return this.buffer.record(latencyUs)
+      // The corrected histogram parts from the measured one: it takes this interval's records so far.
+      this.mirrored = false
+      this.buffer.copyInto(this.correctedBuffer)
     }
+    this.buffer.record(latencyUs)
+    if (correctedUs !== undefined) this.correctedBuffer.record(correctedUs)
   }
 
   /** Closes every interval that ended at or before `t`. */
@@ -180,15 +196,9 @@ export class SimRecorder {
         this.iBackend[b] = 0
       }
     }
-    this.buffer.flush([this.latencyHdr, this.iLatencyHdr])
-    if (this.correctedBuffer.size > 0) {
-      if (this.correctedHdr === undefined) {
-        const c = latencyHdr()
-        this.correctedHdr = c.hdr
-        this.corrected = c.histogram
-      }
-      this.correctedBuffer.flush([this.correctedHdr])
-    }
+    const correctedHdr = (this.mirrored ? this.buffer : this.correctedBuffer).size > 0 ? this.correctedTarget() : undefined
+    this.buffer.flush(this.mirrored && correctedHdr !== undefined ? [this.latencyHdr, this.iLatencyHdr, correctedHdr] : [this.latencyHdr, this.iLatencyHdr])
+    if (!this.mirrored && correctedHdr !== undefined) this.correctedBuffer.flush([correctedHdr])
     this.timeseries.push({
       tMs: this.index * intervalMs,
       durationMs: intervalMs,
@@ -204,6 +214,17 @@ export class SimRecorder {
     this.iSent = this.iOk = this.iFailed = 0
     this.iLatency.reset()
     this.iStatus = {}
+  }
+
+  /** The corrected HdrHistogram, made when the first corrected latency is flushed. */
+  private correctedTarget(): hdr.Histogram | undefined {
+    if (!this.o.corrected) return undefined
+    if (this.correctedHdr === undefined) {
+      const c = latencyHdr()
+      this.correctedHdr = c.hdr
+      this.corrected = c.histogram
+    }
+    return this.correctedHdr
   }
 
   /** Time averages of every present backend over the interval ending at `end`, then fresh areas. */

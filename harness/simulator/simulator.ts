@@ -117,6 +117,8 @@ export class Simulation {
    * attempt), so most requests need one timer, not two.
    */
   private readonly responseTimers: Uint8Array
+  /** Whether any pool's response timeout can fire. */
+  private readonly responseTimed: boolean
   /** Whether every backend's index fits in its member port (see `memberSpec`). */
   private readonly portIndexed: boolean
 
@@ -136,7 +138,7 @@ export class Simulation {
       () => (this.anyRebuilt = true),
     )
     this.anyRebuilt = this.pools.some((p) => p.rebuilt)
-    this.recorder = new SimRecorder({ originUs: model.load.warmupUs, intervalUs: model.load.intervalUs, stations: this.stations, ids: this.ids, perBackendLimit: model.perBackendSeries, statuses: this.layer7 })
+    this.recorder = new SimRecorder({ originUs: model.load.warmupUs, intervalUs: model.load.intervalUs, stations: this.stations, ids: this.ids, perBackendLimit: model.perBackendSeries, statuses: this.layer7, corrected: model.load.open !== undefined })
     const spec = model.network
     this.net = spec === undefined ? undefined : () => drawLatencyMs(spec, clock.network) * 1000
     this.keyOf = this.keySource()
@@ -159,6 +161,7 @@ export class Simulation {
     const kinds = model.load.kinds
     this.onlyPool = kinds.length === 1 && !kinds[0]!.splits ? kinds[0]!.target(0) : -1
     this.responseTimers = Uint8Array.from(model.pools, (p) => (this.layer7 && p.responseTimeoutUs < model.load.timeoutUs ? 1 : 0))
+    this.responseTimed = this.responseTimers.includes(1)
     this.routing = model.load.kinds.some((k) => k.expectedGroups !== undefined) ? { checked: 0, misrouted: 0 } : undefined
     this.growRequests(1024)
   }
@@ -545,11 +548,13 @@ export class Simulation {
     while (c.size > 0 && this.ri[c.peekSlot() * RI + R_REQ_GEN] !== c.peekGen()) c.shift()
     let next = c.peek()
     const pools = this.pools
-    for (let i = 0; i < pools.length; i++) {
-      const f = pools[i]!.responseTimeouts
-      while (f.size > 0 && this.ri[f.peekSlot() * RI + R_ATT_GEN] !== f.peekGen()) f.shift()
-      const d = f.peek()
-      if (d < next) next = d
+    if (this.responseTimed) {
+      for (let i = 0; i < pools.length; i++) {
+        const f = pools[i]!.responseTimeouts
+        while (f.size > 0 && this.ri[f.peekSlot() * RI + R_ATT_GEN] !== f.peekGen()) f.shift()
+        const d = f.peek()
+        if (d < next) next = d
+      }
     }
     this.timeoutAt = next
   }

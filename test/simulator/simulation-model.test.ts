@@ -57,7 +57,20 @@ describe('the load', () => {
     expect(run.summary.requests.sent).toBe(2000)
     expect(run.summary.latencyUs.max).toBe(2000)
     expect(run.summary.correctedLatencyUs!.max).toBeGreaterThan(1_990_000)
+    // Every answer is in both histograms; the first request did not wait, so the minima agree.
+    expect(run.summary.correctedLatencyUs!.count).toBe(run.summary.latencyUs.count)
+    expect(run.summary.correctedLatencyUs!.min).toBe(run.summary.latencyUs.min)
     expectAccounted(run)
+  })
+
+  it('open loop without a connection limit: the corrected latencies are the measured ones; closed loop has none', () => {
+    const service = { kind: 'exponential', meanMs: 1 }
+    const open = simulateOne(httpScenario({ count: 2, load: { rate: 1500, duration: '3s', warmup: '100ms', intervalMs: 500 }, simulation: { connections: 'unlimited', backends: { web: { service } } } }))
+    expect(open.summary.latencyUs.count).toBeGreaterThan(4000)
+    expect(open.summary.correctedLatencyUs).toEqual(open.summary.latencyUs)
+    const closed = simulateOne(httpScenario({ count: 2, load: { mode: 'closed', rate: undefined, connections: 4, duration: '1s', warmup: 0 }, simulation: { backends: { web: { service } } } }))
+    expect(closed.summary.latencyUs.count).toBeGreaterThan(1000)
+    expect(closed.summary.correctedLatencyUs).toBeUndefined()
   })
 
   it('network delay: each way, on top of the service time', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { calibrate, measureSimulation, missedTarget, renderSimulatorBench } from '../../harness/bench/simulator-bench.js'
+import { calibrate, measureRepeated, measureSimulation, missedTarget, renderSimulatorBench } from '../../harness/bench/simulator-bench.js'
 
 // The benchmark's plumbing only: figures are measured by `layerbench bench --simulator`, never
 // asserted here (the machine is shared and noisy).
@@ -16,6 +16,18 @@ describe('simulator benchmark', () => {
     expect(text).toMatch(/bare event loop/)
     expect(text).toMatch(/P2C, N=100 ≥ 2 M req\/s on one core: (met|missed)/)
     expect(missedTarget({ ...c, requestsPerCpuSecond: 3e6 })).toBe(false)
+  })
+
+  it('repeats a case, keeping the fastest run and the median, with the calibration before each run', () => {
+    let between = 0
+    const c = measureRepeated('p2c, 100 backends', 'p2c', 100, 20_000, 3, () => between++)
+    expect(between).toBe(3)
+    expect(c.repeats).toBe(3)
+    expect(c.requests).toBe(20_000)
+    expect(c.medianRequestsPerCpuSecond).toBeLessThanOrEqual(c.requestsPerCpuSecond)
+    expect(c.requestsPerCpuSecond).toBeCloseTo(c.requests / (c.cpuMs / 1000), 6)
+    const text = renderSimulatorBench({ cases: [c], calibration: { backends: 100, loop: 1, pool: 1 } })
+    expect(text).toMatch(/fastest of 3; median \d+\.\d\d\)/)
     expect(missedTarget({ ...c, backends: 10_000, cpuMs: 61_000 })).toBe(true)
   })
 })

@@ -61,7 +61,8 @@ async function dataplaneCommand(opts: BenchOptions): Promise<ExitCode> {
 /** `layerbench bench --simulator`: simulated requests per CPU second (P2C, 100 backends) and the 10k × 10M run. */
 function simulatorCommand(opts: BenchOptions): ExitCode {
   const requests = opts.requests === undefined ? undefined : positiveInt(opts.requests, 0, '--requests', 1_000_000_000)
-  const report = runSimulatorBench({ ...(opts.quick ? { quick: true } : {}), ...(requests === undefined ? {} : { requests }) })
+  const repeats = positiveInt(opts.repeats, opts.quick ? 3 : 5, '--repeats', 50)
+  const report = runSimulatorBench({ ...(opts.quick ? { quick: true } : {}), ...(requests === undefined ? {} : { requests }), repeats })
   const dir = resolve(opts.out)
   mkdirSync(dir, { recursive: true })
   const file = join(dir, 'simulator-bench.json')
