@@ -29,9 +29,10 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option('--only <list>', 'algorithms to measure, comma-separated (and "hash")')
     .option('--check', 'exit 1 when a performance target is missed')
     .option('--simulator', 'simulated requests per CPU second: P2C over 100 backends, and 10,000 backends × 10M requests (not with --quick)')
-    .option('--dataplane', 'measure CPU per keep-alive request of the engine at L4 and L7 against direct, naive Node proxies and HAProxy')
+    .option('--dataplane', 'measure CPU per request of the engine at L4 and L7 against direct, naive Node proxies, HAProxy and nginx')
     .option('--requests <n>', 'requests per measured run: data plane (default 30000), simulator (default 2M; quick 1M)')
-    .option('--connections <n>', 'data plane: keep-alive connections (default 16)')
+    .option('--new-connections', 'data plane: a new client connection per request instead of keep-alive')
+    .option('--connections <n>', 'data plane: concurrent clients, each with one keep-alive connection (default 16)')
     .option('--repeats <n>', 'interleaved repeats: data plane (default 3), simulator (default 5; quick 3)')
     .action(async (opts) => setExit(await (await import('./commands/bench.js')).benchCommand(opts)))
 

@@ -9,67 +9,123 @@ export interface ClosedLoopResult {
   readonly latencyUs: ReturnType<LatencyHistogram['summary']>
 }
 
-const REQUEST = Buffer.from('GET /bench HTTP/1.1\r\nHost: bench.local\r\nUser-Agent: layerbench\r\nAccept: */*\r\n\r\n')
+/** How the client uses its connections. */
+export interface ClosedLoopOptions {
+  /**
+   * One request per connection: connect, send with `Connection: close`, read the response, close,
+   * connect again — what a client without keep-alive costs a proxy (accept, upstream connect,
+   * teardown). Latency then runs from the connect to the end of the response.
+   */
+  readonly newConnections?: boolean
+  readonly timeoutMs?: number
+}
+
+const head = (connection: string) => Buffer.from(`GET /bench HTTP/1.1\r\nHost: bench.local\r\nUser-Agent: layerbench\r\nAccept: */*\r\nConnection: ${connection}\r\n\r\n`)
+const KEEP_ALIVE = head('keep-alive')
+const CLOSE = head('close')
 
 /**
- * A minimal closed-loop HTTP/1.1 keep-alive client: `connections` sockets each send a request,
- * wait for the whole response (Content-Length framing), send the next, until `requests` responses
- * have come back in total. Latency per response in µs from `process.hrtime`.
+ * Splits a byte stream into HTTP/1.1 responses framed by Content-Length; `onResponse` hears each
+ * one's status (whether it was a 200). Returns the socket's 'data' handler.
  */
-export function closedLoop(port: number, connections: number, requests: number, timeoutMs = 60_000): Promise<ClosedLoopResult> {
+function responseReader(onResponse: (ok: boolean) => boolean): (chunk: Buffer) => void {
+  let buffered: Buffer | undefined
+  return (chunk) => {
+    buffered = buffered === undefined ? chunk : Buffer.concat([buffered, chunk])
+    for (;;) {
+      const headEnd: number = buffered.indexOf('\r\n\r\n')
+      if (headEnd < 0) return
+      const text = buffered.toString('latin1', 0, headEnd)
+      const m = /content-length:\s*(\d+)/i.exec(text)
+      const total: number = headEnd + 4 + (m === null ? 0 : Number(m[1]))
+      if (buffered.length < total) return
+      buffered = buffered.length === total ? undefined : buffered.subarray(total)
+      // The handler says whether to go on reading this connection.
+      if (!onResponse(text.startsWith('HTTP/1.1 200')) || buffered === undefined) return
+    }
+  }
+}
+
+/**
+ * A minimal closed-loop HTTP/1.1 client: `connections` workers each send a request, wait for the
+ * whole response (Content-Length framing) and send the next — over one keep-alive connection each,
+ * or over a new connection per request — until `requests` responses have come back in total.
+ * Latency per response in µs from `process.hrtime`.
+ */
+export function closedLoop(port: number, connections: number, requests: number, options: ClosedLoopOptions = {}): Promise<ClosedLoopResult> {
+  const perRequest = options.newConnections === true
   return new Promise((resolve) => {
     const histogram = new LatencyHistogram()
     let sent = 0
     let done = 0
     let errors = 0
-    let open = connections
+    let workers = connections
+    let finished = false
     const started = process.hrtime.bigint()
-    const sockets: net.Socket[] = []
+    const sockets = new Set<net.Socket>()
     const finish = () => {
+      if (finished) return
+      finished = true
       clearTimeout(timer)
       for (const s of sockets) s.destroy()
       resolve({ requests: done, errors, elapsedMs: Number(process.hrtime.bigint() - started) / 1e6, latencyUs: histogram.summary() })
     }
-    const timer = setTimeout(finish, timeoutMs)
-    for (let c = 0; c < connections; c++) {
+    const timer = setTimeout(finish, options.timeoutMs ?? 60_000)
+    const workerDone = () => {
+      if (--workers === 0) finish()
+    }
+
+    /** One connection; with keep-alive it carries every request of its worker. */
+    const open = () => {
+      if (finished || sent >= requests) return workerDone()
+      // A connection per request counts as sent when it is opened: one that fails is a failed request.
+      if (perRequest) sent++
       const socket = net.connect({ host: '127.0.0.1', port, noDelay: true })
-      sockets.push(socket)
-      let sentAt = 0n
-      let buffered: Buffer | undefined
-      const sendNext = () => {
-        if (sent >= requests) {
-          socket.end()
-          return
-        }
+      sockets.add(socket)
+      let sentAt = process.hrtime.bigint()
+      let answered = false
+      const send = () => {
+        if (perRequest) return void socket.write(CLOSE)
         sent++
         sentAt = process.hrtime.bigint()
-        socket.write(REQUEST)
+        socket.write(KEEP_ALIVE)
       }
-      socket.on('connect', sendNext)
-      socket.on('data', (chunk: Buffer) => {
-        buffered = buffered === undefined ? chunk : Buffer.concat([buffered, chunk])
-        for (;;) {
-          const headEnd: number = buffered.indexOf('\r\n\r\n')
-          if (headEnd < 0) return
-          const head = buffered.toString('latin1', 0, headEnd)
-          const m = /content-length:\s*(\d+)/i.exec(head)
-          const total: number = headEnd + 4 + (m === null ? 0 : Number(m[1]))
-          if (buffered.length < total) return
-          if (!head.startsWith('HTTP/1.1 200')) errors++
+      socket.on('connect', send)
+      socket.on(
+        'data',
+        responseReader((ok) => {
+          if (!ok) errors++
           histogram.record(Number(process.hrtime.bigint() - sentAt) / 1000)
           done++
-          buffered = buffered.length === total ? undefined : buffered.subarray(total)
-          if (done >= requests) return finish()
-          sendNext()
-          if (buffered === undefined) return
-        }
-      })
+          if (done >= requests) {
+            finish()
+            return false
+          }
+          if (perRequest) {
+            answered = true
+            socket.end()
+            return false
+          }
+          if (sent >= requests) {
+            socket.end()
+            return false
+          }
+          send()
+          return true
+        }),
+      )
       socket.on('error', () => {
-        errors++
+        if (!perRequest) errors++
       })
       socket.on('close', () => {
-        if (--open === 0 && done < requests) finish()
+        sockets.delete(socket)
+        if (finished) return
+        if (!perRequest) return workerDone()
+        // The next request on a new connection.
+        if (!answered) errors++
+        open()
       })
     }
+    for (let c = 0; c < connections; c++) open()
   })
 }

@@ -45,13 +45,13 @@ export interface DataplaneReport {
   readonly startedAt: string
   readonly machine: MachineFacts
   readonly cpu?: CpuUsage
-  readonly plan: { readonly connections: number; readonly requests: number; readonly warmup: number; readonly repeats: number }
+  readonly plan: { readonly connections: number; readonly requests: number; readonly warmup: number; readonly repeats: number; readonly newConnections: boolean }
   readonly measurements: readonly DataplaneMeasurement[]
   readonly targets: readonly { readonly name: string; readonly limitUs: number; readonly measuredUs: number; readonly met: boolean }[]
   readonly warnings: readonly string[]
 }
 
-/** The targets: engine CPU per keep-alive request. */
+/** The targets: engine CPU per keep-alive request (the new-connection mode has none). */
 export const DATAPLANE_TARGETS = [
   { subject: 'engine-l4', limitUs: 40 },
   { subject: 'engine-l7', limitUs: 100 },
@@ -155,15 +155,18 @@ export interface DataplanePlan {
   readonly requests: number
   readonly warmup: number
   readonly repeats: number
+  /** A new client connection per request (see `ClosedLoopOptions.newConnections`) instead of keep-alive. */
+  readonly newConnections?: boolean
   /** Subject names to include (default: all available). */
   readonly only?: readonly string[]
   readonly onRun?: (subject: string, repeat: number, run: DataplaneRun) => void
 }
 
 /**
- * Measures the CPU each proxy spends per keep-alive request: the same closed-loop load (keep-alive
- * connections, fixed tiny responses) against the backend directly and through each subject,
- * subjects interleaved within every repeat so drift in the machine's speed hits them alike.
+ * Measures the CPU each proxy spends per request: the same closed-loop load (keep-alive
+ * connections, or a new connection per request; fixed tiny responses) against the backend directly
+ * and through each subject, subjects interleaved within every repeat so drift in the machine's
+ * speed hits them alike.
  */
 export async function runDataplaneBench(plan: DataplanePlan): Promise<DataplaneReport> {
   const startedAt = new Date().toISOString()
@@ -187,11 +190,12 @@ export async function runDataplaneBench(plan: DataplanePlan): Promise<DataplaneR
         const proxy = await startSubject(subject.name, backend.port, dir)
         try {
           const port = proxy?.port ?? backend.port
-          await closedLoop(port, plan.connections, plan.warmup)
+          const mode = { newConnections: plan.newConnections === true }
+          await closedLoop(port, plan.connections, plan.warmup, mode)
           const proxyBefore = proxy?.cpuUs() ?? 0
           const backendBefore = backend.cpuUs()
           const clientBefore = process.cpuUsage()
-          const r = await closedLoop(port, plan.connections, plan.requests)
+          const r = await closedLoop(port, plan.connections, plan.requests, mode)
           const client = process.cpuUsage(clientBefore)
           const n = Math.max(r.requests, 1)
           const run: DataplaneRun = {
@@ -220,7 +224,7 @@ export async function runDataplaneBench(plan: DataplanePlan): Promise<DataplaneR
   const cpu = before !== undefined && after !== undefined ? cpuUsage(before, after) : undefined
   if (cpu !== undefined && cpu.steal > 0.1) warnings.push(`CPU steal was ${(cpu.steal * 100).toFixed(1)}% during the run: CPU-time figures are inflated`)
   const measurements = subjects.map((s) => ({ ...s, runs: runs.get(s.name)!, median: median(runs.get(s.name)!) }))
-  const targets = DATAPLANE_TARGETS.flatMap((t) => {
+  const targets = (plan.newConnections === true ? [] : DATAPLANE_TARGETS).flatMap((t) => {
     const m = measurements.find((x) => x.name === t.subject)
     return m === undefined ? [] : [{ name: `${t.subject} CPU per keep-alive request ≤ ${t.limitUs} µs`, limitUs: t.limitUs, measuredUs: m.median.proxyCpuPerRequestUs, met: m.median.proxyCpuPerRequestUs <= t.limitUs }]
   })
@@ -229,7 +233,7 @@ export async function runDataplaneBench(plan: DataplanePlan): Promise<DataplaneR
     startedAt,
     machine: machineFacts(),
     ...(cpu === undefined ? {} : { cpu }),
-    plan: { connections: plan.connections, requests: plan.requests, warmup: plan.warmup, repeats: plan.repeats },
+    plan: { connections: plan.connections, requests: plan.requests, warmup: plan.warmup, repeats: plan.repeats, newConnections: plan.newConnections === true },
     measurements,
     targets,
     warnings,
@@ -252,7 +256,7 @@ export function renderDataplaneTable(r: DataplaneReport): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
   const out = [
-    `layerbench data-plane bench — ${r.plan.connections} keep-alive connections, ${r.plan.requests} requests × ${r.plan.repeats} interleaved repeats (medians)${r.cpu === undefined ? '' : `, steal ${(r.cpu.steal * 100).toFixed(1)}%`}`,
+    `layerbench data-plane bench — ${r.plan.newConnections ? `${r.plan.connections} clients, a new connection per request` : `${r.plan.connections} keep-alive connections`}, ${r.plan.requests} requests × ${r.plan.repeats} interleaved repeats (medians)${r.cpu === undefined ? '' : `, steal ${(r.cpu.steal * 100).toFixed(1)}%`}`,
     line(header),
     line(widths.map((w) => '─'.repeat(w))),
     ...rows.map(line),

@@ -21,6 +21,7 @@ export interface BenchOptions {
   requests?: string
   connections?: string
   repeats?: string
+  newConnections?: boolean
 }
 
 function parseList(value: string | undefined, what: string, check: (item: string) => string | undefined): string[] | undefined {
@@ -39,7 +40,7 @@ function positiveInt(value: string | undefined, fallback: number, what: string, 
   return n
 }
 
-/** `layerbench bench --dataplane`: CPU per keep-alive request of the engine and its references. */
+/** `layerbench bench --dataplane`: CPU per request (keep-alive, or a new connection each) of the engine and its references. */
 async function dataplaneCommand(opts: BenchOptions): Promise<ExitCode> {
   const only = parseList(opts.only, '--only', () => undefined)
   const report = await runDataplaneBench({
@@ -47,6 +48,7 @@ async function dataplaneCommand(opts: BenchOptions): Promise<ExitCode> {
     requests: positiveInt(opts.requests, opts.quick ? 5000 : 30_000, '--requests', 10_000_000),
     warmup: opts.quick ? 1000 : 3000,
     repeats: positiveInt(opts.repeats, opts.quick ? 1 : 3, '--repeats', 50),
+    ...(opts.newConnections === true ? { newConnections: true } : {}),
     ...(only === undefined ? {} : { only }),
     onRun: (subject, repeat, run) => process.stderr.write(`bench: ${subject} run ${repeat + 1}: ${run.rps.toFixed(0)} req/s, proxy ${run.proxyCpuPerRequestUs.toFixed(1)} µs CPU/req\n`),
   })
