@@ -1,6 +1,7 @@
 import dgram from 'node:dgram'
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import net, { type AddressInfo } from 'node:net'
+import tls from 'node:tls'
 
 /** What an HTTP test backend saw, echoed back as JSON. */
 export interface Echo {
@@ -17,19 +18,66 @@ export interface Echo {
 
 /** A running test server; `close` ends it and every connection it holds. */
 export interface TestServer {
+  /** The name it answers as (for a backend that takes several in turn, all of them, comma-joined). */
   readonly id: string
   readonly port: number
-  /** Requests (HTTP) or connections (TCP) it has seen. */
+  /** Requests (HTTP requests, lines, datagrams) and connections it has seen. */
   readonly seen: { requests: number; connections: number }
   close(): Promise<void>
 }
 
-const servers = new Set<{ close(): Promise<void> }>()
+const running = new Set<TestServer>()
 
 /** Closes every test server still running (call in afterEach/afterAll). */
 export async function closeServers(): Promise<void> {
-  await Promise.all([...servers].map((s) => s.close()))
-  servers.clear()
+  const all = [...running]
+  running.clear()
+  await Promise.all(all.map((s) => s.close()))
+}
+
+/** Adds a started server to those {@link closeServers} ends; its own `close` takes it off again. */
+function register<S extends Omit<TestServer, 'close'>>(fields: S, stop: () => Promise<void>): S & TestServer {
+  const s: S & TestServer = {
+    ...fields,
+    close: () => {
+      running.delete(s)
+      return stop()
+    },
+  }
+  running.add(s)
+  return s
+}
+
+const listen = (server: net.Server, port: number) => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+
+/**
+ * Starts `server` on 127.0.0.1 (an ephemeral port unless `port` is given) as a test server: counts
+ * its connections in `seen.connections` (TLS ones once the handshake is done, so a failed
+ * handshake does not count) and destroys those still open when it is closed. For helpers that
+ * build their own protocol on a net, http, https or tls server.
+ */
+export async function startServer<S extends net.Server>(
+  id: string,
+  server: S,
+  seen: TestServer['seen'] = { requests: 0, connections: 0 },
+  port = 0,
+): Promise<TestServer & { server: S }> {
+  const sockets = new Set<net.Socket>()
+  // Prepended so the count and the error guard are in place before any handler of the server runs.
+  server.prependListener(server instanceof tls.Server ? 'secureConnection' : 'connection', (socket: net.Socket) => {
+    seen.connections++
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+    socket.on('error', () => {})
+  })
+  await listen(server, port)
+  // server.close alone would wait for keep-alive, upgraded and held connections to end on their own.
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      for (const x of sockets) x.destroy()
+      server.close(() => resolve())
+    })
+  return register({ id, port: (server.address() as AddressInfo).port, seen, server }, stop)
 }
 
 /**
@@ -65,52 +113,17 @@ export async function httpBackend(
       res.end(JSON.stringify(echo))
     })
   })
-  server.on('connection', () => seen.connections++)
   server.keepAliveTimeout = 30_000
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
-  const s = {
-    id,
-    port: (server.address() as AddressInfo).port,
-    seen,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        servers.delete(s)
-        server.close(() => resolve())
-        server.closeAllConnections()
-      }),
-  }
-  servers.add(s)
-  return s
+  return startServer(id, server, seen, port)
 }
 
 /** A TCP server on 127.0.0.1; `onConnection` gets each socket (default: echo everything back). */
 export async function tcpServer(id: string, onConnection?: (socket: net.Socket) => void, port = 0, options: net.ServerOpts = {}): Promise<TestServer & { server: net.Server }> {
-  const seen = { requests: 0, connections: 0 }
-  const sockets = new Set<net.Socket>()
   const server = net.createServer(options, (socket) => {
-    seen.connections++
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-    socket.on('error', () => {})
     if (onConnection !== undefined) onConnection(socket)
     else socket.pipe(socket)
   })
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
-  const s = {
-    id,
-    port: (server.address() as AddressInfo).port,
-    seen,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        servers.delete(s)
-        for (const x of sockets) x.destroy()
-        server.close(() => resolve())
-      }),
-  }
-  servers.add(s)
-  return s
+  return startServer(id, server, undefined, port)
 }
 
 /** A UDP server on 127.0.0.1 that replies `${id}:${datagram}` to each datagram. */
@@ -122,25 +135,14 @@ export async function udpEcho(id: string): Promise<TestServer & { socket: dgram.
     socket.send(Buffer.concat([Buffer.from(`${id}:`), msg]), rinfo.port, rinfo.address)
   })
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve))
-  const s = {
-    id,
-    port: socket.address().port,
-    seen,
-    socket,
-    close: () =>
-      new Promise<void>((resolve) => {
-        servers.delete(s)
-        socket.close(() => resolve())
-      }),
-  }
-  servers.add(s)
-  return s
+  const stop = () => new Promise<void>((resolve) => socket.close(() => resolve()))
+  return register({ id, port: socket.address().port, seen, socket }, stop)
 }
 
 /** A port on 127.0.0.1 with nothing listening (bound, then released). */
 export async function closedPort(): Promise<number> {
   const s = net.createServer()
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
+  await listen(s, 0)
   const port = (s.address() as AddressInfo).port
   await new Promise<void>((resolve) => s.close(() => resolve()))
   return port

@@ -2,12 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { EngineError } from '../../../engine/errors.js'
 import { autocannonGenerator, reconcileAutocannon } from '../../../harness/load/index.js'
 import { expectConsistent, generatorConformance, httpPlan } from './generator-conformance.js'
-import { closeAll, httpBackend } from './servers.js'
+import { closeServers } from '../../helpers/test-servers.js'
+import { scriptedHttpBackend } from './servers.js'
 
 generatorConformance(autocannonGenerator)
 
 describe('autocannon generator', () => {
-  afterEach(closeAll)
+  afterEach(closeServers)
 
   it.each([
     ['tcp', { protocol: 'tcp' as const }, 'protocol'],
@@ -21,7 +22,7 @@ describe('autocannon generator', () => {
   })
 
   it('agrees with autocannon’s own counters when responses, resets and 503s mix', async () => {
-    const server = await httpBackend({ behaviour: (i) => (i % 5 === 4 ? { reset: true } : i % 3 === 0 ? { status: 503 } : {}) })
+    const server = await scriptedHttpBackend({ behaviour: (i) => (i % 5 === 4 ? { reset: true } : i % 3 === 0 ? { status: 503 } : {}) })
     const s = await autocannonGenerator.run(httpPlan(server, { durationMs: 400 }))
     expectConsistent(s)
     expect(s.failures.byKind.reset).toBeGreaterThan(0)
@@ -30,7 +31,7 @@ describe('autocannon generator', () => {
   })
 
   it('notes that its paced mode is not a true open loop', async () => {
-    const server = await httpBackend()
+    const server = await scriptedHttpBackend()
     const s = await autocannonGenerator.run(httpPlan(server, { mode: 'open', rate: 100, durationMs: 300 }))
     expect(s.warnings).toContainEqual(expect.stringContaining('not a constant-rate open loop'))
   })

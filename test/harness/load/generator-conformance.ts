@@ -5,12 +5,13 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { LatencyHistogram } from '../../../engine/stats/latency-histogram.js'
 import type { IntervalSample, LoadGenerator, LoadPlan, LoadSummary } from '../../../harness/load/index.js'
-import { closeAll, httpBackend, testCertificate, type HttpBehaviour, type LocalServer } from './servers.js'
+import { closeServers, type TestServer } from '../../helpers/test-servers.js'
+import { scriptedHttpBackend, testCertificate, type HttpBehaviour } from './servers.js'
 
 const host = '127.0.0.1'
 
 /** A closed-loop HTTP plan against `server`. */
-export function httpPlan(server: LocalServer, over: Partial<LoadPlan> = {}): LoadPlan {
+export function httpPlan(server: TestServer, over: Partial<LoadPlan> = {}): LoadPlan {
   return { protocol: 'http', target: { host, port: server.port }, mode: 'closed', connections: 2, durationMs: 500, ...over }
 }
 
@@ -54,10 +55,10 @@ export function generatorConformance(generator: LoadGenerator, options: Conforma
   const test = (name: string, fn: () => Promise<void>) => (options.skip?.[name] === undefined ? it(name, fn) : it.skip(`${name} (${options.skip[name]})`, fn))
 
   describe(`${generator.name}: load-generator conformance`, () => {
-    afterEach(closeAll)
+    afterEach(closeServers)
 
     test('reads a fixed 20 ms backend as about 20 ms', async () => {
-      const server = await httpBackend({ delayMs: 20 })
+      const server = await scriptedHttpBackend({ delayMs: 20 })
       const s = await generator.run(httpPlan(server, { connections: 4, durationMs: 600 }))
       expectConsistent(s)
       expect(s.failed).toBe(0)
@@ -67,7 +68,7 @@ export function generatorConformance(generator: LoadGenerator, options: Conforma
     })
 
     test('times a fast keep-alive path in microseconds, not whole milliseconds', async () => {
-      const server = await httpBackend()
+      const server = await scriptedHttpBackend()
       const s = await generator.run(httpPlan(server, { connections: 1, durationMs: 500, warmupMs: 100 }))
       expectConsistent(s)
       expect(s.ok).toBeGreaterThan(100)
@@ -75,7 +76,7 @@ export function generatorConformance(generator: LoadGenerator, options: Conforma
     })
 
     test('counts replies per backend', async () => {
-      const server = await httpBackend({ id: ['a', 'b', 'c'] })
+      const server = await scriptedHttpBackend({ id: ['a', 'b', 'c'] })
       const s = await generator.run(httpPlan(server, { connections: 3, durationMs: 400 }))
       expectConsistent(s)
       expect(Object.keys(s.byBackend).sort()).toEqual(['a', 'b', 'c'])
@@ -85,7 +86,7 @@ export function generatorConformance(generator: LoadGenerator, options: Conforma
 
     for (const c of failureCases) {
       test(`keeps sent = ok + failed with ${c.name}`, async () => {
-        const server = await httpBackend({ behaviour: c.behaviour })
+        const server = await scriptedHttpBackend({ behaviour: c.behaviour })
         const s = await generator.run(httpPlan(server, { durationMs: 400, ...(c.timeoutMs === undefined ? {} : { timeoutMs: c.timeoutMs }) }))
         expectConsistent(s)
         expect(s.sent).toBeGreaterThan(0)
@@ -98,7 +99,7 @@ export function generatorConformance(generator: LoadGenerator, options: Conforma
     }
 
     test('achieves a fixed open-loop rate within 5% against a fast server', async () => {
-      const server = await httpBackend()
+      const server = await scriptedHttpBackend()
       const s = await generator.run(httpPlan(server, { mode: 'open', rate: 400, connections: 8, durationMs: 1000 }))
       expectConsistent(s)
       expect(s.requestedRate).toBe(400)
@@ -109,7 +110,7 @@ export function generatorConformance(generator: LoadGenerator, options: Conforma
     })
 
     test('warns when the requested rate is unreachable', async () => {
-      const server = await httpBackend({ delayMs: 20 })
+      const server = await scriptedHttpBackend({ delayMs: 20 })
       const s = await generator.run(httpPlan(server, { mode: 'open', rate: 1000, connections: 2, durationMs: 500 }))
       expectConsistent(s)
       expect(s.achievedRate).toBeLessThan(500)
@@ -117,7 +118,7 @@ export function generatorConformance(generator: LoadGenerator, options: Conforma
     })
 
     test('stops promptly on abort, counting what was in flight', async () => {
-      const server = await httpBackend({ behaviour: (i) => (i < 4 ? {} : { hang: true }) })
+      const server = await scriptedHttpBackend({ behaviour: (i) => (i < 4 ? {} : { hang: true }) })
       const ac = new AbortController()
       setTimeout(() => ac.abort(), 300)
       const started = performance.now()
@@ -129,7 +130,7 @@ export function generatorConformance(generator: LoadGenerator, options: Conforma
     })
 
     test('stops at maxRequests', async () => {
-      const server = await httpBackend()
+      const server = await scriptedHttpBackend()
       const s = await generator.run(httpPlan(server, { maxRequests: 50, durationMs: 5000 }))
       expectConsistent(s)
       expect(s.sent).toBe(50)
@@ -137,7 +138,7 @@ export function generatorConformance(generator: LoadGenerator, options: Conforma
     })
 
     test('leaves warm-up requests out and emits a time series', async () => {
-      const server = await httpBackend()
+      const server = await scriptedHttpBackend()
       const samples: IntervalSample[] = []
       const s = await generator.run(httpPlan(server, { warmupMs: 200, durationMs: 400, intervalMs: 100 }), undefined, (x) => samples.push(x))
       expectConsistent(s)
@@ -150,7 +151,7 @@ export function generatorConformance(generator: LoadGenerator, options: Conforma
     test('sends per-request headers and a request body', async () => {
       const keys = new Set<string>()
       const lengths = new Set<string>()
-      const server = await httpBackend({
+      const server = await scriptedHttpBackend({
         onRequest: (h) => {
           keys.add(String(h['x-key']))
           lengths.add(String(h['content-length']))
@@ -165,7 +166,7 @@ export function generatorConformance(generator: LoadGenerator, options: Conforma
 
     test('measures HTTPS over kept-alive connections, handshakes apart', async () => {
       const cert = testCertificate()
-      const server = await httpBackend({ tls: cert })
+      const server = await scriptedHttpBackend({ tls: cert })
       const s = await generator.run({ ...httpPlan(server, { connections: 2, durationMs: 400 }), protocol: 'https', target: { host, port: server.port, ca: cert.cert, serverName: 'localhost' } })
       expectConsistent(s)
       expect(s.failed).toBe(0)
@@ -175,7 +176,7 @@ export function generatorConformance(generator: LoadGenerator, options: Conforma
     })
 
     test('reports generator CPU', async () => {
-      const server = await httpBackend()
+      const server = await scriptedHttpBackend()
       const s = await generator.run(httpPlan(server, { durationMs: 300 }))
       expect(s.generatorCpu.userUs + s.generatorCpu.systemUs).toBeGreaterThan(0)
       expect(s.generatorCpu.perRequestUs).toBeGreaterThan(0)

@@ -2,17 +2,18 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { LatencyHistogram } from '../../../engine/stats/latency-histogram.js'
 import { nativeGenerator, type LoadPlan } from '../../../harness/load/index.js'
 import { expectBackendsSumToOk, expectConsistent, expectMicrosecondResolution, generatorConformance, httpPlan } from './generator-conformance.js'
-import { closeAll, closedPort, httpBackend, lineServer, rawHttpServer, stallOnce, testCertificate, udpServer } from './servers.js'
+import { closedPort, closeServers, udpEcho } from '../../helpers/test-servers.js'
+import { lineServer, rawHttpServer, scriptedHttpBackend, stallOnce, testCertificate } from './servers.js'
 
 generatorConformance(nativeGenerator)
 
 const host = '127.0.0.1'
 
 describe('native generator', () => {
-  afterEach(closeAll)
+  afterEach(closeServers)
 
   it('makes coordinated omission visible: a 300 ms stall shows in corrected, not uncorrected, p99', async () => {
-    const server = await httpBackend({ delayMs: stallOnce(100, 300) })
+    const server = await scriptedHttpBackend({ delayMs: stallOnce(100, 300) })
     const s = await nativeGenerator.run(httpPlan(server, { mode: 'open', rate: 200, connections: 2, durationMs: 1500 }))
     expectConsistent(s)
     expect(s.failed).toBe(0)
@@ -23,7 +24,7 @@ describe('native generator', () => {
   })
 
   it('sends open-loop requests close to their due time when a connection is free', async () => {
-    const server = await httpBackend()
+    const server = await scriptedHttpBackend()
     const s = await nativeGenerator.run(httpPlan(server, { mode: 'open', rate: 300, connections: 8, durationMs: 700 }))
     expectConsistent(s)
     // Node timers tick in whole milliseconds: a send leaves within about one of its due time.
@@ -47,7 +48,7 @@ describe('native generator', () => {
 
   it('opens an HTTPS connection per request when asked', async () => {
     const cert = testCertificate()
-    const server = await httpBackend({ tls: cert })
+    const server = await scriptedHttpBackend({ tls: cert })
     const s = await nativeGenerator.run({ ...httpPlan(server, { maxRequests: 20, durationMs: 5000, newConnectionPerRequest: true }), protocol: 'https', target: { host: 'localhost', port: server.port, ca: cert.cert } })
     expectConsistent(s)
     expect(s.ok).toBe(20)
@@ -74,7 +75,7 @@ describe('native generator', () => {
   })
 
   it('speaks UDP: one datagram, one reply, backend from the prefix', async () => {
-    const server = await udpServer('udp-a')
+    const server = await udpEcho('udp-a')
     const s = await nativeGenerator.run({ protocol: 'udp', target: { host, port: server.port }, mode: 'closed', connections: 2, durationMs: 400, udpPayloadBytes: 100 })
     expectConsistent(s)
     expect(s.failed).toBe(0)
@@ -97,8 +98,8 @@ describe('native generator', () => {
 
   describe('reads every HTTP framing with the engine codec', () => {
     it.each<[string, () => Promise<{ port: number; seen: { connections: number } }>, 'reuse' | 'reconnect']>([
-      ['chunked', () => httpBackend({ behaviour: () => ({ chunked: true }) }), 'reuse'],
-      ['Connection: close', () => httpBackend({ behaviour: () => ({ close: true }) }), 'reconnect'],
+      ['chunked', () => scriptedHttpBackend({ behaviour: () => ({ chunked: true }) }), 'reuse'],
+      ['Connection: close', () => scriptedHttpBackend({ behaviour: () => ({ close: true }) }), 'reconnect'],
       ['no body (204)', () => rawHttpServer('HTTP/1.1 204 No Content\r\nx-backend: r\r\n\r\n'), 'reuse'],
       ['a close-delimited body', () => rawHttpServer('HTTP/1.1 200 OK\r\nx-backend: r\r\n\r\nbody until close', true), 'reconnect'],
       ['100 Continue before the response', () => rawHttpServer('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nx-backend: r\r\ncontent-length: 2\r\n\r\nok'), 'reuse'],
@@ -121,7 +122,7 @@ describe('native generator', () => {
   })
 
   it('warns that the pool was too small for the open-loop rate', async () => {
-    const server = await httpBackend({ delayMs: 20 })
+    const server = await scriptedHttpBackend({ delayMs: 20 })
     const s = await nativeGenerator.run(httpPlan(server, { mode: 'open', rate: 500, connections: 1, durationMs: 400 }))
     expectConsistent(s)
     expect(s.warnings).toContainEqual(expect.stringMatching(/scheduled requests were never sent/))

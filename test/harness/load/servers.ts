@@ -1,22 +1,15 @@
 /**
- * Local backends for the load-generator tests, following the backends' contract: HTTP answers carry
+ * Backends only the load-generator tests need, following the backends' contract: HTTP answers carry
  * `x-backend: <id>`; the TCP line protocol answers `<payload>\n` with `<id> <payload>\n` (or
- * `<id> ERR\n`); UDP answers `<id>:<datagram>`. Everything binds 127.0.0.1.
+ * `<id> ERR\n`). They are started, counted and closed like every test server (see
+ * test/helpers/test-servers.ts, which also has the UDP echo and `closedPort`). Everything binds 127.0.0.1.
  */
-import dgram from 'node:dgram'
 import http from 'node:http'
 import https from 'node:https'
-import net, { type AddressInfo } from 'node:net'
+import net from 'node:net'
 import tls from 'node:tls'
 import { issueCertificate, type CertificateAndKey } from '../../../engine/tls/self-signed.js'
-
-/** A running local server. */
-export interface LocalServer {
-  readonly port: number
-  /** Requests (lines, datagrams) seen. */
-  readonly seen: { requests: number; connections: number }
-  close(): Promise<void>
-}
+import { startServer, type TestServer } from '../../helpers/test-servers.js'
 
 /** What an HTTP backend does with request `i` (0-based, over the server's life). */
 export interface HttpBehaviour {
@@ -32,8 +25,8 @@ export interface HttpBehaviour {
   readonly chunked?: boolean
 }
 
-/** Options of {@link httpBackend}. */
-export interface HttpBackendOptions {
+/** Options of {@link scriptedHttpBackend}. */
+export interface ScriptedHttpBackendOptions {
   /** Backend id, or ids taken in turn per request. Default `h1`. */
   readonly id?: string | readonly string[]
   /** Delay before answering, ms (fixed, or per request). */
@@ -45,15 +38,6 @@ export interface HttpBackendOptions {
   readonly onRequest?: (headers: http.IncomingHttpHeaders) => void
 }
 
-const open = new Set<LocalServer>()
-
-/** Closes every server still running (afterEach). */
-export async function closeAll(): Promise<void> {
-  const all = [...open]
-  open.clear()
-  await Promise.all(all.map((s) => s.close()))
-}
-
 let cert: CertificateAndKey | undefined
 /** One self-signed certificate for localhost / 127.0.0.1, shared by the TLS servers of a test file. */
 export function testCertificate(): CertificateAndKey {
@@ -61,34 +45,12 @@ export function testCertificate(): CertificateAndKey {
   return cert
 }
 
-function track(server: net.Server, seen: LocalServer['seen']): LocalServer {
-  const sockets = new Set<net.Socket>()
-  server.on(server instanceof tls.Server ? 'secureConnection' : 'connection', (s: net.Socket) => {
-    seen.connections++
-    sockets.add(s)
-    s.on('close', () => sockets.delete(s))
-    s.on('error', () => {})
-  })
-  const s: LocalServer = {
-    get port() {
-      return (server.address() as AddressInfo).port
-    },
-    seen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        open.delete(s)
-        for (const x of sockets) x.destroy()
-        server.close(() => resolve())
-      }),
-  }
-  open.add(s)
-  return s
-}
-
-const listen = (server: net.Server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-
-/** An HTTP/1.1 (or HTTPS) backend with a configurable delay and per-request behaviour. */
-export async function httpBackend(options: HttpBackendOptions = {}): Promise<LocalServer> {
+/**
+ * An HTTP/1.1 (or HTTPS) backend with a configurable delay and per-request behaviour, answering
+ * request `i` with the body `<i>\n`. Unlike the echo `httpBackend` of the shared helpers it answers
+ * without waiting for the request body, and can reset, hang or stall on cue.
+ */
+export async function scriptedHttpBackend(options: ScriptedHttpBackendOptions = {}): Promise<TestServer> {
   const seen = { requests: 0, connections: 0 }
   const ids = typeof options.id === 'string' ? [options.id] : (options.id ?? ['h1'])
   const delay = options.delayMs ?? 0
@@ -123,8 +85,7 @@ export async function httpBackend(options: HttpBackendOptions = {}): Promise<Loc
   }
   const server = options.tls === undefined ? http.createServer(handler) : https.createServer({ ...options.tls }, handler)
   server.keepAliveTimeout = 30_000
-  await listen(server)
-  return track(server, seen)
+  return startServer(ids.join(','), server, seen)
 }
 
 /** Options of {@link lineServer}. */
@@ -138,7 +99,7 @@ export interface LineServerOptions {
 }
 
 /** The TCP (or TLS) line protocol: `<payload>\n` → `<id> <payload>\n`. */
-export async function lineServer(options: LineServerOptions = {}): Promise<LocalServer> {
+export async function lineServer(options: LineServerOptions = {}): Promise<TestServer> {
   const seen = { requests: 0, connections: 0 }
   const id = options.id ?? 't1'
   const onSocket = (socket: net.Socket) => {
@@ -157,34 +118,11 @@ export async function lineServer(options: LineServerOptions = {}): Promise<Local
     })
   }
   const server = options.tls === undefined ? net.createServer(onSocket) : tls.createServer({ ...options.tls }, onSocket)
-  await listen(server)
-  return track(server, seen)
-}
-
-/** UDP echo: `<datagram>` → `<id>:<datagram>`. */
-export async function udpServer(id = 'u1'): Promise<LocalServer> {
-  const seen = { requests: 0, connections: 0 }
-  const socket = dgram.createSocket('udp4')
-  socket.on('message', (msg, rinfo) => {
-    seen.requests++
-    socket.send(Buffer.concat([Buffer.from(`${id}:`), msg]), rinfo.port, rinfo.address)
-  })
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve))
-  const s: LocalServer = {
-    port: socket.address().port,
-    seen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        open.delete(s)
-        socket.close(() => resolve())
-      }),
-  }
-  open.add(s)
-  return s
+  return startServer(id, server, seen)
 }
 
 /** A server that writes `response` to every request head it reads, then optionally closes. */
-export async function rawHttpServer(response: string, closeAfter = false): Promise<LocalServer> {
+export async function rawHttpServer(response: string, closeAfter = false): Promise<TestServer> {
   const seen = { requests: 0, connections: 0 }
   const server = net.createServer((socket) => {
     let buffered = ''
@@ -199,17 +137,7 @@ export async function rawHttpServer(response: string, closeAfter = false): Promi
       }
     })
   })
-  await listen(server)
-  return track(server, seen)
-}
-
-/** A port on 127.0.0.1 with nothing listening. */
-export async function closedPort(): Promise<number> {
-  const s = net.createServer()
-  await listen(s)
-  const port = (s.address() as AddressInfo).port
-  await new Promise<void>((resolve) => s.close(() => resolve()))
-  return port
+  return startServer('raw', server, seen)
 }
 
 /**
