@@ -42,35 +42,64 @@ function unfinished(pos: number, received: number, maxHeadBytes: number): ParseF
 }
 
 /**
- * Parses a request head from `buf[start, end)`, which holds the bytes received so far for this
- * message. Stateless: call again with more bytes while the result is `incomplete`. Never reads past
- * `end` or `start + maxHeadBytes`; reports an error as soon as the bytes seen prove one.
- *
- * Enforced (RFC 9112 unless noted): CRLF line ends only; leading empty lines skipped; single-space
- * request line with a token method, a VCHAR target in the form the method allows, HTTP/1.0 or 1.1
- * (505 for other versions); header names are tokens directly followed by `:`; values of field-vchar
- * and OWS; no obs-fold; exactly one valid Host in 1.1 and never two; Transfer-Encoding excludes
- * Content-Length and HTTP/1.0 and must end in a single chunked, with only known codings (else 501);
- * Content-Length is plain decimal ≤ 2^53−1, repeated only identically.
+ * Where the last {@link scanHead} found a whole head: its start line begins at `lineStart` (after
+ * any leading empty lines) and the head ends at `end`, just past the final CRLFCRLF. Reused like
+ * `scan`, so a parse allocates nothing for it; parsing is synchronous, so no two parses interleave.
  */
-export function parseRequestHead(buf: Buffer, start: number, end: number, limits?: Partial<HeadLimits>): ParseResult<RequestHead> {
+const headSpan = { lineStart: 0, end: 0 }
+
+/**
+ * The part of a parse that requests and responses share: skips leading empty lines, scans the
+ * start line with `scanStartLine` and the header lines after it, all within the limits. Returns the
+ * head's text, from its start line through the final CRLFCRLF, with its bounds left in `headSpan`;
+ * or, while the head is unfinished, the result to return.
+ */
+function scanHead(
+  buf: Buffer,
+  start: number,
+  end: number,
+  limits: Partial<HeadLimits> | undefined,
+  scanStartLine: (buf: Buffer, pos: number, end: number) => number,
+): string | ParseResult<never> {
   const maxHeadBytes = limits?.maxHeadBytes ?? defaultHeadLimits.maxHeadBytes
   const maxHeaders = limits?.maxHeaders ?? defaultHeadLimits.maxHeaders
   const limit = Math.min(end, start + maxHeadBytes)
   const lineStart = skipEmptyLines(buf, start, limit)
   let pos = lineStart
-  if (pos >= 0) pos = scanRequestLine(buf, pos, limit)
+  if (pos >= 0) pos = scanStartLine(buf, pos, limit)
   if (pos >= 0) pos = scanFields(buf, pos, limit, maxHeaders, lineStart)
   if (pos < 0) return unfinished(pos, limit - start, maxHeadBytes)
+  headSpan.lineStart = lineStart
+  headSpan.end = pos
+  // One latin1 decode of the whole head; every string a parse makes is a slice of it.
+  return buf.toString('latin1', lineStart, pos)
+}
 
-  // One latin1 decode of the whole head; every string below is a slice of it.
-  const text = buf.toString('latin1', lineStart, pos)
-  const method = text.slice(0, scan.methodEnd - lineStart)
-  const target = text.slice(scan.targetStart - lineStart, scan.targetEnd - lineStart)
-  const http11 = scan.minor === 1
+/**
+ * What the header lines read by the last {@link readFields} say. Reused like `scan`, so that reading
+ * them allocates nothing beyond the headers themselves; parsing is synchronous.
+ */
+const said = {
+  contentLength: -1,
+  transferEncoding: undefined as string | undefined,
+  connection: 0,
+  // Read in responses too, where they are not used: one loop serves both kinds of head.
+  host: undefined as string | undefined,
+  hostStart: 0,
+  hostEnd: 0,
+  hosts: 0,
+  upgrade: undefined as string | undefined,
+  expectContinue: false,
+}
+
+/**
+ * Reads the header lines of the head `text`, which starts at `lineStart` in `buf`, from the bounds
+ * that `scan` holds: appends each to `headers` and leaves in `said` what they say about framing,
+ * the connection, the host, upgrades and expectations. Returns the failure they prove, if any.
+ */
+function readFields(buf: Buffer, text: string, lineStart: number, headers: HttpHeader[]): ParseFailure | undefined {
   const fields = scan.fields
   const count = scan.fieldCount
-  const headers: HttpHeader[] = []
   let host: string | undefined
   let hostStart = 0
   let hostEnd = 0
@@ -116,6 +145,42 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
         break
     }
   }
+  said.contentLength = contentLength
+  said.transferEncoding = transferEncoding
+  said.connection = connection
+  said.host = host
+  said.hostStart = hostStart
+  said.hostEnd = hostEnd
+  said.hosts = hosts
+  said.upgrade = upgrade
+  said.expectContinue = expectContinue
+  return undefined
+}
+
+/**
+ * Parses a request head from `buf[start, end)`, which holds the bytes received so far for this
+ * message. Stateless: call again with more bytes while the result is `incomplete`. Never reads past
+ * `end` or `start + maxHeadBytes`; reports an error as soon as the bytes seen prove one.
+ *
+ * Enforced (RFC 9112 unless noted): CRLF line ends only; leading empty lines skipped; single-space
+ * request line with a token method, a VCHAR target in the form the method allows, HTTP/1.0 or 1.1
+ * (505 for other versions); header names are tokens directly followed by `:`; values of field-vchar
+ * and OWS; no obs-fold; exactly one valid Host in 1.1 and never two; Transfer-Encoding excludes
+ * Content-Length and HTTP/1.0 and must end in a single chunked, with only known codings (else 501);
+ * Content-Length is plain decimal ≤ 2^53−1, repeated only identically.
+ */
+export function parseRequestHead(buf: Buffer, start: number, end: number, limits?: Partial<HeadLimits>): ParseResult<RequestHead> {
+  const text = scanHead(buf, start, end, limits, scanRequestLine)
+  if (typeof text !== 'string') return text
+  const lineStart = headSpan.lineStart
+  const pos = headSpan.end
+  const method = text.slice(0, scan.methodEnd - lineStart)
+  const target = text.slice(scan.targetStart - lineStart, scan.targetEnd - lineStart)
+  const http11 = scan.minor === 1
+  const headers: HttpHeader[] = []
+  const refused = readFields(buf, text, lineStart, headers)
+  if (refused !== undefined) return refused
+  const { host, hostStart, hostEnd, hosts, contentLength, transferEncoding, connection, upgrade, expectContinue } = said
 
   if (!isAllowedTarget(buf, scan.targetStart, scan.targetEnd, method)) return failure('HTTP_ERR_BAD_TARGET')
   // RFC 9112 §3.2: exactly one valid Host in HTTP/1.1; never more than one.
@@ -163,49 +228,17 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
  * Errors carry nominal statuses: a proxy answers its client with 502.
  */
 export function parseResponseHead(buf: Buffer, start: number, end: number, limits?: Partial<HeadLimits>): ParseResult<ResponseHead> {
-  const maxHeadBytes = limits?.maxHeadBytes ?? defaultHeadLimits.maxHeadBytes
-  const maxHeaders = limits?.maxHeaders ?? defaultHeadLimits.maxHeaders
-  const limit = Math.min(end, start + maxHeadBytes)
-  const lineStart = skipEmptyLines(buf, start, limit)
-  let pos = lineStart
-  if (pos >= 0) pos = scanStatusLine(buf, pos, limit)
-  if (pos >= 0) pos = scanFields(buf, pos, limit, maxHeaders, lineStart)
-  if (pos < 0) return unfinished(pos, limit - start, maxHeadBytes)
-
-  const text = buf.toString('latin1', lineStart, pos)
+  const text = scanHead(buf, start, end, limits, scanStatusLine)
+  if (typeof text !== 'string') return text
+  const lineStart = headSpan.lineStart
+  const pos = headSpan.end
   const status = scan.status
   const reason = text.slice(scan.reasonStart - lineStart, scan.reasonEnd - lineStart)
   const http11 = scan.minor === 1
-  const fields = scan.fields
-  const count = scan.fieldCount
   const headers: HttpHeader[] = []
-  let contentLength = -1
-  let transferEncoding: string | undefined
-  let connection = 0
-  for (let i = 0; i < count << 2; i += 4) {
-    const nameStart = fields[i]!
-    const nameEnd = fields[i + 1]!
-    const valueStart = fields[i + 2]!
-    const valueEnd = fields[i + 3]!
-    const value = text.slice(valueStart, valueEnd)
-    headers.push({ name: text.slice(nameStart, nameEnd), value })
-    switch (classifyField(buf, lineStart + nameStart, nameEnd - nameStart)) {
-      case Field.ContentLength: {
-        const n = contentLengthValue(buf, lineStart + valueStart, lineStart + valueEnd)
-        if (n < 0 || (contentLength >= 0 && n !== contentLength)) return failure('HTTP_ERR_BAD_CONTENT_LENGTH')
-        contentLength = n
-        break
-      }
-      case Field.TransferEncoding:
-        transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`
-        break
-      case Field.Connection:
-        connection |= connectionOptions(value)
-        break
-      default:
-        break
-    }
-  }
+  const refused = readFields(buf, text, lineStart, headers)
+  if (refused !== undefined) return refused
+  const { contentLength, transferEncoding, connection } = said
 
   let framing: BodyFraming
   let chunked = false

@@ -8,7 +8,7 @@ import { ChunkedError, ChunkedTracker, parseRequestHead, type RequestHead } from
 import type { BackendState } from './backend-state.js'
 import { errorStatusOf, type Outcome } from './behaviour.js'
 import { AnswerHeads, attributeClient, errorBody, healthBody, isHealthPath, protocolErrorBody, servedBody } from './http-answers.js'
-import { resetConnection, type AcceptedConnection, type ProtocolConnection } from './stream-listener.js'
+import { appendToUnread, readAccepted, resetConnection, type AcceptedConnection, type ProtocolConnection } from './stream-listener.js'
 
 /** Unparsed bytes held while a request is being answered before reading stops. */
 const MAX_BUFFERED = 1 << 20
@@ -45,16 +45,8 @@ class HttpConnection implements ProtocolConnection {
     private readonly heads: AnswerHeads,
     private readonly accepted: AcceptedConnection,
   ) {
-    const socket = (this.socket = accepted.socket)
-    socket.on('data', (chunk: Buffer) => this.onData(chunk))
-    socket.on('error', () => socket.destroy())
-    socket.on('close', () => {
-      this.phase = CLOSED
-      if (this.timer !== undefined) clearTimeout(this.timer)
-    })
-    if (accepted.initial !== undefined && accepted.initial.length > 0) this.onData(accepted.initial)
-    // Reading the PROXY header left the socket paused.
-    socket.resume()
+    this.socket = accepted.socket
+    readAccepted(accepted, (chunk) => this.onData(chunk), () => this.onClose())
   }
 
   drain(): void {
@@ -62,14 +54,14 @@ class HttpConnection implements ProtocolConnection {
     if (this.phase === HEAD && this.pos >= this.buf.length) this.close()
   }
 
+  private onClose(): void {
+    this.phase = CLOSED
+    if (this.timer !== undefined) clearTimeout(this.timer)
+  }
+
   private onData(chunk: Buffer): void {
-    if (this.pos >= this.buf.length) {
-      this.buf = chunk
-      this.pos = 0
-    } else {
-      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk])
-      this.pos = 0
-    }
+    this.buf = appendToUnread(this.buf, this.pos, chunk)
+    this.pos = 0
     if (this.phase === BUSY) {
       if (this.buf.length > MAX_BUFFERED) this.socket.pause()
     } else {

@@ -72,6 +72,25 @@ export function resetConnection(tcp: net.Socket, socket: net.Socket): void {
   if (socket !== tcp) socket.destroy()
 }
 
+/**
+ * Starts a protocol reading `accepted`: `onData` gets the bytes that came with the PROXY header,
+ * then each chunk; a socket error destroys the socket; `onClose` runs once it has closed.
+ */
+export function readAccepted(accepted: AcceptedConnection, onData: (chunk: Buffer) => void, onClose: () => void): void {
+  const socket = accepted.socket
+  socket.on('data', onData)
+  socket.on('error', () => socket.destroy())
+  socket.on('close', onClose)
+  if (accepted.initial !== undefined && accepted.initial.length > 0) onData(accepted.initial)
+  // Reading the PROXY header left the socket paused.
+  socket.resume()
+}
+
+/** The bytes of `buf` from `pos` not yet read, followed by `chunk`: `chunk` itself when all are read. */
+export function appendToUnread(buf: Buffer, pos: number, chunk: Buffer): Buffer {
+  return pos >= buf.length ? chunk : Buffer.concat([buf.subarray(pos), chunk])
+}
+
 /** `::ffff:a.b.c.d` → `a.b.c.d`. */
 function plainAddress(address: string | undefined): string {
   if (address === undefined) return ''

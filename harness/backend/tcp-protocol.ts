@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net'
 import type { BackendState } from './backend-state.js'
 import type { Outcome } from './behaviour.js'
-import { resetConnection, type AcceptedConnection, type ProtocolConnection } from './stream-listener.js'
+import { appendToUnread, readAccepted, resetConnection, type AcceptedConnection, type ProtocolConnection } from './stream-listener.js'
 
 /** A longer line closes the connection. */
 export const MAX_LINE_BYTES = 1 << 20
@@ -43,15 +43,8 @@ class LineConnection implements ProtocolConnection {
     private readonly state: BackendState,
     private readonly accepted: AcceptedConnection,
   ) {
-    const socket = (this.socket = accepted.socket)
-    socket.on('data', (chunk: Buffer) => this.onData(chunk))
-    socket.on('error', () => socket.destroy())
-    socket.on('close', () => {
-      this.closed = true
-      if (this.timer !== undefined) clearTimeout(this.timer)
-    })
-    if (accepted.initial !== undefined && accepted.initial.length > 0) this.onData(accepted.initial)
-    socket.resume()
+    this.socket = accepted.socket
+    readAccepted(accepted, (chunk) => this.onData(chunk), () => this.onClose())
   }
 
   drain(): void {
@@ -59,14 +52,14 @@ class LineConnection implements ProtocolConnection {
     if (!this.busy && this.buf.indexOf(NEWLINE, this.pos) < 0) this.close()
   }
 
+  private onClose(): void {
+    this.closed = true
+    if (this.timer !== undefined) clearTimeout(this.timer)
+  }
+
   private onData(chunk: Buffer): void {
-    if (this.pos >= this.buf.length) {
-      this.buf = chunk
-      this.pos = 0
-    } else {
-      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk])
-      this.pos = 0
-    }
+    this.buf = appendToUnread(this.buf, this.pos, chunk)
+    this.pos = 0
     if (this.buf.length > MAX_LINE_BYTES && this.buf.indexOf(NEWLINE) < 0) return this.close()
     if (this.busy) {
       if (this.buf.length > MAX_LINE_BYTES) this.socket.pause()

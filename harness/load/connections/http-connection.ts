@@ -3,7 +3,7 @@ import type { LoadTarget } from '../load-types.js'
 import type { RequestEncoder } from './http-request.js'
 import { HttpResponseReader } from './http-response-reader.js'
 import { socketFailureKind, type ExchangeResult, type LoadConnection } from './load-connection.js'
-import { openStream } from './stream-socket.js'
+import { StreamConnection } from './stream-connection.js'
 
 /**
  * HTTP/1.1 over one raw TCP or TLS socket, one request at a time (keep-alive, no pipelining).
@@ -11,60 +11,35 @@ import { openStream } from './stream-socket.js'
  * `status`. A response that does not allow reuse (Connection: close, close-delimited, stray bytes)
  * ends the connection; the caller opens another.
  */
-export class HttpConnection implements LoadConnection {
-  private socket: net.Socket | undefined
-  private connected = false
+export class HttpConnection extends StreamConnection implements LoadConnection {
   private keepAlive = false
-  private destroyed = false
   private reader: HttpResponseReader | undefined
-  private pending: ((r: ExchangeResult) => void) | undefined
 
   constructor(
-    private readonly target: LoadTarget,
-    private readonly secure: boolean,
+    target: LoadTarget,
+    secure: boolean,
     private readonly methodOf: (i: number) => string,
     private readonly encode: RequestEncoder,
-    private readonly localAddress?: string,
-  ) {}
+    localAddress?: string,
+  ) {
+    super(target, secure, secure ? ['http/1.1'] : undefined, localAddress)
+  }
 
   get reusable(): boolean {
     return this.connected && this.keepAlive && !this.destroyed && this.pending === undefined
   }
 
-  open(done: (error: Error | undefined, handshakeNs: bigint) => void): void {
-    this.socket = openStream(
-      this.target,
-      this.secure,
-      (error, opened) => {
-        if (this.destroyed) return
-        if (opened === undefined) {
-          this.destroyed = true
-          done(error, 0n)
-          return
-        }
-        this.connected = true
-        this.keepAlive = true
-        const s = opened.socket
-        s.on('data', (chunk: Buffer) => this.onData(chunk))
-        s.on('error', (e: NodeJS.ErrnoException) => this.fail(socketFailureKind(e, true)))
-        s.on('close', () => this.onClose())
-        done(undefined, opened.handshakeNs)
-      },
-      this.secure ? ['http/1.1'] : undefined,
-      this.localAddress,
-    )
+  protected override attach(s: net.Socket): void {
+    this.keepAlive = true
+    s.on('data', (chunk: Buffer) => this.onData(chunk))
+    s.on('error', (e: NodeJS.ErrnoException) => this.fail(socketFailureKind(e, true)))
+    s.on('close', () => this.onClose())
   }
 
   send(i: number, done: (result: ExchangeResult) => void, cookie?: string): void {
     this.pending = done
     this.reader = new HttpResponseReader(this.methodOf(i))
     this.socket!.write(this.encode(i, cookie))
-  }
-
-  destroy(): void {
-    this.destroyed = true
-    this.pending = undefined
-    this.socket?.destroy()
   }
 
   private onData(chunk: Buffer): void {
@@ -105,11 +80,9 @@ export class HttpConnection implements LoadConnection {
     this.finish({ ok: false, kind })
   }
 
-  private finish(result: ExchangeResult): void {
-    const done = this.pending
-    if (done === undefined) return
-    this.pending = undefined
-    this.reader = undefined
-    done(result)
+  protected override finish(result: ExchangeResult): void {
+    // The reader belongs to the exchange; it goes before `done` can start the next one.
+    if (this.pending !== undefined) this.reader = undefined
+    super.finish(result)
   }
 }

@@ -1,7 +1,7 @@
 import type net from 'node:net'
 import type { LoadTarget } from '../load-types.js'
 import { socketFailureKind, type ExchangeResult, type LoadConnection } from './load-connection.js'
-import { openStream } from './stream-socket.js'
+import { StreamConnection } from './stream-connection.js'
 
 const MAX_LINE = 64 * 1024
 
@@ -23,21 +23,18 @@ export function parseLineReply(line: string, payload: string): ExchangeResult {
  * The newline-delimited TCP protocol over one TCP or TLS connection: writes `<payload>\n`, reads
  * one reply line, one request at a time.
  */
-export class LineConnection implements LoadConnection {
-  private socket: net.Socket | undefined
-  private connected = false
+export class LineConnection extends StreamConnection implements LoadConnection {
   private broken = false
-  private destroyed = false
   private buffered = ''
-  private pending: ((r: ExchangeResult) => void) | undefined
   private readonly line: Buffer
 
   constructor(
-    private readonly target: LoadTarget,
-    private readonly secure: boolean,
+    target: LoadTarget,
+    secure: boolean,
     private readonly payload: string,
-    private readonly localAddress?: string,
+    localAddress?: string,
   ) {
+    super(target, secure, undefined, localAddress)
     this.line = Buffer.from(`${payload}\n`, 'utf8')
   }
 
@@ -45,40 +42,17 @@ export class LineConnection implements LoadConnection {
     return this.connected && !this.broken && !this.destroyed && this.pending === undefined
   }
 
-  open(done: (error: Error | undefined, handshakeNs: bigint) => void): void {
-    this.socket = openStream(
-      this.target,
-      this.secure,
-      (error, opened) => {
-      if (this.destroyed) return
-      if (opened === undefined) {
-        this.destroyed = true
-        done(error, 0n)
-        return
-      }
-      this.connected = true
-      const s = opened.socket
-      s.setEncoding('utf8')
-      s.on('data', (chunk: string) => this.onData(chunk))
-      s.on('error', (e: NodeJS.ErrnoException) => this.fail(socketFailureKind(e, true)))
-      s.on('close', () => this.fail('reset'))
-      done(undefined, opened.handshakeNs)
-      },
-      undefined,
-      this.localAddress,
-    )
+  protected override attach(s: net.Socket): void {
+    s.setEncoding('utf8')
+    s.on('data', (chunk: string) => this.onData(chunk))
+    s.on('error', (e: NodeJS.ErrnoException) => this.fail(socketFailureKind(e, true)))
+    s.on('close', () => this.fail('reset'))
   }
 
   send(_i: number, done: (result: ExchangeResult) => void): void {
     this.pending = done
     this.buffered = ''
     this.socket!.write(this.line)
-  }
-
-  destroy(): void {
-    this.destroyed = true
-    this.pending = undefined
-    this.socket?.destroy()
   }
 
   private onData(chunk: string): void {
@@ -107,12 +81,5 @@ export class LineConnection implements LoadConnection {
   private fail(kind: 'connect' | 'reset'): void {
     this.broken = true
     this.finish({ ok: false, kind })
-  }
-
-  private finish(result: ExchangeResult): void {
-    const done = this.pending
-    if (done === undefined) return
-    this.pending = undefined
-    done(result)
   }
 }
