@@ -127,6 +127,13 @@ export const listenerSchema = z.strictObject({
       requestHeadMs: ms(600_000).default(10_000),
       /** Layer 4 TLS / PROXY: time to receive the ClientHello or PROXY header. */
       handshakeMs: ms(600_000).default(5_000),
+      /**
+       * Layer 7: once the balancer has answered and closed its side while the client is still
+       * sending (a refused upload), how long it goes on reading and discarding before it resets the
+       * connection. Closing at once with unread bytes would reset it and could lose the answer
+       * (nginx's lingering close, lingering_time 30 s); without a bound, a client could stream forever.
+       */
+      lingerMs: ms(600_000).default(30_000),
     })
     .prefault({}),
 })

@@ -29,6 +29,8 @@ export class ClientSession implements Swept {
   private closed = false
   /** The balancer ended the connection: whatever the client still sends is not parsed. */
   private ending = false
+  /** When it ended its side (performance.now() ms): the lingering close ends `lingerMs` later. */
+  private endedAt = 0
   private pausedForBuffer = false
   /** PROXY-protocol pools: connections carrying this client's PROXY header, private to it. */
   readonly privateUpstreams = new Map<string, Socket>()
@@ -72,6 +74,11 @@ export class ClientSession implements Swept {
 
   /** Deadlines, on the listener's sweep: the exchange's own, then idleness of the connection. */
   sweep(nowMs: number): void {
+    if (this.ending && nowMs - this.endedAt >= this.s.listener.timeouts.lingerMs) {
+      // The client kept sending after the balancer closed its side: the lingering close is over.
+      this.socket.destroy()
+      return
+    }
     this.exchange?.sweep(nowMs)
     if (this.activity !== this.seen) {
       this.seen = this.activity
@@ -130,7 +137,7 @@ export class ClientSession implements Swept {
   /** Answers a request the balancer could not parse or accept, then closes: framing is lost. */
   private reject(status: number, code: string, detail: string | undefined): void {
     this.pending = undefined
-    this.ending = true
+    this.startEnding()
     this.s.counters.responses[statusClass(status)]++
     countError(this.s.counters, code)
     if (!this.closed) this.socket.end(errorResponse(status, code, detail, false), 'latin1')
@@ -170,8 +177,15 @@ export class ClientSession implements Swept {
   }
 
   private end(): void {
-    this.ending = true
+    this.startEnding()
     this.socket.end()
+  }
+
+  /** From here on, client bytes are read and dropped, for `lingerMs` at most. */
+  private startEnding(): void {
+    if (this.ending) return
+    this.ending = true
+    this.endedAt = performance.now()
   }
 
   /** A fresh chunked tracker with the listener's limits. */

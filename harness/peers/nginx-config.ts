@@ -105,6 +105,7 @@ function httpServers(input: PeerConfigInput, l: ListenerConfig, index: number, l
   const common = [
     ...realIp(l),
     `client_header_timeout ${ms(l.timeouts.requestHeadMs)};`,
+    `lingering_time ${ms(l.timeouts.lingerMs)};`,
     `client_body_timeout ${ms(l.timeouts.idleMs)};`,
     `send_timeout ${ms(l.timeouts.idleMs)};`,
     `keepalive_timeout ${ms(l.timeouts.idleMs)};`,

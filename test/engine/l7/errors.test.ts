@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net'
+import net, { type Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { admin, engineFrom, eventually, listenerAddress, stopEngines } from '../../helpers/engine.js'
 import { closeServers, httpBackend, tcpServer } from '../../helpers/test-servers.js'
@@ -250,5 +250,55 @@ describe('balancer-made error responses', () => {
     expect(first!.header('connection')).toBe('keep-alive')
     expect(second!.status).toBe(200)
     client.destroy()
+  })
+})
+
+describe('lingering close', () => {
+  /** An engine whose only route needs /only: anything else is answered 404 by the balancer itself. */
+  async function engineWithLinger(lingerMs: number) {
+    const backend = await httpBackend('b1')
+    const engine = await engineFrom({ listeners: [httpListener([{ match: { path: { exact: '/only' } }, pool: 'app' }], { timeouts: { lingerMs } })], pools: { app: poolOf([backend]) } })
+    return listenerAddress(engine, 'web')
+  }
+
+  it('answers a refused upload, reads on for lingerMs, then cuts a client that keeps sending', async () => {
+    const address = await engineWithLinger(400)
+    // allowHalfOpen: the client does not end its side when the balancer ends its own; it streams on.
+    const socket = net.connect({ host: '127.0.0.1', port: address.port, allowHalfOpen: true })
+    await new Promise((resolve) => socket.once('connect', resolve))
+    const client = RawClient.wrap(socket)
+    client.write('POST /elsewhere HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n' + 'x'.repeat(1000))
+    await client.until((r) => r.includes('\r\n\r\n'))
+    const answeredAt = Date.now()
+    let sentAfterAnswer = 0
+    expect(client.received.toString('latin1')).toMatch(/^HTTP\/1\.1 404 /)
+    // The client streams on regardless, for up to 8 s.
+    const chunk = Buffer.alloc(1024, 0x78)
+    const pump = setInterval(() => {
+      if (client.socket.destroyed || client.socket.writableEnded) return
+      client.write(chunk)
+      sentAfterAnswer += chunk.length
+    }, 20)
+    const stop = setTimeout(() => client.socket.destroy(), 8000)
+    await client.closed
+    clearInterval(pump)
+    clearTimeout(stop)
+    const lingered = Date.now() - answeredAt
+    // Cut by the balancer after the linger (plus at most a sweep tick), not by the 8 s stop.
+    expect(lingered).toBeGreaterThanOrEqual(300)
+    expect(lingered).toBeLessThan(4000)
+    expect(sentAfterAnswer).toBeGreaterThan(0)
+  })
+
+  it('lets a client that stops sending close by itself, with the answer intact', async () => {
+    const address = await engineWithLinger(30_000)
+    const client = await RawClient.connect(address.port)
+    client.write('POST /elsewhere HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n' + 'x'.repeat(100))
+    await client.until((r) => r.includes('\r\n\r\n'))
+    expect(client.received.toString('latin1')).toMatch(/^HTTP\/1\.1 404 /)
+    expect(client.received.toString('latin1')).toMatch(/\r\nconnection: close\r\n/i)
+    // The balancer has ended its side: the client sees the end of the stream.
+    await client.until(() => client.ended).catch(() => undefined)
+    expect(client.ended).toBe(true)
   })
 })
