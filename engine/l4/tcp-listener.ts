@@ -98,6 +98,8 @@ export async function startTcpListener(config: ListenerConfig, ctx: ListenerCont
     const retries = rt.config.retries.on.includes('connect-failure') ? rt.config.retries.attempts : 0
     let upstream: Socket | undefined
     let timer: NodeJS.Timeout | undefined
+    /** How the last attempt failed: the client's error once no backend is left to try. */
+    let lastFailure: 'LB_ERR_UPSTREAM_CONNECT' | 'LB_ERR_UPSTREAM_CONNECT_TIMEOUT' = 'LB_ERR_UPSTREAM_CONNECT'
     const abandon = () => {
       if (timer !== undefined) clearTimeout(timer)
       upstream?.destroy()
@@ -115,7 +117,7 @@ export async function startTcpListener(config: ListenerConfig, ctx: ListenerCont
         const code = e instanceof EngineError ? e.code : 'LB_ERR_INTERNAL'
         if (code === 'LB_ERR_NO_HEALTHY_BACKEND') rt.counters.noHealthyBackend++
         // After failed attempts, the client's error is the connect failure, not the exhausted list.
-        return fail(client, n > 0 ? 'LB_ERR_UPSTREAM_CONNECT' : code)
+        return fail(client, n > 0 ? lastFailure : code)
       }
       const bc = rt.backend(backend.id)
       const socket = net.connect({ host: backend.host, port: backend.port, noDelay: true, allowHalfOpen: true })
@@ -129,11 +131,12 @@ export async function startTcpListener(config: ListenerConfig, ctx: ListenerCont
         if (timedOut) bc.timeouts++
         rt.recordOutcome(backend.id, false)
         tried.add(backend.id)
+        lastFailure = timedOut ? 'LB_ERR_UPSTREAM_CONNECT_TIMEOUT' : 'LB_ERR_UPSTREAM_CONNECT'
         if (n < retries && !client.destroyed && rt.allowRetry()) {
           bc.retries++
           attempt(n + 1)
         } else {
-          fail(client, timedOut ? 'LB_ERR_UPSTREAM_CONNECT_TIMEOUT' : 'LB_ERR_UPSTREAM_CONNECT')
+          fail(client, lastFailure)
         }
       }
       timer = setTimeout(() => failed(true), rt.config.timeouts.connectMs)

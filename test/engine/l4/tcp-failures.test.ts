@@ -153,6 +153,23 @@ describe('connect failures', () => {
     expect((await listenerStats(engine, 'tcp')).errors).toEqual({ LB_ERR_UPSTREAM_CONNECT_TIMEOUT: 1 })
     expect(await backendStats(engine, 'app', 'silent')).toMatchObject({ connectFailures: 1, timeouts: 1 })
   })
+
+  it('reports a connect timeout when every backend timed out, also once none is left to try', async () => {
+    const [a, b] = [await unresponsivePort(), await unresponsivePort()]
+    // Three attempts allowed, two backends: the third pick finds every backend tried.
+    const engine = await tcpEngine(
+      [
+        { id: 'a', port: a },
+        { id: 'b', port: b },
+      ],
+      { timeouts: { connectMs: 200 }, retries: { attempts: 3 } },
+    )
+    const socket = await connectTo(engine, 'tcp')
+    expect((await received(socket)).data.length).toBe(0)
+    expect((await listenerStats(engine, 'tcp')).errors).toEqual({ LB_ERR_UPSTREAM_CONNECT_TIMEOUT: 1 })
+    expect(await backendStats(engine, 'app', 'a')).toMatchObject({ connectFailures: 1, timeouts: 1 })
+    expect(await backendStats(engine, 'app', 'b')).toMatchObject({ connectFailures: 1, timeouts: 1 })
+  })
 })
 
 describe('timeouts and limits', () => {
