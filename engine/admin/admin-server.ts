@@ -8,6 +8,7 @@ import type { PoolRuntime } from '../runtime/pool-runtime.js'
 import type { EngineStats } from '../stats/engine-stats.js'
 import { renderPrometheus } from './prometheus.js'
 import { bindServer } from '../runtime/bind-server.js'
+import { readJsonBody } from '../runtime/read-json-body.js'
 
 /** What the admin server reads and changes. */
 export interface AdminTarget {
@@ -52,27 +53,12 @@ class HttpProblem extends Error {
   }
 }
 
-function readJson(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (c: Buffer) => {
-      size += c.length
-      if (size > 65_536) reject(new HttpProblem(413, 'LB_ERR_ADMIN_BODY_TOO_LARGE', 'request body over 64 KiB'))
-      else chunks.push(c)
-    })
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8').trim()
-      if (text === '') return resolve({})
-      try {
-        resolve(JSON.parse(text))
-      } catch {
-        reject(new HttpProblem(400, 'LB_ERR_ADMIN_BAD_JSON', 'request body is not JSON'))
-      }
-    })
-    req.on('error', reject)
-  })
+/** The admin API's JSON bodies: at most 64 KiB. */
+const adminBodyErrors = {
+  tooLarge: () => new HttpProblem(413, 'LB_ERR_ADMIN_BODY_TOO_LARGE', 'request body over 64 KiB'),
+  badJson: () => new HttpProblem(400, 'LB_ERR_ADMIN_BAD_JSON', 'request body is not JSON'),
 }
+const readJson = (req: IncomingMessage) => readJsonBody(req, 65_536, adminBodyErrors)
 
 function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const r = schema.safeParse(value)

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { z } from 'zod'
 import { behaviourPatchSchema, zodIssues } from './backend-config.js'
 import type { BackendState } from './backend-state.js'
+import { readJsonBody } from '../../engine/runtime/read-json-body.js'
 
 /** Stable codes of the control API's error answers. */
 export const controlErrors = {
@@ -38,27 +39,11 @@ export interface ControlServer {
   close(): Promise<void>
 }
 
-function readJson(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (c: Buffer) => {
-      size += c.length
-      if (size <= MAX_BODY_BYTES) chunks.push(c)
-    })
-    req.on('end', () => {
-      if (size > MAX_BODY_BYTES) return reject(new ControlProblem(413, 'BACKEND_ERR_BODY_TOO_LARGE'))
-      const text = Buffer.concat(chunks).toString('utf8').trim()
-      if (text === '') return resolve({})
-      try {
-        resolve(JSON.parse(text))
-      } catch {
-        reject(new ControlProblem(400, 'BACKEND_ERR_BAD_JSON'))
-      }
-    })
-    req.on('error', reject)
-  })
+const controlBodyErrors = {
+  tooLarge: () => new ControlProblem(413, 'BACKEND_ERR_BODY_TOO_LARGE'),
+  badJson: () => new ControlProblem(400, 'BACKEND_ERR_BAD_JSON'),
 }
+const readJson = (req: IncomingMessage) => readJsonBody(req, MAX_BODY_BYTES, controlBodyErrors)
 
 function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const r = schema.safeParse(value)
