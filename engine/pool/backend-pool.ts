@@ -127,8 +127,6 @@ function handout(m: Member, weight: number): PoolBackend {
 interface Group {
   picker: Picker | undefined
   snapshot: readonly Backend[]
-  /** The members behind `snapshot`, position by position. */
-  members: readonly Member[]
   /** False until the first build: an empty group has no picker but is still built. */
   built: boolean
 }
@@ -161,8 +159,8 @@ export function createBackendPool(options: BackendPoolOptions, deps: Deps = syst
   const rampSteps = 20
 
   const members = new Map<string, Member>()
-  const primary: Group = { picker: undefined, snapshot: [], members: [], built: false }
-  const backup: Group = { picker: undefined, snapshot: [], members: [], built: false }
+  const primary: Group = { picker: undefined, snapshot: [], built: false }
+  const backup: Group = { picker: undefined, snapshot: [], built: false }
   let dirty = true
   let warming = 0
   let nextRampUs = Infinity
@@ -220,7 +218,6 @@ export function createBackendPool(options: BackendPoolOptions, deps: Deps = syst
     }
     group.picker = picker
     group.snapshot = snapshot
-    group.members = ready
     group.built = true
     return true
   }
