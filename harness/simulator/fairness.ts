@@ -1,6 +1,7 @@
-/** How evenly a quantity is spread over backends. */
+import { spreadOf } from '../runner/fairness.js'
+
+/** How evenly a quantity is spread over backends, as the simulator reports it (see `Spread`). */
 export interface Fairness {
-  /** Jain's index (Σx)² / (n·Σx²): 1 when all equal, 1/n when one backend takes everything. */
   readonly jain: number
   /** Largest and smallest value over the mean (1 and 1 when perfectly even). */
   readonly maxOverMean: number
@@ -8,26 +9,12 @@ export interface Fairness {
 }
 
 /**
- * Fairness of `values` (e.g. requests per unit of weight, one per backend). Jain, Chiu & Hawe,
- * "A quantitative measure of fairness and discrimination for resource allocation in shared
- * computer systems" (DEC-TR-301, 1984). An empty or all-zero list counts as perfectly fair.
+ * Fairness of `values` (e.g. requests per unit of weight, one per backend). An empty or all-zero
+ * list counts as perfectly fair.
  */
 export function fairness(values: ArrayLike<number>): Fairness {
-  const n = values.length
-  let sum = 0
-  let squares = 0
-  let max = -Infinity
-  let min = Infinity
-  for (let i = 0; i < n; i++) {
-    const x = values[i]!
-    sum += x
-    squares += x * x
-    if (x > max) max = x
-    if (x < min) min = x
-  }
-  if (n === 0 || sum === 0) return { jain: 1, maxOverMean: 1, minOverMean: 1 }
-  const mean = sum / n
-  return { jain: (sum * sum) / (n * squares), maxOverMean: max / mean, minOverMean: min / mean }
+  const s = spreadOf(values)
+  return s === undefined ? { jain: 1, maxOverMean: 1, minOverMean: 1 } : { jain: s.jain, maxOverMean: s.maxOverMean, minOverMean: s.minOverMean }
 }
 
 /** Mean, min, median, 99th percentile and max of a list (nearest rank). */

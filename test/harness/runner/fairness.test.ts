@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fairnessOf } from '../../../harness/runner/fairness.js'
+import { fairnessOf, spreadOf } from '../../../harness/runner/fairness.js'
 
 describe('fairnessOf', () => {
   it.each([
@@ -17,5 +17,23 @@ describe('fairnessOf', () => {
   it('is undefined without backends or requests', () => {
     expect(fairnessOf([])).toBeUndefined()
     expect(fairnessOf([0, 0])).toBeUndefined()
+  })
+})
+
+describe('spreadOf', () => {
+  it.each([
+    // Jain = (Σx)² / (n·Σx²)
+    ['even', [5, 5, 5, 5], { maxOverMean: 1, minOverMean: 1, cv: 0, jain: 1 }],
+    ['everything on one of four', [8, 0, 0, 0], { maxOverMean: 4, minOverMean: 0, cv: Math.sqrt(3), jain: 0.25 }],
+    ['3 : 1', [3, 1], { maxOverMean: 1.5, minOverMean: 0.5, cv: 0.5, jain: 16 / 20 }],
+  ])('%s: %j', (_, values, want) => {
+    const s = spreadOf(values)!
+    for (const [k, v] of Object.entries(want)) expect(s[k as keyof typeof s], k).toBeCloseTo(v, 10)
+  })
+
+  it('is undefined for no values or a zero sum, and reads typed arrays', () => {
+    expect(spreadOf([])).toBeUndefined()
+    expect(spreadOf(new Float64Array(3))).toBeUndefined()
+    expect(spreadOf(Float64Array.of(2, 2))!.jain).toBe(1)
   })
 })
