@@ -53,7 +53,8 @@ class IntervalAccumulator {
   }
 }
 
-const bump = (m: Record<string, number>, k: string) => {
+/** Adds one to count `k` of `m` (counts by kind, status or backend, as the results keep them). */
+export const bump = (m: Record<string, number>, k: string) => {
   m[k] = (m[k] ?? 0) + 1
 }
 

@@ -3,6 +3,7 @@ import type { LatencyHistogram } from '../../engine/stats/latency-histogram.js'
 import type { IntervalResult } from '../../reports/result/result-model.js'
 import type { BackendStations } from './backend-stations.js'
 import { ABSENT } from './backend-stations.js'
+import { bump } from '../load/load-recorder.js'
 import { HistogramBuffer, latencyHdr } from './histogram-buffer.js'
 
 /** Mean and maximum of one station quantity over the backends, for one interval. */
@@ -35,10 +36,6 @@ export interface RecorderOptions {
   readonly statuses: boolean
   /** Open loop: every latency comes with its coordinated-omission-corrected one. */
   readonly corrected: boolean
-}
-
-const bump = (m: Record<string, number>, k: string) => {
-  m[k] = (m[k] ?? 0) + 1
 }
 
 /**
