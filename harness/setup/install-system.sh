@@ -15,7 +15,10 @@ fi
 
 missing=()
 for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+  # Captured, not piped into grep -q: under pipefail an early-exiting reader can kill the writer
+  # with SIGPIPE and fail the script.
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  if [[ $status != "install ok installed" ]]; then
     missing+=("$p")
   fi
 done
