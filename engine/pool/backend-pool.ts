@@ -164,7 +164,6 @@ export function createBackendPool(options: BackendPoolOptions, deps: Deps = syst
   let dirty = true
   let warming = 0
   let nextRampUs = Infinity
-  let rebuilds = 0
   /** Set once the initial members are in: later additions start their slow-start ramp. */
   let built = false
 
@@ -233,7 +232,7 @@ export function createBackendPool(options: BackendPoolOptions, deps: Deps = syst
     }
     const changed = [rebuildGroup(primary, readyPrimary, now), rebuildGroup(backup, readyBackup, now)]
     if (changed[0] || changed[1]) {
-      rebuilds++
+      pool.rebuilds++
       emit({ type: 'rebuilt', primary: primary.snapshot.length, backup: backup.snapshot.length, atUs: now })
     }
     nextRampUs = warming > 0 && slowStart !== undefined ? now + slowStart.windowUs / rampSteps : Infinity
@@ -287,14 +286,13 @@ export function createBackendPool(options: BackendPoolOptions, deps: Deps = syst
     seen.add(id)
     upsert(spec)
   })
-  built = true
-  refresh()
-
-  return {
+  // `rebuilds` is a data property, not a getter: an accessor lives in the object's hidden class,
+  // so every pool would get a class of its own, and a call site that meets several pools (the
+  // data plane's routes, one simulation after another) would look up pick, onStart and onDone
+  // generically on every request instead of at a known offset.
+  const pool = {
     algorithm,
-    get rebuilds() {
-      return rebuilds
-    },
+    rebuilds: 0,
 
     pick(ctx?: PickContext): Backend {
       if (dirty || (warming > 0 && deps.nowUs() >= nextRampUs)) refresh()
@@ -437,4 +435,7 @@ export function createBackendPool(options: BackendPoolOptions, deps: Deps = syst
       return [...primary.snapshot, ...backup.snapshot].map((b) => b.id)
     },
   }
+  built = true
+  refresh()
+  return pool
 }
