@@ -286,10 +286,9 @@ export function createBackendPool(options: BackendPoolOptions, deps: Deps = syst
     seen.add(id)
     upsert(spec)
   })
-  // `rebuilds` is a data property, not a getter: an accessor lives in the object's hidden class,
-  // so every pool would get a class of its own, and a call site that meets several pools (the
-  // data plane's routes, one simulation after another) would look up pick, onStart and onDone
-  // generically on every request instead of at a known offset.
+  // `rebuilds` is a data property, not a getter: V8 builds an object literal that defines an
+  // accessor in dictionary mode, and every request would then look pick, onStart and onDone up by
+  // name in a hash table instead of loading them from a known offset.
   const pool = {
     algorithm,
     rebuilds: 0,
