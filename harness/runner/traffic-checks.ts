@@ -42,17 +42,35 @@ export class TrafficChecks {
    * Stickiness: a violation is a client's request answered by a different backend than its
    * previous one. Imbalance: the busiest backend's share of clients over the mean.
    */
-  sticky(backends: readonly string[]): { sessions: number; requests: number; violations: number; violationRate: number; imbalance: number } {
-    const perBackend = new Map<string, number>(backends.map((b) => [b, 0]))
-    for (const b of this.lastBackend.values()) perBackend.set(b, (perBackend.get(b) ?? 0) + 1)
-    const counts = [...perBackend.values()]
-    const mean = counts.length === 0 ? 0 : counts.reduce((a, b) => a + b, 0) / counts.length
-    return {
-      sessions: this.lastBackend.size,
-      requests: this.stickyRequests,
-      violations: this.violations,
-      violationRate: this.stickyRequests === 0 ? 0 : this.violations / this.stickyRequests,
-      imbalance: mean === 0 ? 0 : Math.max(...counts) / mean,
-    }
+  sticky(backends: readonly string[]): Stickiness {
+    return stickinessOf([...this.lastBackend.values()], backends, this.stickyRequests, this.violations)
+  }
+}
+
+/** Session stickiness of a run, as results carry it. */
+export interface Stickiness {
+  readonly sessions: number
+  readonly requests: number
+  readonly violations: number
+  readonly violationRate: number
+  readonly imbalance: number
+}
+
+/**
+ * Stickiness from each client's last backend (`lastBackends`, one per client that got an answer),
+ * the answers that had a previous one (`requests`) and those from another backend than the
+ * previous (`violations`). Imbalance: the busiest of `backends`' share of clients over the mean.
+ */
+export function stickinessOf(lastBackends: readonly string[], backends: readonly string[], requests: number, violations: number): Stickiness {
+  const perBackend = new Map<string, number>(backends.map((b) => [b, 0]))
+  for (const b of lastBackends) perBackend.set(b, (perBackend.get(b) ?? 0) + 1)
+  const counts = [...perBackend.values()]
+  const mean = counts.length === 0 ? 0 : counts.reduce((a, b) => a + b, 0) / counts.length
+  return {
+    sessions: lastBackends.length,
+    requests,
+    violations,
+    violationRate: requests === 0 ? 0 : violations / requests,
+    imbalance: mean === 0 ? 0 : Math.max(...counts) / mean,
   }
 }

@@ -142,6 +142,7 @@ export function resolveModel(s: Scenario, options: ResolveOptions = {}): SimMode
       },
       responseTimeoutUs: p.timeouts.responseMs * 1000,
       ...(p.slowStart === undefined ? {} : { slowStart: p.slowStart }),
+      sticky: p.stickySession !== undefined,
     }
   })
   const poolIndex = (name: string) => poolNames.indexOf(name)
@@ -304,6 +305,7 @@ export function resolveModel(s: Scenario, options: ResolveOptions = {}): SimMode
     ...(kindOf === undefined ? {} : { kindOf }),
     keys,
     clients: s.load.clients,
+    cookies: s.load.cookies,
     reweight,
     ...(open !== undefined && 'rate' in open ? { rate: open.rate } : s.load.rate === undefined ? {} : { rate: s.load.rate }),
   }
@@ -319,7 +321,6 @@ export function resolveModel(s: Scenario, options: ResolveOptions = {}): SimMode
 
   if (s.balancer.implementation === 'haproxy' || s.balancer.implementation === 'nginx') notes.push(`simulated with the engine's algorithms and retry rules: ${s.balancer.implementation}'s own implementation is not modelled`)
   if (layer === 4 && s.load.mode === 'closed' && !s.load.newConnectionPerRequest) notes.push('layer 4 balances connections; the simulator places each request as if it opened its own connection')
-  if (s.load.cookies || Object.values(s.balancer.pools).some((p) => p.stickySession !== undefined)) notes.push('sticky sessions are not simulated')
   if (Object.values(s.backends).some((g) => g.behaviour.slowBody !== undefined || g.behaviour.responseBytes !== undefined)) notes.push('response sizes and slow bodies are not simulated')
 
   return {

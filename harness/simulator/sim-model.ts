@@ -40,6 +40,8 @@ export interface SimPool {
   readonly retries: { readonly attempts: number; readonly onConnectFailure: boolean; readonly onGatewayError: boolean; readonly budgetPercent: number; readonly minRetriesPerSecond: number }
   readonly responseTimeoutUs: number
   readonly slowStart?: { readonly windowMs: number; readonly aggression: number; readonly minWeightPercent: number }
+  /** Cookie stickiness (`stickySession`): a client's cookie pins its backend while that one is ready. */
+  readonly sticky: boolean
 }
 
 /** One kind of request of the load (one entry of the mix, or the single request shape). */
@@ -91,6 +93,8 @@ export interface SimLoad {
   readonly rate?: number
   /** Client addresses of the load (`load.clients`). */
   readonly clients: number
+  /** Whether clients keep the cookies they are given (`load.cookies`). */
+  readonly cookies: boolean
   /**
    * `set-weight` with `route`: gives the split arms that draw from `group` the weight, and returns
    * the request kinds routed anew (same order) and what changed; undefined when no arm draws from it.

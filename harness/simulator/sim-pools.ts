@@ -40,6 +40,8 @@ export interface SimPoolState {
   readonly retryConnectFailure: boolean
   readonly retryGatewayError: boolean
   readonly responseTimeoutUs: number
+  /** Cookie stickiness (see `SimPool.sticky`). */
+  readonly sticky: boolean
 }
 
 /** Highest backend index a member's port can carry (ports run 1–65535). */
@@ -102,6 +104,7 @@ export function createSimPools(model: SimModel, deps: Deps, notify: (n: PoolNoti
       retryConnectFailure: p.retries.onConnectFailure,
       retryGatewayError: p.retries.onGatewayError,
       responseTimeoutUs: p.responseTimeoutUs,
+      sticky: p.sticky,
     }
     return s
   })

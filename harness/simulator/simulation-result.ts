@@ -1,6 +1,7 @@
 import type { RunResult, SimulationResult } from '../../reports/result/result-model.js'
 import { fairnessOf } from '../runner/fairness.js'
 import { compareAssignments, membershipChanges, remapResult } from '../runner/key-remap.js'
+import { stickinessOf } from '../runner/traffic-checks.js'
 import { configuredShares, judgeExpectations, type JudgedRun } from '../scenario/expectations.js'
 import { deriveFailover } from '../scenario/failover.js'
 import type { ScenarioVariant } from '../scenario/load-scenario.js'
@@ -68,13 +69,14 @@ export function simulationRunResult(v: ScenarioVariant, model: SimModel, outcome
     groups,
     failover: s.timeline.length > 0 ? deriveFailover(rec.timeseries, outcome.events) : [],
     ...(outcome.routing === undefined ? {} : { routing: outcome.routing }),
+    ...(outcome.sticky === undefined ? {} : { sticky: stickiness(model, outcome, outcome.sticky) }),
   }
   const shares = configuredShares(s.expect, v.label, backends)
   const warnings = [...model.notes, ...outcome.warnings]
   const fairness = fairnessOf(Object.values(backends).map((b) => b.requests))
   const remap = keyRemap(s.timeline, model, outcome)
-  // What backends report of the data path, and cookie stickiness, are not simulated: such
-  // expectations are left unjudged (and said so) rather than failed.
+  // What backends report of the data path is not simulated: such expectations are left unjudged
+  // (and said so) rather than failed.
   const judgeable = s.expect.filter((e) => !unjudgeable(e))
   for (const e of s.expect.filter(unjudgeable)) warnings.push(`not judged in simulation (the simulator does not model it): ${e.name ?? Object.keys(e).find((k) => k !== 'name' && k !== 'when')}`)
   const load: RunResult['load'] = {
@@ -159,9 +161,16 @@ function simulationBlock(model: SimModel, outcome: SimulationOutcome, facts: Run
   }
 }
 
-/** Expectations about what the simulator does not model: what backends see, cookie stickiness. */
+/** Expectations about what the simulator does not model: what backends see. */
 function unjudgeable(e: Expectation): boolean {
-  return 'backendSees' in e || 'stickyViolations' in e
+  return 'backendSees' in e
+}
+
+/** Stickiness as a live run reports it, over every backend that was ever in service. */
+function stickiness(model: SimModel, outcome: SimulationOutcome, s: NonNullable<SimulationOutcome['sticky']>): RunResult['sticky'] {
+  const last = [...s.last].filter((b) => b >= 0).map((b) => model.backends[b]!.id)
+  const backends = model.backends.filter((_, i) => outcome.everPresent[i] === 1).map((b) => b.id)
+  return stickinessOf(last, backends, s.requests, s.violations)
 }
 
 /**

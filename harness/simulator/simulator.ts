@@ -45,6 +45,12 @@ export interface SimulationOutcome {
    * ends at the k-th change, the last at the end of the run.
    */
   readonly keyEpochs?: readonly Int32Array[]
+  /**
+   * Stickiness, with several clients or cookies (as a live run checks it): each client's backend
+   * from its last measured answer (−1 none), measured answers that had a previous one, and how
+   * many of those came from another backend than the client's previous answer.
+   */
+  readonly sticky?: { readonly last: Int32Array; readonly requests: number; readonly violations: number }
   readonly warnings: string[]
 }
 
@@ -104,6 +110,12 @@ export class Simulation {
   private anyRebuilt = false
   /** Each client's backend from its last measured answer in this epoch (see `keyEpochs`). */
   private keyLast: Int32Array | undefined
+  /** Clients a request's `R_KEY` is taken from (0: requests carry no client). */
+  private readonly sessions: number
+  /** Stickiness as measured (see `SimulationOutcome.sticky`). */
+  private readonly sticky: { last: Int32Array; requests: number; violations: number } | undefined
+  /** The backend each client's cookie pins (−1 none), when clients keep cookies and a pool sticks by them. */
+  private readonly pins: Int32Array | undefined
   private readonly keyEpochs: Int32Array[] = []
   /** The load's settings the hot path reads, in one object of fixed shape. */
   private readonly hot: HotSettings
@@ -156,7 +168,13 @@ export class Simulation {
     })
     this.timelineHost = this.timelineParts()
     const changes = model.timeline.some((t) => t.entry.do === 'remove-backend' || t.entry.do === 'add-backend')
-    if (changes && model.load.clients > 1) this.keyLast = new Int32Array(model.load.closed?.clients ?? model.load.clients).fill(-1)
+    const clients = model.load.closed?.clients ?? model.load.clients
+    if (changes && model.load.clients > 1) this.keyLast = new Int32Array(clients).fill(-1)
+    // As a live run: stickiness is checked with several clients or with cookies.
+    const checked = model.load.clients > 1 || model.load.cookies
+    this.sessions = checked || this.keyLast !== undefined ? clients : 0
+    if (checked) this.sticky = { last: new Int32Array(clients).fill(-1), requests: 0, violations: 0 }
+    if (model.load.cookies && model.pools.some((p) => p.sticky)) this.pins = new Int32Array(clients).fill(-1)
     this.keyed = model.load.keys.kind !== 'none'
     const kinds = model.load.kinds
     this.onlyPool = kinds.length === 1 && !kinds[0]!.splits ? kinds[0]!.target(0) : -1
@@ -216,6 +234,7 @@ export class Simulation {
       accountedUs: Math.max(0, Math.min(this.recorder.totalsEndUs, end) - warmup),
       everPresent: this.everPresent,
       ...(this.keyLast === undefined ? {} : { keyEpochs: [...this.keyEpochs, this.keyLast] }),
+      ...(this.sticky === undefined ? {} : { sticky: this.sticky }),
       warnings: [...this.warnings, ...this.control.warnings],
     }
   }
@@ -361,7 +380,7 @@ export class Simulation {
     this.armTimeout(this.clientTimeouts, t + h.timeoutUs, r, this.ri[r * RI + R_REQ_GEN]!)
     const k = h.kindOf === undefined ? 0 : h.kindOf(serial)
     this.ri[r * RI + R_KIND] = k
-    if (this.keyLast !== undefined) this.ri[r * RI + R_KEY] = client >= 0 ? client : serial % this.keyLast.length
+    if (this.sessions > 0) this.ri[r * RI + R_KEY] = client >= 0 ? client : serial % this.sessions
     const kind = h.kinds[k]!
     const p = this.onlyPool >= 0 ? this.onlyPool : kind.target(kind.splits ? this.clock.arrivals() : 0)
     if (p < 0) return this.localAnswer(r, 404)
@@ -382,12 +401,17 @@ export class Simulation {
     ctx.tried = this.tried[r]
     ctx.attempt = this.ri[r * RI + R_ATTEMPT]!
     ctx.nowUs = t
-    let backend: Backend
-    try {
-      backend = ps.pool.pick(ctx)
-    } catch (e) {
-      if (!(e instanceof EngineError)) throw e
-      return this.localAnswer(r, e.code === 'LB_ERR_NO_HEALTHY_BACKEND' ? 503 : 502)
+    // A cookie's backend serves while it is ready and untried; otherwise the picker chooses (the
+    // engine's L7 exchange).
+    const pin = this.pins !== undefined && ps.sticky ? this.pins[this.ri[r * RI + R_KEY]!]! : -1
+    let backend = pin >= 0 ? ps.pool.readyBackend(this.ids[pin]!, ctx.tried) : undefined
+    if (backend === undefined) {
+      try {
+        backend = ps.pool.pick(ctx)
+      } catch (e) {
+        if (!(e instanceof EngineError)) throw e
+        return this.localAnswer(r, e.code === 'LB_ERR_NO_HEALTHY_BACKEND' ? 503 : 502)
+      }
     }
     const s = this.portIndexed ? backend.port - 1 : this.stationOf.get(backend.id)!
     ps.pool.onStart(backend)
@@ -436,7 +460,10 @@ export class Simulation {
     const ok = code >= 200 && code < 500
     this.endAttempt(r, ps, ok)
     if (ps.outliers !== undefined) this.control.recordOutcome(ps, backend.id, ok)
-    if (code === 200) return this.finishOk(r, s)
+    if (code === 200) {
+      this.pinTo(r, ps, s)
+      return this.finishOk(r, s)
+    }
     const left = this.ri[r * RI + R_ATTEMPT]! < ps.attempts
     const replayable = this.hot.replayable
     if (code === REFUSED_ANSWER || code === RESET) {
@@ -445,7 +472,13 @@ export class Simulation {
       return this.finishFailed(r, this.layer7 ? 502 : RESET)
     }
     if ((code === 502 || code === 503) && left && ps.retryGatewayError && replayable && ps.budget.tryWithdraw(t)) return this.retry(r, backend)
+    this.pinTo(r, ps, s)
     this.finishFailed(r, code, true)
+  }
+
+  /** A backend's answer reaches the client with the cookie of that backend (sticky pools), which the client keeps. */
+  private pinTo(r: number, ps: SimPoolState, s: number): void {
+    if (this.pins !== undefined && ps.sticky) this.pins[this.ri[r * RI + R_KEY]!] = s
   }
 
   private retry(r: number, backend: Backend): void {
@@ -475,6 +508,16 @@ export class Simulation {
       const t = this.now
       this.recorder.recordOk(s, t - this.rf[r * RF + R_SEND]!, this.ri[r * RI + R_CLIENT]! < 0 ? t - this.rf[r * RF + R_INTENDED]! : undefined)
       if (this.keyLast !== undefined) this.keyLast[this.ri[r * RI + R_KEY]!] = s
+      const sticky = this.sticky
+      if (sticky !== undefined) {
+        const key = this.ri[r * RI + R_KEY]!
+        const previous = sticky.last[key]!
+        if (previous >= 0) {
+          sticky.requests++
+          if (previous !== s) sticky.violations++
+        }
+        sticky.last[key] = s
+      }
       if (this.routing !== undefined) {
         const expected = this.hot.kinds[this.ri[r * RI + R_KIND]!]!.expectedGroups
         if (expected !== undefined) {
