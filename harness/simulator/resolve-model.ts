@@ -331,6 +331,7 @@ export function resolveModel(s: Scenario, options: ResolveOptions = {}): SimMode
     pools,
     load,
     ...(section.network === undefined ? {} : { network: section.network }),
+    ...(section.balancer === undefined ? {} : { balancer: section.balancer }),
     timeline,
     perBackendSeries: section.perBackendSeries,
     disruptionKeys: section.disruptionKeys,

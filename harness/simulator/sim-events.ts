@@ -23,6 +23,8 @@ export const EV_TIMELINE = 8
 export const EV_OUTLIER = 9
 /** The end of the measured phase's sending. */
 export const EV_STOP = 10
+/** The balancer's CPU finished processing a request (a = request, b = request generation). */
+export const EV_CPU = 11
 
 /** Answer code of a connection the backend refused (it is dead or gone). */
 export const REFUSED_ANSWER = -1

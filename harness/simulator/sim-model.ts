@@ -121,6 +121,8 @@ export interface SimModel {
   /** One-way balancer↔backend delay; undefined: none. */
   readonly network?: SimLatency
   readonly timeline: readonly SimTimelineEntry[]
+  /** The balancer's CPU (see the `simulation.balancer` section); undefined: it takes no time. */
+  readonly balancer?: { readonly cores: number; readonly perRequest: SimLatency }
   /** Backends up to which per-backend series are kept. */
   readonly perBackendSeries: number
   readonly disruptionKeys: number

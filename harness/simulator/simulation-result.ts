@@ -113,13 +113,19 @@ export function simulationRunResult(v: ScenarioVariant, model: SimModel, outcome
     timeseries: rec.timeseries,
     events: outcome.events,
     failover: measured.failover,
-    cpu: { balancerUs: null, backendsUs: null, generatorUs: 0, perRequestUs: { balancer: null, backends: null, generator: 0 } },
+    cpu: balancerCpu(outcome.balancer),
     machine: { steal: 0, busy: 0, heavySteal: false },
     expectations: judgeExpectations(judgeable, v.label, judged),
     warnings: [...new Set(warnings)],
     histograms: { latency: rec.latency.encode(), ...(rec.corrected === undefined ? {} : { corrected: rec.corrected.encode() }) },
     simulation: simulationBlock(model, outcome, facts),
   }
+}
+
+/** CPU as a live run reports it: only the balancer's, when its CPU is modelled. */
+function balancerCpu(b: SimulationOutcome['balancer']): RunResult['cpu'] {
+  const perRequest = b === undefined || b.served === 0 ? null : b.busyUs / b.served
+  return { balancerUs: b === undefined ? null : b.busyUs, backendsUs: null, generatorUs: 0, perRequestUs: { balancer: perRequest, backends: null, generator: 0 } }
 }
 
 function simulationBlock(model: SimModel, outcome: SimulationOutcome, facts: RunFacts): SimulationResult {
@@ -158,6 +164,7 @@ function simulationBlock(model: SimModel, outcome: SimulationOutcome, facts: Run
     ...(keepPerBackend ? { perBackend } : {}),
     timeseries: rec.stationSeries.map((x) => ({ ...x })),
     disruption: outcome.disruptions.map((d) => ({ ...d })),
+    ...(outcome.balancer === undefined ? {} : { balancer: { cores: outcome.balancer.cores, utilisation: outcome.balancer.utilisation, queue: outcome.balancer.queue, maxQueue: outcome.balancer.maxQueue } }),
   }
 }
 

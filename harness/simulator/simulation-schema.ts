@@ -89,6 +89,12 @@ export const simulationSectionSchema = z.strictObject({
   /** One-way delay between the balancer and a backend, drawn per direction. Default none. */
   network: simLatencySchema.optional(),
   /**
+   * The balancer's own CPU: `cores` processing requests first come, first served, each for a time
+   * drawn from `perRequest` before the balancer picks a backend (a live run's balancer CPU per
+   * request is the figure to use). Default none: the balancer takes no time.
+   */
+  balancer: z.strictObject({ cores: z.number().int().min(1).max(1024).default(1), perRequest: simLatencySchema }).optional(),
+  /**
    * Hash keys the requests carry, for hash algorithms: `count` distinct keys drawn uniformly or
    * by Zipf's law. Default: from the pool's `hashKey` (source-ip: the load's client addresses).
    */

@@ -5,12 +5,13 @@ import type { RunEvent } from '../../reports/result/result-model.js'
 import { drawLatencyMs } from '../backend/latency-distribution.js'
 import { arrivalStream, type ArrivalStream } from './arrival-process.js'
 import { ACCEPTED, BackendStations, REFUSED, RESET } from './backend-stations.js'
+import { BalancerCpu } from './balancer-cpu.js'
 import { ControlPlane, type DisruptionEvent } from './control-plane.js'
 import { DeadlineQueue } from './deadline-queue.js'
 import { EventQueue } from './event-queue.js'
 import { SimRecorder } from './sim-recorder.js'
 import type { SimModel, SimRequestKind } from './sim-model.js'
-import { EV_ARRIVE, EV_CLIENT, EV_DEPART, EV_LOCAL, EV_OUTLIER, EV_PROBE, EV_PROBE_RESULT, EV_RESPONSE, EV_STOP, EV_TIMELINE, REFUSED_ANSWER } from './sim-events.js'
+import { EV_ARRIVE, EV_CLIENT, EV_CPU, EV_DEPART, EV_LOCAL, EV_OUTLIER, EV_PROBE, EV_PROBE_RESULT, EV_RESPONSE, EV_STOP, EV_TIMELINE, REFUSED_ANSWER } from './sim-events.js'
 import { createSimPools, PORT_INDEX_MAX, type SimPoolState } from './sim-pools.js'
 import { applyTimelineEntry, type TimelineHost } from './timeline-actions.js'
 import { createVirtualClock, type VirtualClock } from './virtual-clock.js'
@@ -51,6 +52,8 @@ export interface SimulationOutcome {
    * many of those came from another backend than the client's previous answer.
    */
   readonly sticky?: { readonly last: Int32Array; readonly requests: number; readonly violations: number }
+  /** The balancer's CPU over the measured window, when modelled. */
+  readonly balancer?: ReturnType<BalancerCpu['summary']>
   readonly warnings: string[]
 }
 
@@ -116,6 +119,10 @@ export class Simulation {
   private readonly sticky: { last: Int32Array; requests: number; violations: number } | undefined
   /** The backend each client's cookie pins (−1 none), when clients keep cookies and a pool sticks by them. */
   private readonly pins: Int32Array | undefined
+  /** The balancer's CPU, when modelled; requests wait for it before being routed. */
+  private readonly cpu: BalancerCpu | undefined
+  /** Per request slot, its serial number while it waits for the balancer's CPU. */
+  private cpuSerial = new Float64Array(0)
   private readonly keyEpochs: Int32Array[] = []
   /** The load's settings the hot path reads, in one object of fixed shape. */
   private readonly hot: HotSettings
@@ -175,6 +182,8 @@ export class Simulation {
     this.sessions = checked || this.keyLast !== undefined ? clients : 0
     if (checked) this.sticky = { last: new Int32Array(clients).fill(-1), requests: 0, violations: 0 }
     if (model.load.cookies && model.pools.some((p) => p.sticky)) this.pins = new Int32Array(clients).fill(-1)
+    const b = model.balancer
+    if (b !== undefined) this.cpu = new BalancerCpu(b.cores, b.perRequest, this.queue, clock.balancer, { fromUs: model.load.warmupUs, toUs: () => this.recorder.totalsEndUs })
     this.keyed = model.load.keys.kind !== 'none'
     const kinds = model.load.kinds
     this.onlyPool = kinds.length === 1 && !kinds[0]!.splits ? kinds[0]!.target(0) : -1
@@ -235,6 +244,7 @@ export class Simulation {
       everPresent: this.everPresent,
       ...(this.keyLast === undefined ? {} : { keyEpochs: [...this.keyEpochs, this.keyLast] }),
       ...(this.sticky === undefined ? {} : { sticky: this.sticky }),
+      ...(this.cpu === undefined ? {} : { balancer: this.cpu.summary(end) }),
       warnings: [...this.warnings, ...this.control.warnings],
     }
   }
@@ -311,6 +321,11 @@ export class Simulation {
         return this.control.outliersDue(a)
       case EV_STOP:
         return this.stopSending(this.now)
+      case EV_CPU:
+        this.cpu!.done(this.now)
+        // A request whose client gave up while it waited or was processed goes no further.
+        if (this.ri[a * RI + R_REQ_GEN] === b) this.admit(a, this.cpuSerial[a]!)
+        return
     }
   }
 
@@ -378,6 +393,18 @@ export class Simulation {
       this.measuredOpen++
     }
     this.armTimeout(this.clientTimeouts, t + h.timeoutUs, r, this.ri[r * RI + R_REQ_GEN]!)
+    if (this.cpu !== undefined) {
+      this.cpuSerial[r] = serial
+      return this.cpu.arrive(r, this.ri[r * RI + R_REQ_GEN]!, t)
+    }
+    this.admit(r, serial)
+  }
+
+  /** The balancer takes request `r` (the `serial`-th sent): routes it to a pool and starts its first attempt. */
+  private admit(r: number, serial: number): void {
+    const t = this.now
+    const h = this.hot
+    const client = this.ri[r * RI + R_CLIENT]!
     const k = h.kindOf === undefined ? 0 : h.kindOf(serial)
     this.ri[r * RI + R_KIND] = k
     if (this.sessions > 0) this.ri[r * RI + R_KEY] = client >= 0 ? client : serial % this.sessions
@@ -683,6 +710,11 @@ export class Simulation {
     this.ri = ri
     this.backendObj.length = n
     this.tried.length = n
+    if (this.cpu !== undefined) {
+      const serials = new Float64Array(n)
+      serials.set(this.cpuSerial)
+      this.cpuSerial = serials
+    }
     const free = new Int32Array(n)
     free.set(this.free.subarray(0, this.freeTop))
     let top = this.freeTop

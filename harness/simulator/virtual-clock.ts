@@ -24,6 +24,8 @@ export interface VirtualClock {
   readonly service: () => number
   /** Independent stream for network delays and health-check jitter. */
   readonly network: () => number
+  /** Independent stream for the balancer's CPU time per request. */
+  readonly balancer: () => number
 }
 
 /** Mixes a seed and a stream number into an unrelated seed (splitmix-style). */
@@ -51,5 +53,6 @@ export function createVirtualClock(seed: number, startUs = 0): VirtualClock {
     arrivals: seededRandom(streamSeed(seed, 1)),
     service: seededRandom(streamSeed(seed, 2)),
     network: seededRandom(streamSeed(seed, 3)),
+    balancer: seededRandom(streamSeed(seed, 4)),
   }
 }

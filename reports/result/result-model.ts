@@ -101,6 +101,8 @@ export const simulationResultSchema = z.strictObject({
   ),
   /** Hash pools: share of keys that moved at each membership change, and the share that had to. */
   disruption: z.array(z.strictObject({ tMs: z.number(), pool: z.string(), before: z.number().int(), after: z.number().int(), moved: z.number(), minimal: z.number() })),
+  /** The balancer's CPU, when modelled (`simulation.balancer`): busy share of its cores, mean and longest queue of requests waiting for one. */
+  balancer: z.strictObject({ cores: z.number().int(), utilisation: z.number(), queue: z.number(), maxQueue: z.number().int() }).optional(),
 })
 
 /**

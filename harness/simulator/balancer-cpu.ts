@@ -1,0 +1,91 @@
+import { drawLatencyMs } from '../backend/latency-distribution.js'
+import { DeadlineQueue } from './deadline-queue.js'
+import type { EventQueue } from './event-queue.js'
+import { EV_CPU } from './sim-events.js'
+import type { SimLatency } from './simulation-schema.js'
+
+/**
+ * The balancer's CPU as a queueing station: `cores` that each process one request at a time,
+ * first come, first served, for a time drawn from `perRequest` (its parsing, routing and picking:
+ * what a live run measures as balancer CPU per request). Requests wait in a FIFO of (request slot,
+ * generation) for a free core — arrival times only grow, so the timers' FIFO serves. Busy cores and waiting requests are integrated over the measured
+ * window, so utilisation and queue come out without per-request samples.
+ */
+export class BalancerCpu {
+  private busy = 0
+  private readonly waiting = new DeadlineQueue(1024)
+  private lastT = 0
+  private areaBusy = 0
+  private areaQueue = 0
+  private maxQueue = 0
+  /** Requests whose processing finished in the measured window. */
+  private served = 0
+
+  constructor(
+    readonly cores: number,
+    private readonly perRequest: SimLatency,
+    private readonly queue: EventQueue,
+    private readonly random: () => number,
+    /** The measured window: integrals count only time inside it (its end moves when sending stops). */
+    private readonly window: { readonly fromUs: number; toUs(): number },
+  ) {}
+
+  /** Request `r` (generation `gen`) reaches the balancer at `t`: a free core takes it, else it waits. */
+  arrive(r: number, gen: number, t: number): void {
+    this.account(t)
+    if (this.busy < this.cores) {
+      this.busy++
+      this.start(r, gen, t)
+      return
+    }
+    this.waiting.push(t, r, gen)
+    if (t >= this.window.fromUs && this.waiting.size > this.maxQueue) this.maxQueue = this.waiting.size
+  }
+
+  /** A core finished a request at `t`: it takes the next waiting one, if any. */
+  done(t: number): void {
+    this.account(t)
+    if (t >= this.window.fromUs && t <= this.window.toUs()) this.served++
+    const w = this.waiting
+    if (w.size === 0) {
+      this.busy--
+      return
+    }
+    const r = w.peekSlot()
+    const gen = w.peekGen()
+    w.shift()
+    this.start(r, gen, t)
+  }
+
+  /**
+   * What the measured window saw: busy share of the cores, mean and longest queue, requests
+   * processed, and the CPU time spent (µs, all cores).
+   */
+  summary(endUs: number): { cores: number; utilisation: number; queue: number; maxQueue: number; served: number; busyUs: number } {
+    this.account(endUs)
+    const span = Math.max(0, Math.min(this.window.toUs(), endUs) - this.window.fromUs)
+    return {
+      cores: this.cores,
+      utilisation: span > 0 ? this.areaBusy / (span * this.cores) : 0,
+      queue: span > 0 ? this.areaQueue / span : 0,
+      maxQueue: this.maxQueue,
+      served: this.served,
+      busyUs: this.areaBusy,
+    }
+  }
+
+  private start(r: number, gen: number, t: number): void {
+    this.queue.push(t + drawLatencyMs(this.perRequest, this.random) * 1000, EV_CPU, r, gen)
+  }
+
+  /** Adds the part of the time since the last change that lies in the measured window. */
+  private account(t: number): void {
+    const from = Math.max(this.lastT, this.window.fromUs)
+    const to = Math.min(t, this.window.toUs())
+    if (to > from) {
+      this.areaBusy += this.busy * (to - from)
+      this.areaQueue += this.waiting.size * (to - from)
+    }
+    this.lastT = t
+  }
+}
