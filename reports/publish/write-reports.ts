@@ -70,7 +70,8 @@ export function writeSuiteReport(
   const paths = { index: join(out, 'index.html'), summary: join(out, 'summary.md'), results: join(out, 'results.json') }
   const hrefOf = (name: string) => `${scenarioDir(name)}/report.html`
   // The claims page appears when the suite measured at least one claim (a user's own suite may measure none).
-  // Claims are about what a machine measured: a simulation does not model balancer CPU or TLS.
+  // Claims are about what a machine measured: a simulation's balancer CPU is an input, not a
+  // measurement, and it models no TLS.
   const claims = evaluateClaims(results.filter((r) => r.environment.provider !== 'simulator'))
   const measured = claims.some((c) => c.verdict !== 'not measured')
   const sections = [...(measured ? [claimsSection(claims, hrefOf)] : []), ...(options.sections ?? [])]
