@@ -7,9 +7,10 @@ import type { SimLatency } from './simulation-schema.js'
 /**
  * The balancer's CPU as a queueing station: `cores` that each process one request at a time,
  * first come, first served, for a time drawn from `perRequest` (its parsing, routing and picking:
- * what a live run measures as balancer CPU per request). Requests wait in a FIFO of (request slot,
- * generation) for a free core — arrival times only grow, so the timers' FIFO serves. Busy cores and waiting requests are integrated over the measured
- * window, so utilisation and queue come out without per-request samples.
+ * what a live run measures as balancer CPU per request). Requests wait for a free core in a FIFO
+ * of (request slot, generation) — arrival times only grow, so the timers' FIFO serves. Busy cores
+ * and waiting requests are integrated over the measured window, so utilisation and queue come out
+ * without per-request samples.
  */
 export class BalancerCpu {
   private busy = 0

@@ -1,7 +1,6 @@
 import type { RunResult, SimulationResult } from '../../reports/result/result-model.js'
 import { fairnessOf } from '../runner/fairness.js'
 import { compareAssignments, membershipChanges, remapResult } from '../runner/key-remap.js'
-import { stickinessOf } from '../runner/traffic-checks.js'
 import { configuredShares, judgeExpectations, type JudgedRun } from '../scenario/expectations.js'
 import { deriveFailover } from '../scenario/failover.js'
 import type { ScenarioVariant } from '../scenario/load-scenario.js'
@@ -69,7 +68,8 @@ export function simulationRunResult(v: ScenarioVariant, model: SimModel, outcome
     groups,
     failover: s.timeline.length > 0 ? deriveFailover(rec.timeseries, outcome.events) : [],
     ...(outcome.routing === undefined ? {} : { routing: outcome.routing }),
-    ...(outcome.sticky === undefined ? {} : { sticky: stickiness(model, outcome, outcome.sticky) }),
+    // As a live run: over every backend of the run, those that were ever in service.
+    ...(outcome.sticky === undefined ? {} : { sticky: outcome.sticky.result(Object.keys(backends), (b) => model.backends[b]!.id) }),
   }
   const shares = configuredShares(s.expect, v.label, backends)
   const warnings = [...model.notes, ...outcome.warnings]
@@ -171,13 +171,6 @@ function simulationBlock(model: SimModel, outcome: SimulationOutcome, facts: Run
 /** Expectations about what the simulator does not model: what backends see. */
 function unjudgeable(e: Expectation): boolean {
   return 'backendSees' in e
-}
-
-/** Stickiness as a live run reports it, over every backend that was ever in service. */
-function stickiness(model: SimModel, outcome: SimulationOutcome, s: NonNullable<SimulationOutcome['sticky']>): RunResult['sticky'] {
-  const last = [...s.last].filter((b) => b >= 0).map((b) => model.backends[b]!.id)
-  const backends = model.backends.filter((_, i) => outcome.everPresent[i] === 1).map((b) => b.id)
-  return stickinessOf(last, backends, s.requests, s.violations)
 }
 
 /**

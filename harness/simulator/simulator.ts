@@ -9,6 +9,7 @@ import { BalancerCpu } from './balancer-cpu.js'
 import { ControlPlane, type DisruptionEvent } from './control-plane.js'
 import { DeadlineQueue } from './deadline-queue.js'
 import { EventQueue } from './event-queue.js'
+import { StickinessTracker } from '../runner/stickiness.js'
 import { SimRecorder } from './sim-recorder.js'
 import type { SimModel, SimRequestKind } from './sim-model.js'
 import { EV_ARRIVE, EV_CLIENT, EV_CPU, EV_DEPART, EV_LOCAL, EV_OUTLIER, EV_PROBE, EV_PROBE_RESULT, EV_RESPONSE, EV_STOP, EV_TIMELINE, REFUSED_ANSWER } from './sim-events.js'
@@ -46,12 +47,8 @@ export interface SimulationOutcome {
    * ends at the k-th change, the last at the end of the run.
    */
   readonly keyEpochs?: readonly Int32Array[]
-  /**
-   * Stickiness, with several clients or cookies (as a live run checks it): each client's backend
-   * from its last measured answer (−1 none), measured answers that had a previous one, and how
-   * many of those came from another backend than the client's previous answer.
-   */
-  readonly sticky?: { readonly last: Int32Array; readonly requests: number; readonly violations: number }
+  /** Stickiness of the measured answers (backends by station), with several clients or cookies as a live run checks it. */
+  readonly sticky?: StickinessTracker<number>
   /** The balancer's CPU over the measured window, when modelled. */
   readonly balancer?: ReturnType<BalancerCpu['summary']>
   readonly warnings: string[]
@@ -116,7 +113,7 @@ export class Simulation {
   /** Clients a request's `R_KEY` is taken from (0: requests carry no client). */
   private readonly sessions: number
   /** Stickiness as measured (see `SimulationOutcome.sticky`). */
-  private readonly sticky: { last: Int32Array; requests: number; violations: number } | undefined
+  private readonly sticky: StickinessTracker<number> | undefined
   /** The backend each client's cookie pins (−1 none), when clients keep cookies and a pool sticks by them. */
   private readonly pins: Int32Array | undefined
   /** The balancer's CPU, when modelled; requests wait for it before being routed. */
@@ -179,8 +176,9 @@ export class Simulation {
     if (changes && model.load.clients > 1) this.keyLast = new Int32Array(clients).fill(-1)
     // As a live run: stickiness is checked with several clients or with cookies.
     const checked = model.load.clients > 1 || model.load.cookies
-    this.sessions = checked || this.keyLast !== undefined ? clients : 0
-    if (checked) this.sticky = { last: new Int32Array(clients).fill(-1), requests: 0, violations: 0 }
+    // Key remapping (keyLast) needs several clients too, so it is covered.
+    this.sessions = checked ? clients : 0
+    if (checked) this.sticky = new StickinessTracker<number>()
     if (model.load.cookies && model.pools.some((p) => p.sticky)) this.pins = new Int32Array(clients).fill(-1)
     const b = model.balancer
     if (b !== undefined) this.cpu = new BalancerCpu(b.cores, b.perRequest, this.queue, clock.balancer, { fromUs: model.load.warmupUs, toUs: () => this.recorder.totalsEndUs })
@@ -535,16 +533,7 @@ export class Simulation {
       const t = this.now
       this.recorder.recordOk(s, t - this.rf[r * RF + R_SEND]!, this.ri[r * RI + R_CLIENT]! < 0 ? t - this.rf[r * RF + R_INTENDED]! : undefined)
       if (this.keyLast !== undefined) this.keyLast[this.ri[r * RI + R_KEY]!] = s
-      const sticky = this.sticky
-      if (sticky !== undefined) {
-        const key = this.ri[r * RI + R_KEY]!
-        const previous = sticky.last[key]!
-        if (previous >= 0) {
-          sticky.requests++
-          if (previous !== s) sticky.violations++
-        }
-        sticky.last[key] = s
-      }
+      if (this.sticky !== undefined) this.sticky.answer(this.ri[r * RI + R_KEY]!, s)
       if (this.routing !== undefined) {
         const expected = this.hot.kinds[this.ri[r * RI + R_KIND]!]!.expectedGroups
         if (expected !== undefined) {
