@@ -12,7 +12,7 @@ export class DeadlineQueue {
   private count = 0
 
   constructor(capacity = 1024) {
-    const n = 1 << Math.max(4, Math.ceil(Math.log2(capacity)))
+    const n = ringSize(capacity)
     this.deadline = new Float64Array(n)
     this.slot = new Int32Array(n)
     this.gen = new Int32Array(n)
@@ -70,4 +70,9 @@ export class DeadlineQueue {
     this.gen = gen
     this.head = 0
   }
+}
+
+/** The power of two (at least 16) a ring of `capacity` entries takes, so indexes wrap by a mask. */
+export function ringSize(capacity: number): number {
+  return 1 << Math.max(4, Math.ceil(Math.log2(capacity)))
 }

@@ -10,6 +10,7 @@ import { ControlPlane, type DisruptionEvent } from './control-plane.js'
 import { DeadlineQueue } from './deadline-queue.js'
 import { EventQueue } from './event-queue.js'
 import { StickinessTracker } from '../runner/stickiness.js'
+import { SendOrder } from './send-order.js'
 import { SimRecorder } from './sim-recorder.js'
 import type { SimModel, SimRequestKind } from './sim-model.js'
 import { EV_ARRIVE, EV_CLIENT, EV_CPU, EV_DEPART, EV_LOCAL, EV_OUTLIER, EV_PROBE, EV_PROBE_RESULT, EV_RESPONSE, EV_STOP, EV_TIMELINE, REFUSED_ANSWER } from './sim-events.js'
@@ -80,7 +81,8 @@ export class Simulation {
   private backendObj: (Backend | undefined)[] = []
   private tried: (Set<string> | undefined)[] = []
 
-  private readonly clientTimeouts = new DeadlineQueue(4096)
+  /** Requests in flight in send order: the oldest has the next client timeout. */
+  private readonly inFlight = new SendOrder(4096)
   /** Open loop: intended send times waiting for a free connection. */
   private readonly waiting = new DeadlineQueue(64)
   private connsInUse = 0
@@ -93,7 +95,6 @@ export class Simulation {
   private stoppedAtUs = Infinity
   private measuredSends = 0
   private measuredOpen = 0
-  private serial = 0
   private requests = 0
   private eventsProcessed = 0
   private now = 0
@@ -118,8 +119,6 @@ export class Simulation {
   private readonly pins: Int32Array | undefined
   /** The balancer's CPU, when modelled; requests wait for it before being routed. */
   private readonly cpu: BalancerCpu | undefined
-  /** Per request slot, its serial number while it waits for the balancer's CPU. */
-  private cpuSerial = new Float64Array(0)
   private readonly keyEpochs: Int32Array[] = []
   /** The load's settings the hot path reads, in one object of fixed shape. */
   private readonly hot: HotSettings
@@ -322,7 +321,7 @@ export class Simulation {
       case EV_CPU:
         this.cpu!.done(this.now)
         // A request whose client gave up while it waited or was processed goes no further.
-        if (this.ri[a * RI + R_REQ_GEN] === b) this.admit(a, this.cpuSerial[a]!)
+        if (this.ri[a * RI + R_REQ_GEN] === b) this.admit(a, this.rf[a * RF + R_SERIAL]!)
         return
     }
   }
@@ -377,9 +376,10 @@ export class Simulation {
     const t = this.now
     const h = this.hot
     const r = this.allocRequest()
-    const serial = this.serial++
+    const serial = this.inFlight.push(r)
     this.requests++
     this.rf[r * RF + R_SEND] = t
+    this.rf[r * RF + R_SERIAL] = serial
     this.rf[r * RF + R_INTENDED] = intended
     this.ri[r * RI + R_CLIENT] = client
     this.ri[r * RI + R_ATTEMPT] = 0
@@ -390,11 +390,9 @@ export class Simulation {
       this.recorder.recordSent()
       this.measuredOpen++
     }
-    this.armTimeout(this.clientTimeouts, t + h.timeoutUs, r, this.ri[r * RI + R_REQ_GEN]!)
-    if (this.cpu !== undefined) {
-      this.cpuSerial[r] = serial
-      return this.cpu.arrive(r, this.ri[r * RI + R_REQ_GEN]!, t)
-    }
+    // The only request in flight: its deadline is the client's next one.
+    if (this.inFlight.span === 1 && t + h.timeoutUs < this.timeoutAt) this.timeoutAt = t + h.timeoutUs
+    if (this.cpu !== undefined) return this.cpu.arrive(r, this.ri[r * RI + R_REQ_GEN]!, t)
     this.admit(r, serial)
   }
 
@@ -571,7 +569,8 @@ export class Simulation {
     // Only retried requests have a set; the stale backend reference is overwritten before use.
     if (this.tried[r] !== undefined) this.tried[r] = undefined
     this.free[this.freeTop++] = r
-    this.settleTimers()
+    // The client's next deadline moves only when the oldest request finishes.
+    if (this.inFlight.finish(this.rf[r * RF + R_SERIAL]!) || this.responseTimed) this.settleTimers()
     const client = this.ri[r * RI + R_CLIENT]!
     if (client >= 0) {
       const h = this.hot
@@ -591,21 +590,25 @@ export class Simulation {
   // ── Timeouts ──────────────────────────────────────────────────────────────────────────────
 
   /**
-   * Starts a timer. Deadlines of one duration arrive in order, so each FIFO's head is its earliest
-   * timer; heads of requests that moved on are dropped as they finish (`settleTimers`), so
-   * `timeoutAt` — the loop's next timer — is nearly always a live one, and a finished request costs
-   * no extra turn of the loop.
+   * Starts a response timer. Deadlines of one duration arrive in order, so each FIFO's head is its
+   * earliest timer; heads of attempts that moved on are dropped as requests finish
+   * (`settleTimers`), so `timeoutAt` — the loop's next timer — is nearly always a live one, and a
+   * finished request costs no extra turn of the loop.
    */
   private armTimeout(f: DeadlineQueue, deadline: number, r: number, gen: number): void {
     if (f.size === 0 && deadline < this.timeoutAt) this.timeoutAt = deadline
     f.push(deadline, r, gen)
   }
 
-  /** Drops stale heads (usually the request or attempt that just ended) and finds the next timer. */
+  /** The client's next deadline: the oldest request in flight's. */
+  private clientDeadline(): number {
+    const r = this.inFlight.oldest()
+    return r < 0 ? Infinity : this.rf[r * RF + R_SEND]! + this.hot.timeoutUs
+  }
+
+  /** Finds the next timer, dropping stale heads of the response timers (attempts that ended). */
   private settleTimers(): void {
-    const c = this.clientTimeouts
-    while (c.size > 0 && this.ri[c.peekSlot() * RI + R_REQ_GEN] !== c.peekGen()) c.shift()
-    let next = c.peek()
+    let next = this.clientDeadline()
     const pools = this.pools
     if (this.responseTimed) {
       for (let i = 0; i < pools.length; i++) {
@@ -621,13 +624,8 @@ export class Simulation {
   /** Fires every timer due by now whose request or attempt is still current. */
   private expireTimeouts(): void {
     const now = this.now
-    const c = this.clientTimeouts
-    while (c.size > 0 && c.peek() <= now) {
-      const r = c.peekSlot()
-      const gen = c.peekGen()
-      c.shift()
-      if (this.ri[r * RI + R_REQ_GEN] === gen) this.clientTimeout(r)
-    }
+    // A request that times out finishes, and the next oldest comes up.
+    while (this.clientDeadline() <= now) this.clientTimeout(this.inFlight.oldest())
     for (const ps of this.pools) {
       const f = ps.responseTimeouts
       while (f.size > 0 && f.peek() <= now) {
@@ -699,11 +697,6 @@ export class Simulation {
     this.ri = ri
     this.backendObj.length = n
     this.tried.length = n
-    if (this.cpu !== undefined) {
-      const serials = new Float64Array(n)
-      serials.set(this.cpuSerial)
-      this.cpuSerial = serials
-    }
     const free = new Int32Array(n)
     free.set(this.free.subarray(0, this.freeTop))
     let top = this.freeTop
@@ -760,7 +753,9 @@ const R_SEND = 0
 const R_INTENDED = 1
 const R_ATTEMPT_T = 2
 const R_HASH = 3
-const RF = 4
+/** The request's send serial (its place in `inFlight`; the mix's request number). */
+const R_SERIAL = 4
+const RF = 5
 const R_CLIENT = 0
 const R_KIND = 1
 const R_POOL = 2
