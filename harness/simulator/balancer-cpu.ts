@@ -7,7 +7,8 @@ import type { SimLatency } from './simulation-schema.js'
 /**
  * The balancer's CPU as a queueing station: `cores` that each process one request at a time,
  * first come, first served, for a time drawn from `perRequest` (its parsing, routing and picking:
- * what a live run measures as balancer CPU per request). Requests wait for a free core in a FIFO
+ * what a live run measures as balancer CPU per request), plus one from `perConnection` when each
+ * request comes on a connection of its own. Requests wait for a free core in a FIFO
  * of (request slot, generation) — arrival times only grow, so the timers' FIFO serves. Busy cores
  * and waiting requests are integrated over the measured window, so utilisation and queue come out
  * without per-request samples.
@@ -25,6 +26,7 @@ export class BalancerCpu {
   constructor(
     readonly cores: number,
     private readonly perRequest: SimLatency,
+    private readonly perConnection: SimLatency | undefined,
     private readonly queue: EventQueue,
     private readonly random: () => number,
     /** The measured window: integrals count only time inside it (its end moves when sending stops). */
@@ -76,7 +78,9 @@ export class BalancerCpu {
   }
 
   private start(r: number, gen: number, t: number): void {
-    this.queue.push(t + drawLatencyMs(this.perRequest, this.random) * 1000, EV_CPU, r, gen)
+    let ms = drawLatencyMs(this.perRequest, this.random)
+    if (this.perConnection !== undefined) ms += drawLatencyMs(this.perConnection, this.random)
+    this.queue.push(t + ms * 1000, EV_CPU, r, gen)
   }
 
   /** Adds the part of the time since the last change that lies in the measured window. */

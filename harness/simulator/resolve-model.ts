@@ -11,7 +11,7 @@ import { routeName, splitArmsOf } from '../scenario/split-arms.js'
 import type { Scenario } from '../scenario/scenario-schema.js'
 import type { OpenArrival } from './arrival-process.js'
 import type { SimBackend, SimKeys, SimLoad, SimModel, SimPool, SimRequestKind, SimTimelineEntry } from './sim-model.js'
-import { simulationSectionSchema, type SimLatency } from './simulation-schema.js'
+import { simulationSectionSchema, type SimLatency, type SimulationSection } from './simulation-schema.js'
 
 /** Service time of a backend whose behaviour injects no latency: the backend app's own work. */
 export const DEFAULT_SERVICE: SimLatency = { kind: 'fixed', ms: 0.05 }
@@ -319,6 +319,12 @@ export function resolveModel(s: Scenario, options: ResolveOptions = {}): SimMode
   })
   if (issues.length > 0) throw new EngineError('LB_ERR_INVALID_SIMULATION', `${s.name} cannot be simulated`, issues)
 
+  const impl = s.balancer.implementation
+  const cpuApplies = impl !== 'direct' && (section.balancer?.implementations?.includes(impl) ?? true)
+  const cpu = cpuApplies ? balancerCpu(section.balancer, s.load.newConnectionPerRequest) : undefined
+  if (!cpuApplies && section.balancer !== undefined) {
+    notes.push(impl === 'direct' ? "direct: no balancer, so the simulation's balancer CPU does not apply" : `${impl}: the simulation's balancer CPU describes ${section.balancer.implementations!.join(', ')}; this run's balancer takes no time`)
+  }
   if (s.balancer.implementation === 'haproxy' || s.balancer.implementation === 'nginx') notes.push(`simulated with the engine's algorithms and retry rules: ${s.balancer.implementation}'s own implementation is not modelled`)
   if (layer === 4 && s.load.mode === 'closed' && !s.load.newConnectionPerRequest) notes.push('layer 4 balances connections; the simulator places each request as if it opened its own connection')
   if (Object.values(s.backends).some((g) => g.behaviour.slowBody !== undefined || g.behaviour.responseBytes !== undefined)) notes.push('response sizes and slow bodies are not simulated')
@@ -331,7 +337,7 @@ export function resolveModel(s: Scenario, options: ResolveOptions = {}): SimMode
     pools,
     load,
     ...(section.network === undefined ? {} : { network: section.network }),
-    ...(section.balancer === undefined ? {} : { balancer: section.balancer }),
+    ...(cpu === undefined ? {} : { balancer: cpu }),
     timeline,
     perBackendSeries: section.perBackendSeries,
     disruptionKeys: section.disruptionKeys,
@@ -341,6 +347,13 @@ export function resolveModel(s: Scenario, options: ResolveOptions = {}): SimMode
 
 type MixEntry = NonNullable<Scenario['load']['mix']>[number]
 type Listener = Scenario['balancer']['listeners'][number]
+
+/** The balancer's CPU as the run sees it: the connection's share only when each request opens one. */
+function balancerCpu(section: SimulationSection['balancer'], newConnections: boolean): SimModel['balancer'] {
+  if (section === undefined) return undefined
+  const { cores, perRequest, perConnection } = section
+  return newConnections && perConnection !== undefined ? { cores, perRequest, perConnection } : { cores, perRequest }
+}
 
 /** A request's way to a pool. */
 interface Route {

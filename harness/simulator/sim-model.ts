@@ -122,7 +122,12 @@ export interface SimModel {
   readonly network?: SimLatency
   readonly timeline: readonly SimTimelineEntry[]
   /** The balancer's CPU (see the `simulation.balancer` section); undefined: it takes no time. */
-  readonly balancer?: { readonly cores: number; readonly perRequest: SimLatency }
+  readonly balancer?: {
+    readonly cores: number
+    readonly perRequest: SimLatency
+    /** Added to each request's time: the load opens a connection per request (see the section). */
+    readonly perConnection?: SimLatency
+  }
   /** Backends up to which per-backend series are kept. */
   readonly perBackendSeries: number
   readonly disruptionKeys: number

@@ -91,9 +91,28 @@ export const simulationSectionSchema = z.strictObject({
   /**
    * The balancer's own CPU: `cores` processing requests first come, first served, each for a time
    * drawn from `perRequest` before the balancer picks a backend (a live run's balancer CPU per
-   * request is the figure to use). Default none: the balancer takes no time.
+   * request on keep-alive connections is the figure to use). Default none: the balancer takes no
+   * time. Ignored when there is no balancer (`implementation: direct`).
    */
-  balancer: z.strictObject({ cores: z.number().int().min(1).max(1024).default(1), perRequest: simLatencySchema }).optional(),
+  balancer: z
+    .strictObject({
+      cores: z.number().int().min(1).max(1024).default(1),
+      perRequest: simLatencySchema,
+      /**
+       * CPU for each connection a client opens (accepting it; at layer 4 also connecting to the
+       * backend), added to a request's time when the load opens a new connection per request
+       * (`load.newConnectionPerRequest`); on kept-alive connections it is spread over many requests
+       * and left out. A live run's balancer CPU per request with new connections, less the
+       * keep-alive figure, is the one to use.
+       */
+      perConnection: simLatencySchema.optional(),
+      /**
+       * The implementations these figures describe (measured on them): runs of any other simulate
+       * a balancer that takes no time. Default: every one (`direct` has no balancer either way).
+       */
+      implementations: z.array(z.enum(['engine', 'haproxy', 'nginx'])).min(1).optional(),
+    })
+    .optional(),
   /**
    * Hash keys the requests carry, for hash algorithms: `count` distinct keys drawn uniformly or
    * by Zipf's law. Default: from the pool's `hashKey` (source-ip: the load's client addresses).

@@ -180,7 +180,7 @@ export class Simulation {
     if (checked) this.sticky = new StickinessTracker<number>()
     if (model.load.cookies && model.pools.some((p) => p.sticky)) this.pins = new Int32Array(clients).fill(-1)
     const b = model.balancer
-    if (b !== undefined) this.cpu = new BalancerCpu(b.cores, b.perRequest, this.queue, clock.balancer, { fromUs: model.load.warmupUs, toUs: () => this.recorder.totalsEndUs })
+    if (b !== undefined) this.cpu = new BalancerCpu(b.cores, b.perRequest, b.perConnection, this.queue, clock.balancer, { fromUs: model.load.warmupUs, toUs: () => this.recorder.totalsEndUs })
     this.keyed = model.load.keys.kind !== 'none'
     const kinds = model.load.kinds
     this.onlyPool = kinds.length === 1 && !kinds[0]!.splits ? kinds[0]!.target(0) : -1

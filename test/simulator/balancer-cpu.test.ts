@@ -56,6 +56,42 @@ describe("the balancer's CPU (simulation.balancer)", () => {
     expect(run.summary.rps).toBeCloseTo(3000, -2)
   })
 
+  it("a connection per request adds the connection's CPU to every request, and only then", () => {
+    // 100/s of 100 µs at most: the core is busy 1 % of the time, so waits are rare and the
+    // fastest request shows the CPU time alone.
+    const cpu = { cores: 1, perRequest: { kind: 'fixed', ms: 0.02 }, perConnection: { kind: 'fixed', ms: 0.08 } }
+    const run = (newConnectionPerRequest: boolean) =>
+      simulateOne(
+        httpScenario({
+          count: 2,
+          load: { rate: 100, duration: '5s', newConnectionPerRequest },
+          simulation: { backends: { web: { service: { kind: 'fixed', ms: 0 } } }, balancer: cpu },
+        }),
+      )
+    const fresh = run(true)
+    expect(fresh.summary.latencyUs.min).toBe(100)
+    expect(fresh.cpu.perRequestUs.balancer).toBeCloseTo(100, 3)
+    const kept = run(false)
+    expect(kept.summary.latencyUs.min).toBe(20)
+    expect(kept.cpu.perRequestUs.balancer).toBeCloseTo(20, 3)
+  })
+
+  it('applies to the implementations it names, never to a direct run, and says so', () => {
+    const cpu = { cores: 1, perRequest: { kind: 'fixed', ms: 0.05 }, implementations: ['engine'] }
+    const run = (implementation: string) => {
+      const input = httpScenario({ count: 2, load: { rate: 100, duration: '2s' }, simulation: { backends: { web: { service: { kind: 'fixed', ms: 0 } } }, balancer: cpu } })
+      return simulateOne({ ...input, balancer: { ...input.balancer, implementation } } as typeof input)
+    }
+    expect(run('engine').cpu.perRequestUs.balancer).toBeCloseTo(50, 3)
+    const haproxy = run('haproxy')
+    expect(haproxy.cpu.perRequestUs.balancer).toBeNull()
+    expect(haproxy.summary.latencyUs.max).toBe(0)
+    expect(haproxy.warnings.join('\n')).toContain("haproxy: the simulation's balancer CPU describes engine")
+    const direct = run('direct')
+    expect(direct.simulation!.balancer).toBeUndefined()
+    expect(direct.warnings.join('\n')).toContain('direct: no balancer')
+  })
+
   it('without the section the balancer takes no time and reports no CPU', () => {
     const run = simulateOne(httpScenario({ count: 2, load: { duration: '1s' }, simulation: { backends: { web: { service: { kind: 'fixed', ms: 1 } } } } }))
     expect(run.summary.latencyUs.max).toBe(1000)
