@@ -328,6 +328,7 @@ export function resolveModel(s: Scenario, options: ResolveOptions = {}): SimMode
   if (s.balancer.implementation === 'haproxy' || s.balancer.implementation === 'nginx') notes.push(`simulated with the engine's algorithms and retry rules: ${s.balancer.implementation}'s own implementation is not modelled`)
   if (layer === 4 && s.load.mode === 'closed' && !s.load.newConnectionPerRequest) notes.push('layer 4 balances connections; the simulator places each request as if it opened its own connection')
   if (Object.values(s.backends).some((g) => g.behaviour.slowBody !== undefined || g.behaviour.responseBytes !== undefined)) notes.push('response sizes and slow bodies are not simulated')
+  if (listener.protocol === 'tls' || listener.protocol === 'https' || s.load.protocol === 'https') notes.push('TLS handshakes and encryption are not simulated (a terminating balancer can be charged for them with simulation.balancer.perConnection)')
 
   return {
     seed: options.seed ?? section.seed ?? s.seed,

@@ -47,3 +47,15 @@ describe('l4-vs-l7.yaml in simulation: the layers cost what the live runs measur
     expect(l4.summary.rps * l4.cpu.perRequestUs.balancer! * 1e-6).toBeGreaterThan(0.97)
   })
 })
+
+describe('tls-passthrough-vs-termination.yaml in simulation', () => {
+  it('says that TLS is not simulated, and leaves what the backends see unjudged', () => {
+    const result = simulateScenario(loadScenario(new URL('../../scenarios/tls-passthrough-vs-termination.yaml', import.meta.url).pathname, { quick: true }))
+    expect(result.runs.length).toBeGreaterThan(1)
+    for (const r of result.runs) {
+      expect(r.warnings.some((w) => w.startsWith('TLS handshakes and encryption are not simulated'))).toBe(true)
+      expect(r.warnings.filter((w) => w.includes('not judged in simulation')).length).toBeGreaterThan(0)
+      expect(r.expectations.some((e) => e.name.startsWith('backend receives'))).toBe(false)
+    }
+  })
+})
