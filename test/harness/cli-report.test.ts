@@ -32,6 +32,19 @@ describe('layerbench report', () => {
     expect(html).toContain('canary-split')
   })
 
+  it('sets a live run and its simulation side by side, variant by variant, judging neither', () => {
+    const out = mkdtempSync(join(tmpdir(), 'lb-report-'))
+    const live = fixtureResult('algorithm-spread')
+    const simulated = join(out, 'simulated.json')
+    writeFileSync(simulated, JSON.stringify({ ...live, environment: { ...live.environment, provider: 'simulator' } }))
+    const r = layerbench(['report', simulated, fixturePath('algorithm-spread'), '--out', out])
+    expect(r.code, r.stderr).toBe(0)
+    const html = readFileSync(join(out, 'comparison.html'), 'utf8')
+    expect(html).toContain('Live and simulated, variant by variant')
+    expect(html).toContain('algorithm=least-connections')
+    expect(html).not.toContain('Against the baseline')
+  })
+
   it('exits 2 with the problems and their paths on invalid results', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lb-report-'))
     const bad = join(dir, 'result.json')

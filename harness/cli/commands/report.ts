@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { compareResults, loadResults } from '../../../reports/compare/index.js'
+import { liveAndSimulated } from '../../../reports/compare/simulated-against-live.js'
 import { writeComparisonReport, writeSuiteReport } from '../../../reports/publish/write-reports.js'
 import { CliError, ExitCode } from '../exit-codes.js'
 
@@ -45,7 +46,8 @@ export function reportCommand(paths: string[], opts: ReportOptions): ExitCode {
     process.stdout.write(`wrote ${written.index}, ${written.scenarios.length} scenario report(s), ${written.summary}\n`)
     return ExitCode.Ok
   }
-  const comparison = sides.length === 2 ? compareResults(sides[0]!.results, sides[1]!.results) : undefined
+  // A live run and its simulation are paired on the page, not judged against each other.
+  const comparison = sides.length === 2 && liveAndSimulated(sides) === undefined ? compareResults(sides[0]!.results, sides[1]!.results) : undefined
   const file = writeComparisonReport(join(out, 'comparison.html'), sides, comparison)
   process.stdout.write(`wrote ${file} comparing ${sides.length} results\n`)
   return ExitCode.Ok

@@ -108,6 +108,16 @@ describe('comparison page', () => {
     expect(Object.keys(pageSpecs(html))).toEqual(expect.arrayContaining(['spectrum-0', 'spectrum-1', 'variants-1']))
     expect(html).toContain('Against the baseline')
   })
+
+  it('pairs a live run with its simulation variant by variant, without regression verdicts', () => {
+    const live = fixtureResult('algorithm-spread')
+    const simulated = { ...live, environment: { ...live.environment, provider: 'simulator' as const } }
+    const html = renderComparisonReport([{ label: 'live', results: [live] }, { label: 'sim', results: [simulated] }], { runtime, comparison: compareResults([live], [simulated]) })
+    expect(html).toContain('Live and simulated, variant by variant')
+    expect(html).toContain('(×1.00)')
+    expect(html).toContain('live <code>live</code>')
+    expect(html).not.toContain('Against the baseline')
+  })
 })
 
 describe('suite environments', () => {

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest'
+import { aggregateRuns } from '../../../reports/result/aggregate.js'
+import { isSimulated, liveAndSimulated, simulatedAgainstLive } from '../../../reports/compare/simulated-against-live.js'
+import type { ResultFile } from '../../../reports/result/result-model.js'
+import { fixtureResult } from '../../helpers/fixture-results.js'
+
+/** The fixture as a simulation would give it: simulator provider, every rate halved, one variant fewer. */
+function simulatedCopy(live: ResultFile): ResultFile {
+  return {
+    ...live,
+    environment: { ...live.environment, provider: 'simulator' },
+    runs: live.runs.filter((r) => r.variant['algorithm'] !== 'peak-ewma').map((r) => ({ ...r, summary: { ...r.summary, rps: r.summary.rps / 2 } })),
+  }
+}
+
+describe('a live run and its simulation', () => {
+  const live = fixtureResult('algorithm-spread')
+  const simulated = simulatedCopy(live)
+
+  it('are told apart by the provider, in either order; two of a kind are not a pair', () => {
+    expect([isSimulated([live]), isSimulated([simulated]), isSimulated([])]).toEqual([false, true, false])
+    const a = { label: 'live', results: [live] }
+    const b = { label: 'sim', results: [simulated] }
+    expect(liveAndSimulated([a, b])).toEqual({ live: a, simulated: b })
+    expect(liveAndSimulated([b, a])).toEqual({ live: a, simulated: b })
+    expect(liveAndSimulated([a, a])).toBeUndefined()
+    expect(liveAndSimulated([b, b])).toBeUndefined()
+    expect(liveAndSimulated([a, b, a])).toBeUndefined()
+    // A side that mixes live and simulated results is neither.
+    expect(liveAndSimulated([{ label: 'mixed', results: [live, simulated] }, b])).toBeUndefined()
+  })
+
+  it('pair variant by variant, with the simulated figure over the live one', () => {
+    const paired = simulatedAgainstLive([live], [simulated], 'algorithm-spread')
+    expect(paired.variants.map((v) => v.key)).toEqual(['algorithm=round-robin', 'algorithm=least-connections'])
+    expect(paired.onlyLive).toEqual(['algorithm=peak-ewma'])
+    expect(paired.onlySimulated).toEqual([])
+    const medians = new Map(aggregateRuns(live).map((a) => [a.key, a]))
+    for (const v of paired.variants) {
+      const a = medians.get(v.key)!
+      expect(v.rps.live).toBe(a.rps.median)
+      expect(v.rps.ratio).toBeCloseTo(0.5, 12)
+      expect(v.p99Us).toEqual({ live: a.p99Us.median, simulated: a.p99Us.median, ratio: 1 })
+    }
+    // No ratio of zero error rates.
+    expect(paired.variants[0]!.errorRate.ratio).toBeUndefined()
+    expect(simulatedAgainstLive([live], [simulated], 'another').variants).toEqual([])
+  })
+})
