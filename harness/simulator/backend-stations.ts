@@ -52,6 +52,8 @@ const J_SERIAL = 2
 const J_BACKEND = 3
 const J_NEXT = 4
 const J_LIVE = 5
+/** 1: the job's connection is new and the backend does its TLS handshake first (passthrough). */
+const J_HANDSHAKE = 6
 const J = 8
 
 /**
@@ -69,9 +71,13 @@ export class BackendStations {
   private readonly service: SimLatency[]
   private readonly behaviour: Behaviour[]
 
-  /** Per job, `J` integers; and what is left of its service while held by a hung backend. */
+  /**
+   * Per job, `J` integers; what is left of its service while held by a hung backend; when its
+   * handshake ends (jobs with one).
+   */
   private jobs: Int32Array
   private remaining: Float64Array
+  private setUpAt: Float64Array
   private jobFree: Int32Array
   private jobFreeTop: number
   private serial = 0
@@ -80,6 +86,8 @@ export class BackendStations {
     backends: readonly SimBackend[],
     private readonly queue: EventQueue,
     private readonly random: () => number,
+    /** The TLS handshake a backend does before serving a job on a new connection (passthrough). */
+    private readonly handshake?: SimLatency,
   ) {
     const n = backends.length
     this.n = n
@@ -99,6 +107,7 @@ export class BackendStations {
     const cap = 1024
     this.jobs = new Int32Array(cap * J)
     this.remaining = new Float64Array(cap)
+    this.setUpAt = new Float64Array(cap)
     this.jobFree = Int32Array.from({ length: cap }, (_, k) => cap - 1 - k)
     this.jobFreeTop = cap
   }
@@ -146,8 +155,16 @@ export class BackendStations {
     return this.jobs[o + J_LIVE] === 1 && this.jobs[o + J_SERIAL] === serial
   }
 
-  /** A new job for attempt `gen` of request `r` at backend `b`. */
-  newJob(r: number, gen: number, b: number): number {
+  /**
+   * When job `j`'s TLS handshake ended, µs; NaN for a job without one or whose service has not
+   * started.
+   */
+  setUpAtOf(j: number): number {
+    return this.jobs[j * J + J_HANDSHAKE] === 1 ? this.setUpAt[j]! : NaN
+  }
+
+  /** A new job for attempt `gen` of request `r` at backend `b`; `handshake`: on a new TLS connection. */
+  newJob(r: number, gen: number, b: number, handshake = false): number {
     if (this.jobFreeTop === 0) this.growJobs()
     const j = this.jobFree[--this.jobFreeTop]!
     const o = j * J
@@ -158,6 +175,7 @@ export class BackendStations {
     jobs[o + J_SERIAL] = this.serial = (this.serial + 1) | 0
     jobs[o + J_NEXT] = -1
     jobs[o + J_LIVE] = 1
+    jobs[o + J_HANDSHAKE] = handshake && this.handshake !== undefined ? 1 : 0
     return j
   }
 
@@ -328,7 +346,13 @@ export class BackendStations {
   }
 
   private startService(j: number, b: number, t: number): void {
-    const s = drawLatencyMs(this.service[b]!, this.random) * 1000
+    let s = drawLatencyMs(this.service[b]!, this.random) * 1000
+    if (this.jobs[j * J + J_HANDSHAKE] === 1) {
+      // The handshake first, then the request written on the connection.
+      const h = drawLatencyMs(this.handshake!, this.random) * 1000
+      this.setUpAt[j] = t + h
+      s += h
+    }
     this.queue.push(t + s, EV_DEPART, j, this.jobs[j * J + J_SERIAL]!)
   }
 
@@ -363,6 +387,9 @@ export class BackendStations {
     const remaining = new Float64Array(n)
     remaining.set(this.remaining)
     this.remaining = remaining
+    const setUpAt = new Float64Array(n)
+    setUpAt.set(this.setUpAt)
+    this.setUpAt = setUpAt
     const free = new Int32Array(n)
     for (let k = 0; k < n - old; k++) free[k] = n - 1 - k
     this.jobFree = free

@@ -2,13 +2,14 @@ import { drawLatencyMs } from '../backend/latency-distribution.js'
 import { DeadlineQueue } from './deadline-queue.js'
 import type { EventQueue } from './event-queue.js'
 import { EV_CPU } from './sim-events.js'
+import type { SimModel } from './sim-model.js'
 import type { SimLatency } from './simulation-schema.js'
 
 /**
  * The balancer's CPU as a queueing station: `cores` that each process one request at a time,
  * first come, first served, for a time drawn from `perRequest` (its parsing, routing and picking:
- * what a live run measures as balancer CPU per request), plus one from `perConnection` when each
- * request comes on a connection of its own. Requests wait for a free core in a FIFO
+ * what a live run measures as balancer CPU per request), after one from `perConnection` and the
+ * TLS `handshake` when each request comes on a connection of its own (`onStart` hears the parts). Requests wait for a free core in a FIFO
  * of (request slot, generation) — arrival times only grow, so the timers' FIFO serves. Busy cores
  * and waiting requests are integrated over the measured window, so utilisation and queue come out
  * without per-request samples.
@@ -23,15 +24,28 @@ export class BalancerCpu {
   /** Requests whose processing finished in the measured window. */
   private served = 0
 
+  readonly cores: number
+  private readonly perRequest: SimLatency
+  private readonly perConnection: SimLatency | undefined
+
   constructor(
-    readonly cores: number,
-    private readonly perRequest: SimLatency,
-    private readonly perConnection: SimLatency | undefined,
+    spec: NonNullable<SimModel['balancer']>,
+    /** The TLS handshake the balancer does for each request's connection (termination), if any. */
+    private readonly handshake: SimLatency | undefined,
     private readonly queue: EventQueue,
     private readonly random: () => number,
     /** The measured window: integrals count only time inside it (its end moves when sending stops). */
     private readonly window: { readonly fromUs: number; toUs(): number },
-  ) {}
+    /**
+     * A core takes request `r` (generation `gen`) now: it spends `connectionUs` on the connection
+     * (accept, handshake), then `requestUs` on the request.
+     */
+    private readonly onStart: (r: number, gen: number, connectionUs: number, requestUs: number) => void = () => {},
+  ) {
+    this.cores = spec.cores
+    this.perRequest = spec.perRequest
+    this.perConnection = spec.perConnection
+  }
 
   /** Request `r` (generation `gen`) reaches the balancer at `t`: a free core takes it, else it waits. */
   arrive(r: number, gen: number, t: number): void {
@@ -78,9 +92,12 @@ export class BalancerCpu {
   }
 
   private start(r: number, gen: number, t: number): void {
-    let ms = drawLatencyMs(this.perRequest, this.random)
-    if (this.perConnection !== undefined) ms += drawLatencyMs(this.perConnection, this.random)
-    this.queue.push(t + ms * 1000, EV_CPU, r, gen)
+    // The connection first (accept, then the handshake), then the request.
+    let connection = this.perConnection === undefined ? 0 : drawLatencyMs(this.perConnection, this.random) * 1000
+    if (this.handshake !== undefined) connection += drawLatencyMs(this.handshake, this.random) * 1000
+    const request = drawLatencyMs(this.perRequest, this.random) * 1000
+    this.onStart(r, gen, connection, request)
+    this.queue.push(t + connection + request, EV_CPU, r, gen)
   }
 
   /** Adds the part of the time since the last change that lies in the measured window. */

@@ -321,14 +321,19 @@ export function resolveModel(s: Scenario, options: ResolveOptions = {}): SimMode
 
   const impl = s.balancer.implementation
   const cpuApplies = impl !== 'direct' && (section.balancer?.implementations?.includes(impl) ?? true)
-  const cpu = cpuApplies ? balancerCpu(section.balancer, s.load.newConnectionPerRequest) : undefined
+  // Who terminates TLS: the balancer behind an https listener, else the backends (passthrough, direct).
+  const tlsAt: NonNullable<SimModel['tls']>['at'] | undefined = impl === 'direct' ? (s.load.protocol === 'https' ? 'backends' : undefined) : listener.protocol === 'https' ? 'balancer' : listener.protocol === 'tls' ? 'backends' : undefined
+  const tls = tlsAt !== undefined && section.tls !== undefined && s.load.newConnectionPerRequest ? { handshake: section.tls.handshake, at: tlsAt } : undefined
+  // A terminating balancer needs a core for its handshakes, whether or not its requests take time.
+  const cpu = (cpuApplies ? balancerCpu(section.balancer, s.load.newConnectionPerRequest) : undefined) ?? (tls?.at === 'balancer' ? { cores: 1, perRequest: NO_TIME } : undefined)
   if (!cpuApplies && section.balancer !== undefined) {
-    notes.push(impl === 'direct' ? "direct: no balancer, so the simulation's balancer CPU does not apply" : `${impl}: the simulation's balancer CPU describes ${section.balancer.implementations!.join(', ')}; this run's balancer takes no time`)
+    notes.push(impl === 'direct' ? "direct: no balancer, so the simulation's balancer CPU does not apply" : `${impl}: the simulation's balancer CPU describes ${section.balancer.implementations!.join(', ')}; this run's balancer spends none on requests`)
   }
   if (s.balancer.implementation === 'haproxy' || s.balancer.implementation === 'nginx') notes.push(`simulated with the engine's algorithms and retry rules: ${s.balancer.implementation}'s own implementation is not modelled`)
   if (layer === 4 && s.load.mode === 'closed' && !s.load.newConnectionPerRequest) notes.push('layer 4 balances connections; the simulator places each request as if it opened its own connection')
   if (Object.values(s.backends).some((g) => g.behaviour.slowBody !== undefined || g.behaviour.responseBytes !== undefined)) notes.push('response sizes and slow bodies are not simulated')
-  if (listener.protocol === 'tls' || listener.protocol === 'https' || s.load.protocol === 'https') notes.push('TLS handshakes and encryption are not simulated (a terminating balancer can be charged for them with simulation.balancer.perConnection)')
+  if (tlsAt !== undefined && section.tls === undefined) notes.push('TLS handshakes are not simulated (simulation.tls.handshake gives their CPU)')
+  if (tlsAt !== undefined && section.tls !== undefined && !s.load.newConnectionPerRequest) notes.push('TLS handshakes on kept-alive connections are rare and left out (simulation.tls applies to a connection per request)')
 
   return {
     seed: options.seed ?? section.seed ?? s.seed,
@@ -339,6 +344,7 @@ export function resolveModel(s: Scenario, options: ResolveOptions = {}): SimMode
     load,
     ...(section.network === undefined ? {} : { network: section.network }),
     ...(cpu === undefined ? {} : { balancer: cpu }),
+    ...(tls === undefined ? {} : { tls }),
     timeline,
     perBackendSeries: section.perBackendSeries,
     disruptionKeys: section.disruptionKeys,
@@ -348,6 +354,8 @@ export function resolveModel(s: Scenario, options: ResolveOptions = {}): SimMode
 
 type MixEntry = NonNullable<Scenario['load']['mix']>[number]
 type Listener = Scenario['balancer']['listeners'][number]
+
+const NO_TIME: SimLatency = { kind: 'fixed', ms: 0 }
 
 /** The balancer's CPU as the run sees it: the connection's share only when each request opens one. */
 function balancerCpu(section: SimulationSection['balancer'], newConnections: boolean): SimModel['balancer'] {

@@ -128,6 +128,11 @@ export interface SimModel {
     /** Added to each request's time: the load opens a connection per request (see the section). */
     readonly perConnection?: SimLatency
   }
+  /**
+   * A TLS handshake per request (connection per request over TLS), done by the balancer
+   * (termination) or the backend (passthrough, direct) before the request is written.
+   */
+  readonly tls?: { readonly handshake: SimLatency; readonly at: 'balancer' | 'backends' }
   /** Backends up to which per-backend series are kept. */
   readonly perBackendSeries: number
   readonly disruptionKeys: number

@@ -1,5 +1,5 @@
 import type * as hdr from 'hdr-histogram-js'
-import type { LatencyHistogram } from '../../engine/stats/latency-histogram.js'
+import { LatencyHistogram } from '../../engine/stats/latency-histogram.js'
 import type { IntervalResult } from '../../reports/result/result-model.js'
 import type { BackendStations } from './backend-stations.js'
 import { ABSENT } from './backend-stations.js'
@@ -55,6 +55,8 @@ export class SimRecorder {
   /** Latency from the actual send, and (open loop) from the intended send. */
   readonly latency: LatencyHistogram
   corrected: LatencyHistogram | undefined
+  /** Connection set-ups of measured requests (TLS handshakes), when simulated. */
+  handshake: LatencyHistogram | undefined
   readonly timeseries: IntervalResult[] = []
   readonly stationSeries: StationInterval[] = []
   /**
@@ -108,6 +110,11 @@ export class SimRecorder {
     // The first boundary is the end of the warm-up: the stations' areas start there.
     this.nextBoundary = o.originUs
     this.mirrored = o.corrected
+  }
+
+  /** A measured request's connection set up (TCP connect and TLS handshake), µs. */
+  recordHandshake(us: number): void {
+    ;(this.handshake ??= new LatencyHistogram()).record(us)
   }
 
   recordSent(): void {

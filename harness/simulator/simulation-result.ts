@@ -56,6 +56,7 @@ export function simulationRunResult(v: ScenarioVariant, model: SimModel, outcome
   for (const g of Object.values(groups)) g.share = rec.ok === 0 ? 0 : g.requests / rec.ok
 
   const corrected = rec.corrected?.summary()
+  const handshake = rec.handshake?.summary()
   const measured: JudgedRun = {
     summary: {
       rps: measuredS > 0 ? rec.sent / measuredS : 0,
@@ -63,6 +64,7 @@ export function simulationRunResult(v: ScenarioVariant, model: SimModel, outcome
       requests: { sent: rec.sent, ok: rec.ok, failed: rec.failed, failures: { byKind: { ...rec.byKind }, byStatus: { ...rec.failedByStatus } } },
       latencyUs: rec.latency.summary(),
       ...(corrected === undefined ? {} : { correctedLatencyUs: corrected }),
+      ...(handshake === undefined ? {} : { handshakeUs: handshake }),
     },
     backends,
     groups,
@@ -117,7 +119,11 @@ export function simulationRunResult(v: ScenarioVariant, model: SimModel, outcome
     machine: { steal: 0, busy: 0, heavySteal: false },
     expectations: judgeExpectations(judgeable, v.label, judged),
     warnings: [...new Set(warnings)],
-    histograms: { latency: rec.latency.encode(), ...(rec.corrected === undefined ? {} : { corrected: rec.corrected.encode() }) },
+    histograms: {
+      latency: rec.latency.encode(),
+      ...(rec.corrected === undefined ? {} : { corrected: rec.corrected.encode() }),
+      ...(rec.handshake === undefined ? {} : { handshake: rec.handshake.encode() }),
+    },
     simulation: simulationBlock(model, outcome, facts),
   }
 }

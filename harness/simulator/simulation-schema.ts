@@ -114,6 +114,15 @@ export const simulationSectionSchema = z.strictObject({
     })
     .optional(),
   /**
+   * TLS handshakes, when the load opens a connection per request over TLS: the CPU of one
+   * handshake at the side that terminates TLS — the balancer behind an `https` listener
+   * (termination; it needs a core, so the balancer's CPU is modelled, one core by default), the
+   * backends behind a `tls` listener (passthrough) or reached directly. The request is written
+   * once the handshake is done: latency leaves the handshake out and `handshakeUs` holds it, as a
+   * live run measures them. On kept-alive connections handshakes are rare and left out.
+   */
+  tls: z.strictObject({ handshake: simLatencySchema }).optional(),
+  /**
    * Hash keys the requests carry, for hash algorithms: `count` distinct keys drawn uniformly or
    * by Zipf's law. Default: from the pool's `hashKey` (source-ip: the load's client addresses).
    */

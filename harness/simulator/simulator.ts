@@ -136,6 +136,8 @@ export class Simulation {
   private readonly responseTimed: boolean
   /** Whether every backend's index fits in its member port (see `memberSpec`). */
   private readonly portIndexed: boolean
+  /** Whether each attempt's backend does a TLS handshake first (passthrough, direct over TLS). */
+  private readonly backendHandshakes: boolean
 
   constructor(private readonly model: SimModel) {
     const clock = createVirtualClock(model.seed)
@@ -145,7 +147,8 @@ export class Simulation {
     model.backends.forEach((b, i) => this.stationOf.set(b.id, i))
     this.portIndexed = model.backends.length - 1 <= PORT_INDEX_MAX
     this.everPresent = Uint8Array.from(model.backends, (b) => (b.present ? 1 : 0))
-    this.stations = new BackendStations(model.backends, this.queue, clock.service)
+    this.backendHandshakes = model.tls?.at === 'backends'
+    this.stations = new BackendStations(model.backends, this.queue, clock.service, this.backendHandshakes ? model.tls!.handshake : undefined)
     this.pools = createSimPools(
       model,
       clock.deps,
@@ -180,7 +183,18 @@ export class Simulation {
     if (checked) this.sticky = new StickinessTracker<number>()
     if (model.load.cookies && model.pools.some((p) => p.sticky)) this.pins = new Int32Array(clients).fill(-1)
     const b = model.balancer
-    if (b !== undefined) this.cpu = new BalancerCpu(b.cores, b.perRequest, b.perConnection, this.queue, clock.balancer, { fromUs: model.load.warmupUs, toUs: () => this.recorder.totalsEndUs })
+    if (b !== undefined) {
+      const window = { fromUs: model.load.warmupUs, toUs: () => this.recorder.totalsEndUs }
+      const handshake = model.tls?.at === 'balancer' ? model.tls.handshake : undefined
+      this.cpu = new BalancerCpu(b, handshake, this.queue, clock.balancer, window, (r, gen, connectionUs, requestUs) => {
+        if (this.ri[r * RI + R_REQ_GEN] !== gen) return
+        // Termination: the handshake ends before the request is read.
+        if (handshake !== undefined) this.connected(r, this.now + connectionUs)
+        // Passthrough: the relay's work on the request (spent here, before the pick) belongs to
+        // the request's latency, after the backend's handshake.
+        else this.rf[r * RF + R_RELAY] = requestUs
+      })
+    }
     this.keyed = model.load.keys.kind !== 'none'
     const kinds = model.load.kinds
     this.onlyPool = kinds.length === 1 && !kinds[0]!.splits ? kinds[0]!.target(0) : -1
@@ -379,6 +393,9 @@ export class Simulation {
     const serial = this.inFlight.push(r)
     this.requests++
     this.rf[r * RF + R_SEND] = t
+    this.rf[r * RF + R_WRITE] = t
+    this.rf[r * RF + R_RELAY] = 0
+    this.ri[r * RI + R_SET_UP] = 0
     this.rf[r * RF + R_SERIAL] = serial
     this.rf[r * RF + R_INTENDED] = intended
     this.ri[r * RI + R_CLIENT] = client
@@ -443,7 +460,7 @@ export class Simulation {
     this.rf[r * RF + R_ATTEMPT_T] = t
     const gen = this.ri[r * RI + R_ATT_GEN]!
     if (this.responseTimers[ps.index] === 1) this.armTimeout(ps.responseTimeouts, t + ps.responseTimeoutUs, r, gen)
-    const j = this.stations.newJob(r, gen, s)
+    const j = this.stations.newJob(r, gen, s, this.backendHandshakes)
     if (this.net === undefined) this.reached(j)
     else this.queue.push(t + this.net(), EV_ARRIVE, j, this.stations.serialOf(j))
   }
@@ -467,9 +484,11 @@ export class Simulation {
     if (code === ACCEPTED) return // held by a hung backend
     const r = st.requestOf(j)
     const gen = st.genOf(j)
+    const setUp = st.setUpAtOf(j)
     st.freeJob(j)
     // An attempt the balancer gave up on (timeout, client gone) still used the server.
     if (this.ri[r * RI + R_ATT_GEN] !== gen) return
+    if (setUp === setUp) this.connected(r, setUp - this.rf[r * RF + R_RELAY]!)
     if (this.net === undefined) this.answered(r, code)
     else this.queue.push(this.now + this.net(), EV_RESPONSE, r, gen, code)
   }
@@ -497,6 +516,17 @@ export class Simulation {
     if ((code === 502 || code === 503) && left && ps.retryGatewayError && replayable && ps.budget.tryWithdraw(t)) return this.retry(r, backend)
     this.pinTo(r, ps, s)
     this.finishFailed(r, code, true)
+  }
+
+  /**
+   * Request `r`'s connection is set up at `at` (its TLS handshake done): the request is written
+   * then, so its latency starts there, and the handshake is measured as a live run measures it.
+   */
+  private connected(r: number, at: number): void {
+    if (this.ri[r * RI + R_SET_UP] === 1) return
+    this.ri[r * RI + R_SET_UP] = 1
+    if (this.ri[r * RI + R_MEASURED] === 1) this.recorder.recordHandshake(at - this.rf[r * RF + R_SEND]!)
+    this.rf[r * RF + R_WRITE] = at
   }
 
   /** A backend's answer reaches the client with the cookie of that backend (sticky pools), which the client keeps. */
@@ -529,7 +559,7 @@ export class Simulation {
   private finishOk(r: number, s: number): void {
     if (this.ri[r * RI + R_MEASURED] === 1) {
       const t = this.now
-      this.recorder.recordOk(s, t - this.rf[r * RF + R_SEND]!, this.ri[r * RI + R_CLIENT]! < 0 ? t - this.rf[r * RF + R_INTENDED]! : undefined)
+      this.recorder.recordOk(s, t - this.rf[r * RF + R_WRITE]!, this.ri[r * RI + R_CLIENT]! < 0 ? t - this.rf[r * RF + R_INTENDED]! : undefined)
       if (this.keyLast !== undefined) this.keyLast[this.ri[r * RI + R_KEY]!] = s
       if (this.sticky !== undefined) this.sticky.answer(this.ri[r * RI + R_KEY]!, s)
       if (this.routing !== undefined) {
@@ -551,7 +581,7 @@ export class Simulation {
   private finishFailed(r: number, code: number, fromBackend = false): void {
     if (this.ri[r * RI + R_MEASURED] === 1) {
       const t = this.now
-      const latency = t - this.rf[r * RF + R_SEND]!
+      const latency = t - this.rf[r * RF + R_WRITE]!
       const corrected = this.ri[r * RI + R_CLIENT]! < 0 ? t - this.rf[r * RF + R_INTENDED]! : undefined
       if (code === TIMEOUT) this.recorder.recordFailure('timeout', undefined, undefined, undefined)
       else if (code === RESET) this.recorder.recordFailure('reset', undefined, undefined, undefined)
@@ -755,7 +785,14 @@ const R_ATTEMPT_T = 2
 const R_HASH = 3
 /** The request's send serial (its place in `inFlight`; the mix's request number). */
 const R_SERIAL = 4
-const RF = 5
+/** When the request is written: its send, or the end of its connection's TLS handshake. */
+const R_WRITE = 5
+/**
+ * Passthrough with the balancer's CPU modelled: its time on the request, µs, spent before the pick
+ * but counted after the backend's handshake, as a relay forwards the request once it is written.
+ */
+const R_RELAY = 6
+const RF = 7
 const R_CLIENT = 0
 const R_KIND = 1
 const R_POOL = 2
@@ -766,4 +803,6 @@ const R_ATT_GEN = 6
 const R_MEASURED = 7
 /** The load's key of the request (its client), for key remapping across membership changes. */
 const R_KEY = 8
+/** 1 once the request's connection is set up (its handshake measured). */
+const R_SET_UP = 9
 const RI = 10
