@@ -227,11 +227,14 @@ export function sharedEndToEnd(peer: Peer): { balancer: () => RunningBalancer } 
     expect(Object.keys(await spread(port('web'), '/user', 60)).sort()).toEqual(['h1', 'h2', 'h3'])
   })
 
-  it('L7: a 90/10 split holds over 1000 requests (χ², p > 0.001)', async () => {
+  it('L7: a 90/10 split holds over 1000 requests (χ², p > 10⁻⁶)', async () => {
     const counts = await spread(port('web'), '/split', 1000)
     const observed = [counts.api1 ?? 0, counts.web1 ?? 0]
     expect(observed[0]! + observed[1]!).toBe(1000)
-    expect(chiSquareTest(observed, [90, 10]).pValue).toBeGreaterThan(0.001)
+    // The peers split with real randomness (nginx hashes a random request id), so a correct split
+    // fails a test at p 0.001 once in a thousand runs (a deviation of 37 in 1000, p 10⁻⁴, was seen
+    // in CI). At 10⁻⁶ an 85/15 split over 1000 requests (χ² 27.8, p 1.4·10⁻⁷) still fails it.
+    expect(chiSquareTest(observed, [90, 10]).pValue).toBeGreaterThan(1e-6)
   })
 
   it('L7: forwarded headers, request id and header edits reach the backend', async () => {
