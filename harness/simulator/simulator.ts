@@ -138,6 +138,8 @@ export class Simulation {
   private readonly portIndexed: boolean
   /** Whether each attempt's backend does a TLS handshake first (passthrough, direct over TLS). */
   private readonly backendHandshakes: boolean
+  /** Whether requests' connections are set up by a TLS handshake at all (`R_RELAY`, `R_SET_UP` in use). */
+  private readonly handshakes: boolean
 
   constructor(private readonly model: SimModel) {
     const clock = createVirtualClock(model.seed)
@@ -148,6 +150,7 @@ export class Simulation {
     this.portIndexed = model.backends.length - 1 <= PORT_INDEX_MAX
     this.everPresent = Uint8Array.from(model.backends, (b) => (b.present ? 1 : 0))
     this.backendHandshakes = model.tls?.at === 'backends'
+    this.handshakes = model.tls !== undefined
     this.stations = new BackendStations(model.backends, this.queue, clock.service, this.backendHandshakes ? model.tls!.handshake : undefined)
     this.pools = createSimPools(
       model,
@@ -394,8 +397,10 @@ export class Simulation {
     this.requests++
     this.rf[r * RF + R_SEND] = t
     this.rf[r * RF + R_WRITE] = t
-    this.rf[r * RF + R_RELAY] = 0
-    this.ri[r * RI + R_SET_UP] = 0
+    if (this.handshakes) {
+      this.rf[r * RF + R_RELAY] = 0
+      this.ri[r * RI + R_SET_UP] = 0
+    }
     this.rf[r * RF + R_SERIAL] = serial
     this.rf[r * RF + R_INTENDED] = intended
     this.ri[r * RI + R_CLIENT] = client
