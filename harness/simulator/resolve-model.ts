@@ -319,21 +319,10 @@ export function resolveModel(s: Scenario, options: ResolveOptions = {}): SimMode
   })
   if (issues.length > 0) throw new EngineError('LB_ERR_INVALID_SIMULATION', `${s.name} cannot be simulated`, issues)
 
-  const impl = s.balancer.implementation
-  const cpuApplies = impl !== 'direct' && (section.balancer?.implementations?.includes(impl) ?? true)
-  // Who terminates TLS: the balancer behind an https listener, else the backends (passthrough, direct).
-  const tlsAt: NonNullable<SimModel['tls']>['at'] | undefined = impl === 'direct' ? (s.load.protocol === 'https' ? 'backends' : undefined) : listener.protocol === 'https' ? 'balancer' : listener.protocol === 'tls' ? 'backends' : undefined
-  const tls = tlsAt !== undefined && section.tls !== undefined && s.load.newConnectionPerRequest ? { handshake: section.tls.handshake, at: tlsAt } : undefined
-  // A terminating balancer needs a core for its handshakes, whether or not its requests take time.
-  const cpu = (cpuApplies ? balancerCpu(section.balancer, s.load.newConnectionPerRequest) : undefined) ?? (tls?.at === 'balancer' ? { cores: 1, perRequest: NO_TIME } : undefined)
-  if (!cpuApplies && section.balancer !== undefined) {
-    notes.push(impl === 'direct' ? "direct: no balancer, so the simulation's balancer CPU does not apply" : `${impl}: the simulation's balancer CPU describes ${section.balancer.implementations!.join(', ')}; this run's balancer spends none on requests`)
-  }
+  const { cpu, tls } = connectionCosts(s, section, listener, notes)
   if (s.balancer.implementation === 'haproxy' || s.balancer.implementation === 'nginx') notes.push(`simulated with the engine's algorithms and retry rules: ${s.balancer.implementation}'s own implementation is not modelled`)
   if (layer === 4 && s.load.mode === 'closed' && !s.load.newConnectionPerRequest) notes.push('layer 4 balances connections; the simulator places each request as if it opened its own connection')
   if (Object.values(s.backends).some((g) => g.behaviour.slowBody !== undefined || g.behaviour.responseBytes !== undefined)) notes.push('response sizes and slow bodies are not simulated')
-  if (tlsAt !== undefined && section.tls === undefined) notes.push('TLS handshakes are not simulated (simulation.tls.handshake gives their CPU)')
-  if (tlsAt !== undefined && section.tls !== undefined && !s.load.newConnectionPerRequest) notes.push('TLS handshakes on kept-alive connections are rare and left out (simulation.tls applies to a connection per request)')
 
   return {
     seed: options.seed ?? section.seed ?? s.seed,
@@ -357,11 +346,34 @@ type Listener = Scenario['balancer']['listeners'][number]
 
 const NO_TIME: SimLatency = { kind: 'fixed', ms: 0 }
 
-/** The balancer's CPU as the run sees it: the connection's share only when each request opens one. */
-function balancerCpu(section: SimulationSection['balancer'], newConnections: boolean): SimModel['balancer'] {
-  if (section === undefined) return undefined
-  const { cores, perRequest, perConnection } = section
-  return newConnections && perConnection !== undefined ? { cores, perRequest, perConnection } : { cores, perRequest }
+/** Who ends TLS on the load's way in: the balancer behind an https listener, else the backends (passthrough, direct). */
+function tlsTerminator(s: Scenario, listener: Listener): NonNullable<SimModel['tls']>['at'] | undefined {
+  if (s.balancer.implementation === 'direct') return s.load.protocol === 'https' ? 'backends' : undefined
+  if (listener.protocol === 'https') return 'balancer'
+  return listener.protocol === 'tls' ? 'backends' : undefined
+}
+
+/**
+ * The balancer's CPU and the TLS handshakes as the run sees them: a connection's share only when
+ * each request opens one, the CPU only for the implementations it describes, a core for a
+ * terminating balancer's handshakes in any case. What does not apply is noted.
+ */
+function connectionCosts(s: Scenario, section: SimulationSection, listener: Listener, notes: string[]): { cpu: SimModel['balancer']; tls: SimModel['tls'] } {
+  const impl = s.balancer.implementation
+  const fresh = s.load.newConnectionPerRequest
+  const at = tlsTerminator(s, listener)
+  const tls = at !== undefined && section.tls !== undefined && fresh ? { handshake: section.tls.handshake, at } : undefined
+  if (at !== undefined && section.tls === undefined) notes.push('TLS handshakes are not simulated (simulation.tls.handshake gives their CPU)')
+  if (at !== undefined && section.tls !== undefined && !fresh) notes.push('TLS handshakes on kept-alive connections are rare and left out (simulation.tls applies to a connection per request)')
+  const spec = section.balancer
+  const applies = impl !== 'direct' && (spec?.implementations?.includes(impl) ?? true)
+  if (spec !== undefined && !applies) {
+    notes.push(impl === 'direct' ? "direct: no balancer, so the simulation's balancer CPU does not apply" : `${impl}: the simulation's balancer CPU describes ${spec.implementations!.join(', ')}; this run's balancer spends none on requests`)
+  }
+  let cpu: SimModel['balancer']
+  if (spec !== undefined && applies) cpu = fresh && spec.perConnection !== undefined ? { cores: spec.cores, perRequest: spec.perRequest, perConnection: spec.perConnection } : { cores: spec.cores, perRequest: spec.perRequest }
+  else if (tls?.at === 'balancer') cpu = { cores: 1, perRequest: NO_TIME }
+  return { cpu, tls }
 }
 
 /** A request's way to a pool. */
