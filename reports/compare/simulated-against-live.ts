@@ -1,4 +1,4 @@
-import { aggregateRuns, type VariantAggregate } from '../result/aggregate.js'
+import { aggregateRuns, spread, type VariantAggregate } from '../result/aggregate.js'
 import type { ResultFile } from '../result/result-model.js'
 
 /** Whether every result of a set is a simulation (`provider: simulator`). */
@@ -35,6 +35,8 @@ export interface PairedVariant {
   readonly p99Us: PairedFigure
   readonly errorRate: PairedFigure
   readonly balancerCpuPerRequestUs: PairedFigure
+  /** Median handshake (connect and TLS) of runs that opened connections while measuring. */
+  readonly handshakeP50Us: PairedFigure
 }
 
 /** A scenario's variants, paired; and those only one side has. */
@@ -49,6 +51,12 @@ function pair(live: number | undefined, simulated: number | undefined): PairedFi
   return { live, simulated, ratio: live !== undefined && simulated !== undefined && live > 0 && simulated > 0 ? simulated / live : undefined }
 }
 
+/** The median over a variant's measured runs of their handshake p50, when they measured handshakes. */
+function handshakeP50(a: VariantAggregate): number | undefined {
+  const values = a.runs.filter((r) => r.skipped === undefined && r.summary.handshakeUs !== undefined).map((r) => r.summary.handshakeUs!.p50)
+  return values.length === 0 ? undefined : spread(values).median
+}
+
 function measured(results: readonly ResultFile[], scenario: string): Map<string, VariantAggregate> {
   const byKey = new Map<string, VariantAggregate>()
   for (const r of results) if (r.scenario.name === scenario) for (const a of aggregateRuns(r)) if (a.skipped === undefined) byKey.set(a.key, a)
@@ -57,8 +65,8 @@ function measured(results: readonly ResultFile[], scenario: string): Map<string,
 
 /**
  * Pairs a scenario's variants of a live run and its simulation by their matrix key: rate, median
- * and tail latency, error rate and the balancer's CPU per request, each with the simulation's
- * ratio to the live figure.
+ * and tail latency, error rate, the balancer's CPU per request and the median handshake, each with
+ * the simulation's ratio to the live figure.
  */
 export function simulatedAgainstLive(live: readonly ResultFile[], simulated: readonly ResultFile[], scenario: string): PairedScenario {
   const l = measured(live, scenario)
@@ -75,6 +83,7 @@ export function simulatedAgainstLive(live: readonly ResultFile[], simulated: rea
         p99Us: pair(a.p99Us.median, b.p99Us.median),
         errorRate: pair(a.errorRate.median, b.errorRate.median),
         balancerCpuPerRequestUs: pair(a.balancerCpuPerRequestUs?.median, b.balancerCpuPerRequestUs?.median),
+        handshakeP50Us: pair(handshakeP50(a), handshakeP50(b)),
       }
     })
   return { scenario, variants, onlyLive: [...l.keys()].filter((k) => !s.has(k)), onlySimulated: [...s.keys()].filter((k) => !l.has(k)) }

@@ -53,6 +53,8 @@ function simulatedCell(f: PairedFigure, format: (x: number) => string): string {
 function pairedFigures(name: string, live: LabelledResults, simulated: LabelledResults): string {
   const paired = simulatedAgainstLive(live.results, simulated.results, name)
   const us = (x: number) => formatUs(x)
+  // The handshake columns only when a side measured handshakes (connections opened per request).
+  const handshakes = paired.variants.some((v) => v.handshakeP50Us.live !== undefined || v.handshakeP50Us.simulated !== undefined)
   const rows = paired.variants.map((v): HtmlCell[] => [
     v.key || 'default',
     v.rps.live === undefined ? '—' : formatCount(v.rps.live),
@@ -65,6 +67,7 @@ function pairedFigures(name: string, live: LabelledResults, simulated: LabelledR
     v.errorRate.simulated === undefined ? '—' : formatPercent(v.errorRate.simulated),
     formatUs(v.balancerCpuPerRequestUs.live),
     simulatedCell(v.balancerCpuPerRequestUs, us),
+    ...(handshakes ? [formatUs(v.handshakeP50Us.live), simulatedCell(v.handshakeP50Us, us)] : []),
   ])
   const unpaired = [
     paired.onlyLive.length === 0 ? '' : `only live: ${paired.onlyLive.join('; ')}`,
@@ -73,7 +76,14 @@ function pairedFigures(name: string, live: LabelledResults, simulated: LabelledR
   return [
     '<h3>Live and simulated, variant by variant</h3>',
     '<p>Simulated figures with their ratio to the live ones: the simulation models the balancer and backends as the scenario describes them, not the load generator or the machine they share.</p>',
-    htmlTable(['variant', 'req/s live', 'simulated', 'p50 live', 'simulated', 'p99 live', 'simulated', 'errors live', 'simulated', 'LB CPU/req live', 'simulated'], rows, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]),
+    // Wider than the page with handshakes: it scrolls in its own box, not the page.
+    '<div class="wide">',
+    htmlTable(
+      ['variant', 'req/s live', 'simulated', 'p50 live', 'simulated', 'p99 live', 'simulated', 'errors live', 'simulated', 'LB CPU/req live', 'simulated', ...(handshakes ? ['handshake p50 live', 'simulated'] : [])],
+      rows,
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+    ),
+    '</div>',
     ...unpaired.map((u) => `<p class="warn">${escapeHtml(u)}</p>`),
   ].join('\n')
 }

@@ -59,6 +59,7 @@ th { background: var(--bg-soft); font-weight: 600; } td.num { text-align: right;
 .pass { color: var(--ok); font-weight: 600; } .fail { color: var(--bad); font-weight: 600; } .warn { color: var(--warn); }
 .verdict-regression { color: var(--bad); font-weight: 600; } .verdict-improvement { color: var(--ok); font-weight: 600; } .verdict-inconclusive { color: var(--warn); }
 figure.chart { margin: 12px 0 20px; min-height: 40px; overflow-x: auto; }
+div.wide { overflow-x: auto; }
 .headline { font-size: 15px; margin: 8px 0 16px; }
 details > summary { cursor: pointer; color: var(--muted); margin: 6px 0; }
 code { font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: var(--bg-soft); padding: 0 4px; border-radius: 4px; }

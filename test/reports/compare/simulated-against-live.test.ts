@@ -44,6 +44,18 @@ describe('a live run and its simulation', () => {
     }
     // No ratio of zero error rates.
     expect(paired.variants[0]!.errorRate.ratio).toBeUndefined()
+    // The live fixture's connections were opened before measuring began: the median of its runs' handshake p50.
+    const p50s = live.runs.filter((r) => r.variant['algorithm'] === 'round-robin').map((r) => r.summary.handshakeUs!.p50).sort((a, b) => a - b)
+    expect(paired.variants[0]!.handshakeP50Us.live).toBe(p50s[1])
     expect(simulatedAgainstLive([live], [simulated], 'another').variants).toEqual([])
+  })
+
+  it('pair the median handshake of runs that measured one', () => {
+    const withHandshakes = (r: ResultFile, p50: number): ResultFile => ({
+      ...r,
+      runs: r.runs.map((run) => ({ ...run, summary: { ...run.summary, handshakeUs: { count: 10, min: p50, mean: p50, p50, p90: p50, p99: p50, p999: p50, max: p50 } } })),
+    })
+    const paired = simulatedAgainstLive([withHandshakes(live, 4000)], [withHandshakes(simulated, 2000)], 'algorithm-spread')
+    expect(paired.variants[0]!.handshakeP50Us).toEqual({ live: 4000, simulated: 2000, ratio: 0.5 })
   })
 })
