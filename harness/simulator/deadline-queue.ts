@@ -22,6 +22,11 @@ export class DeadlineQueue {
     return this.count
   }
 
+  /** Whether the next push has to grow the ring. */
+  get full(): boolean {
+    return this.count === this.deadline.length
+  }
+
   /** Deadline of the oldest timer, Infinity when none. */
   peek(): number {
     return this.count === 0 ? Infinity : this.deadline[this.head]!

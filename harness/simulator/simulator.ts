@@ -604,8 +604,10 @@ export class Simulation {
     // Only retried requests have a set; the stale backend reference is overwritten before use.
     if (this.tried[r] !== undefined) this.tried[r] = undefined
     this.free[this.freeTop++] = r
-    // The client's next deadline moves only when the oldest request finishes.
-    if (this.inFlight.finish(this.rf[r * RF + R_SERIAL]!) || this.responseTimed) this.settleTimers()
+    // `timeoutAt` stays as it is: an earlier bound than the next live deadline costs one turn of
+    // the loop when it comes (expireTimeouts then finds the next), where finding it now would cost
+    // every request.
+    this.inFlight.finish(this.rf[r * RF + R_SERIAL]!)
     const client = this.ri[r * RI + R_CLIENT]!
     if (client >= 0) {
       const h = this.hot
@@ -626,13 +628,21 @@ export class Simulation {
 
   /**
    * Starts a response timer. Deadlines of one duration arrive in order, so each FIFO's head is its
-   * earliest timer; heads of attempts that moved on are dropped as requests finish
-   * (`settleTimers`), so `timeoutAt` — the loop's next timer — is nearly always a live one, and a
-   * finished request costs no extra turn of the loop.
+   * earliest timer. Timers of attempts that moved on stay until the FIFO fills, then the stale
+   * ones at its head go before it may grow: it holds no more than twice the timers from its
+   * oldest live attempt on, however long the timeout, and most attempts cost one store.
+   * `timeoutAt` — the loop's next timer — is a lower bound of the live deadlines (see `release`),
+   * so a later deadline behind a head never moves it.
    */
   private armTimeout(f: DeadlineQueue, deadline: number, r: number, gen: number): void {
+    if (f.full) this.dropStale(f)
     if (f.size === 0 && deadline < this.timeoutAt) this.timeoutAt = deadline
     f.push(deadline, r, gen)
+  }
+
+  /** Drops the timers at the head of `f` whose attempts ended. */
+  private dropStale(f: DeadlineQueue): void {
+    while (f.size > 0 && this.ri[f.peekSlot() * RI + R_ATT_GEN] !== f.peekGen()) f.shift()
   }
 
   /** The client's next deadline: the oldest request in flight's. */
@@ -648,7 +658,7 @@ export class Simulation {
     if (this.responseTimed) {
       for (let i = 0; i < pools.length; i++) {
         const f = pools[i]!.responseTimeouts
-        while (f.size > 0 && this.ri[f.peekSlot() * RI + R_ATT_GEN] !== f.peekGen()) f.shift()
+        this.dropStale(f)
         const d = f.peek()
         if (d < next) next = d
       }

@@ -88,4 +88,18 @@ describe('DeadlineQueue', () => {
     }
     expect(f.size).toBe(200)
   })
+
+  it('says when the next push must grow the ring, so its owner can drop stale timers first', () => {
+    const f = new DeadlineQueue(16)
+    for (let k = 0; k < 15; k++) f.push(k, k, 0)
+    expect(f.full).toBe(false)
+    f.push(15, 15, 0)
+    expect(f.full).toBe(true)
+    f.shift()
+    expect(f.full).toBe(false)
+    f.push(16, 16, 0)
+    f.push(17, 17, 0)
+    // Grown to 32: room again, the order kept across the wrap.
+    expect([f.full, f.size, f.peek()]).toEqual([false, 17, 1])
+  })
 })

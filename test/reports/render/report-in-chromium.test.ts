@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { chromium, type Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadScenario } from '../../../harness/scenario/load-scenario.js'
+import { simulateScenario } from '../../../harness/simulator/simulate-scenario.js'
 import { compareResults } from '../../../reports/compare/index.js'
 import { writeComparisonReport, writeSuiteReport } from '../../../reports/publish/write-reports.js'
 import { fixtureNames, fixtureResult } from '../../helpers/fixture-results.js'
@@ -23,6 +25,7 @@ describe.runIf(available || required)('reports in headless Chromium', () => {
   let browser: Browser
   let dir: string
   let pages: string[]
+  let liveAndSimulatedPage: string
 
   beforeAll(async () => {
     if (!available) throw new Error(`LAYERBENCH_REQUIRE_CHROMIUM=1 but there is no Chromium at ${CHROMIUM} (harness/setup/install-system.sh installs it)`)
@@ -33,7 +36,14 @@ describe.runIf(available || required)('reports in headless Chromium', () => {
       { label: 'a', results },
       { label: 'b', results: results.slice(1) },
     ])
-    pages = [written.index, ...written.scenarios, comparison]
+    // A live run beside its simulation (`layerbench report <live> <simulated>`): the scenario the
+    // live fixture ran, simulated here.
+    const simulated = simulateScenario(loadScenario(new URL('../../fixtures/scenarios/algorithm-spread.yaml', import.meta.url).pathname), { requests: 4000 })
+    liveAndSimulatedPage = writeComparisonReport(join(dir, 'compare', 'live-and-simulated.html'), [
+      { label: 'live', results: [fixtureResult('algorithm-spread')] },
+      { label: 'simulated', results: [simulated] },
+    ])
+    pages = [written.index, ...written.scenarios, comparison, liveAndSimulatedPage]
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] })
   }, 60_000)
 
@@ -78,6 +88,24 @@ describe.runIf(available || required)('reports in headless Chromium', () => {
       }
     }
   }, 180_000)
+
+  it('shows a live run and its simulation side by side, every variant paired, in the browser', async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await page.goto(pathToFileURL(liveAndSimulatedPage).href)
+    await page.waitForSelector('body[data-charts-done="true"]', { timeout: 30_000 })
+    expect(await page.textContent('h3')).toBe('Live and simulated, variant by variant')
+    const header = await page.$$eval('div.wide table thead th', (ths) => ths.map((th) => th.textContent))
+    expect(header.slice(0, 5)).toEqual(['variant', 'req/s live', 'simulated', 'p50 live', 'simulated'])
+    // Every variant of the live fixture has a row, and each simulated cell carries its ratio to the live figure.
+    const rows = await page.$$eval('div.wide table tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')))
+    const live = fixtureResult('algorithm-spread').runs.map((r) => Object.entries(r.variant).map(([k, v]) => `${k}=${v}`).join(' '))
+    expect(rows.map((r) => r[0]).sort()).toEqual([...new Set(live)].sort())
+    for (const r of rows) expect(r[2], r.join(' | ')).toMatch(/\(×\d+\.\d\d\)$/)
+    // The spectra of both sides overlaid in one chart.
+    expect(await page.getAttribute('[data-chart="spectrum-0"]', 'data-rendered')).toBe('true')
+    await context.close()
+  }, 60_000)
 })
 
 describe.skipIf(available || required)('reports in headless Chromium (skipped)', () => {
