@@ -9,6 +9,11 @@ describe('simulator benchmark', () => {
     expect(c.requests).toBe(50_000)
     expect(c.cpuMs).toBeGreaterThan(0)
     expect(c.requestsPerCpuSecond).toBeCloseTo(c.requests / (c.cpuMs / 1000), 6)
+    // Live heap after full collections: the simulation's state, megabytes, not nothing and not garbage.
+    expect(c.heapMiB).toBeGreaterThan(1)
+    expect(Math.abs(c.heapGrowthMiB)).toBeLessThan(c.heapMiB)
+    const undisturbed = measureSimulation('p2c, 100 backends', 'p2c', 100, 10_000, { heap: false })
+    expect([undisturbed.requests, undisturbed.heapMiB]).toEqual([10_000, NaN])
     const calibration = { backends: 100, ...calibrate(100, 20_000) }
     expect(calibration.loop).toBeGreaterThan(0)
     const text = renderSimulatorBench({ cases: [c], calibration })
@@ -26,6 +31,8 @@ describe('simulator benchmark', () => {
     expect(c.requests).toBe(20_000)
     expect(c.medianRequestsPerCpuSecond).toBeLessThanOrEqual(c.requestsPerCpuSecond)
     expect(c.requestsPerCpuSecond).toBeCloseTo(c.requests / (c.cpuMs / 1000), 6)
+    // The timed runs leave the heap alone; the figure comes from a run of its own.
+    expect(Number.isFinite(c.heapMiB)).toBe(true)
     const text = renderSimulatorBench({ cases: [c], calibration: { backends: 100, loop: 1, pool: 1 } })
     expect(text).toMatch(/fastest of 3; median \d+\.\d\d\)/)
     expect(missedTarget({ ...c, backends: 10_000, cpuMs: 61_000 })).toBe(true)
