@@ -630,7 +630,7 @@ export class Simulation {
    * Starts a response timer. Deadlines of one duration arrive in order, so each FIFO's head is its
    * earliest timer. Timers of attempts that moved on stay until the FIFO fills, then the stale
    * ones at its head go before it may grow: it holds no more than twice the timers from its
-   * oldest live attempt on, however long the timeout, and most attempts cost one store.
+   * oldest live attempt on, however long the timeout, and most attempts cost one push.
    * `timeoutAt` — the loop's next timer — is a lower bound of the live deadlines (see `release`),
    * so a later deadline behind a head never moves it.
    */
