@@ -14,6 +14,7 @@ import type { Scenario } from '../scenario/scenario-schema.js'
 import { splitArmsOf } from '../scenario/split-arms.js'
 import { cpuUsage, readCpuTimes } from '../system/cpu-stat.js'
 import type { RunningBalancer } from './balancer-process.js'
+import { clientAddresses, warmupPlan } from './client-addresses.js'
 import { requestPlan } from './request-mix.js'
 import { fairnessOf } from './fairness.js'
 import { KeyAssignments, membershipChanges, withEffectTimes } from './key-remap.js'
@@ -182,11 +183,11 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
       ...(protocol === 'http' || protocol === 'https' ? { http: requests.base } : {}),
       ...(requests.requestFor === undefined ? {} : { requestFor: requests.requestFor }),
       ...(s.load.cookies ? { cookies: true } : {}),
-      ...(s.load.clients > 1 ? { localAddresses: Array.from({ length: s.load.clients }, (_, i) => `127.0.1.${i + 1}`) } : {}),
+      ...(s.load.clients > 1 ? { localAddresses: clientAddresses(s.load.clients) } : {}),
     }
     const generator = generatorFor(s.load.generator)
     const clientFeatures = requests.requestFor !== undefined || s.load.cookies || s.load.clients > 1
-    if (s.load.warmup > 0) await generator.run({ ...plan, durationMs: s.load.warmup, warmupMs: 0 }, ctx.signal)
+    if (s.load.warmup > 0) await generator.run(warmupPlan(plan, s.load.warmup), ctx.signal)
 
     // The measured phase: t = 0 is now for the timeline, the events and the time series.
     const t0 = performance.now()

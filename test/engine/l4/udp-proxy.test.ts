@@ -58,6 +58,28 @@ describe('UDP flows', () => {
     expect(a.seen.requests + b.seen.requests).toBe(15)
   })
 
+  it("gives a new socket on a gone client's address and port that client's flow, without a pick, until it idles", async () => {
+    // Why a load generator's UDP warm-up must send from other addresses than its measured phase:
+    // the kernel may hand a measured socket a port the warm-up just closed.
+    const backends = await Promise.all(['a', 'b', 'c'].map((id) => udpEcho(id)))
+    const engine = await udpEngine(backends, { algorithm: 'round-robin' })
+    const first = await udpClient(engine)
+    await first.send('one')
+    await eventually(() => expect(first.replies).toHaveLength(1), 10_000)
+    const port = first.port
+    clients.splice(clients.length - 1, 1)[0]!.close()
+    const again = dgram.createSocket('udp4')
+    clients.push(again)
+    const replies: string[] = []
+    again.on('message', (m) => replies.push(m.toString()))
+    await new Promise<void>((resolve) => again.bind(port, '127.0.0.1', resolve))
+    for (const text of ['two', 'three']) again.send(text, listenerAddress(engine, 'udp').port, '127.0.0.1')
+    await eventually(() => expect(replies).toHaveLength(2), 10_000)
+    // Round robin would have moved a new flow on; the old one answers, and no flow was opened.
+    expect(backendsOf(replies)).toEqual(backendsOf(first.replies))
+    expect((await listenerStats(engine, 'udp')).connections).toMatchObject({ active: 1, total: 1 })
+  })
+
   it('expires flows after timeouts.idleMs', async () => {
     const a = await udpEcho('a')
     const engine = await udpEngine([a], {}, { timeouts: { idleMs: 200 } })
