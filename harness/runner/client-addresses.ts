@@ -20,5 +20,5 @@ export function clientAddresses(count: number, block: 1 | 2 = 1): string[] {
 export function warmupPlan(plan: LoadPlan, durationMs: number): LoadPlan {
   const warmup: LoadPlan = { ...plan, durationMs, warmupMs: 0 }
   if (plan.protocol !== 'udp') return warmup
-  return { ...warmup, localAddresses: clientAddresses(Math.max(1, plan.localAddresses?.length ?? 1), 2) }
+  return { ...warmup, localAddresses: clientAddresses(plan.localAddresses?.length ?? 1, 2) }
 }
