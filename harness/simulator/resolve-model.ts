@@ -5,6 +5,7 @@ import { IDEMPOTENT } from '../../engine/l7/l7-settings.js'
 import { compileRouteTable, getCookie, queryParam, requestPath, type RouteConfig, type RouteRequest, type RouteTable } from '../../engine/routing/index.js'
 import { activeArms, reweightSplit } from '../../engine/routing/split-weights.js'
 import type { HttpRequestShape } from '../load/load-types.js'
+import { clientAddresses } from '../runner/client-addresses.js'
 import { requestPlan } from '../runner/request-mix.js'
 import { directPool, poolGroups } from '../scenario/resolve-balancer.js'
 import { routeName, splitArmsOf } from '../scenario/split-arms.js'
@@ -250,7 +251,7 @@ export function resolveModel(s: Scenario, options: ResolveOptions = {}): SimMode
   if (section.keys !== undefined) keys = { kind: 'space', count: section.keys.count, zipf: section.keys.distribution === 'zipf' ? section.keys.exponent : 0 }
   else if (keyedPools.length > 0) {
     const source = s.balancer.pools[keyedPools[0]!]!.hashKey!.source
-    if (source === 'source-ip') keys = { kind: 'client', hashes: Uint32Array.from({ length: s.load.clients }, (_, c) => murmur3(`127.0.1.${c + 1}`)) }
+    if (source === 'source-ip') keys = { kind: 'client', hashes: Uint32Array.from(clientAddresses(s.load.clients), (a) => murmur3(a)) }
     else if (source === 'source-address') {
       keys = { kind: 'none' }
       notes.push('source-address keys include an ephemeral port: simulated as a random key per request')
