@@ -155,8 +155,8 @@ export interface SimulatorBenchReport {
 
 /**
  * The simulator benchmark: P2C over 100 backends (after short runs so the JIT has compiled the
- * loop for any run, not one), `repeats` times, each run after the calibration loops (the fastest of each kept); then,
- * unless `quick`, 10,000 backends × 10 million requests once.
+ * loop for any run, not one), `repeats` times, each run after the calibration loops (the fastest
+ * of each kept); then, unless `quick`, 10,000 backends × 10 million requests once.
  */
 export function runSimulatorBench(options: { quick?: boolean; requests?: number; repeats?: number } = {}): SimulatorBenchReport {
   const requests = options.requests ?? (options.quick ? 1_000_000 : 2_000_000)
