@@ -29,10 +29,13 @@ export function expectBackendsSumToOk(s: LoadSummary): void {
   expect(Object.values(s.byBackend).reduce((a, b) => a + b, 0)).toBe(s.ok)
 }
 
-/** Checks the latency distribution has sub-millisecond resolution (not whole ms, not zero). */
+/**
+ * Checks the latency distribution has sub-millisecond resolution: values that are not whole
+ * milliseconds and percentiles that differ. No floor or ceiling on the figure itself — how long a
+ * loopback exchange takes is a property of the host (18 µs on a fast one), not of the generator.
+ */
 export function expectMicrosecondResolution(s: LoadSummary): void {
-  expect(s.latencyUs.p50).toBeGreaterThanOrEqual(20)
-  expect(s.latencyUs.p50).toBeLessThanOrEqual(900)
+  expect(s.latencyUs.p50).toBeGreaterThan(0)
   const h = LatencyHistogram.decode(s.histograms.latency)
   const values = Array.from({ length: 99 }, (_, k) => h.percentile(k + 1))
   expect(values.filter((v) => v % 1000 === 0).length).toBeLessThan(values.length / 2)
