@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages layerbench needs on a test machine (Docker Engine, HAProxy, nginx
-# with its stream module, Chromium for report checks), then starts the Docker daemon.
+# with its stream module, Caddy, Chromium for report checks, promtool from prometheus for the
+# metrics check, h2load from nghttp2-client, curl), then starts the Docker daemon.
 # Idempotent and non-interactive; run as root: harness/setup/install-system.sh
 # LAYERBENCH_PACKAGES overrides the package list (a CI runner that already has Docker, or needs
 # no Chromium, names only what it lacks).
 set -euo pipefail
 
-read -r -a packages <<<"${LAYERBENCH_PACKAGES:-docker.io haproxy nginx libnginx-mod-stream chromium}"
+read -r -a packages <<<"${LAYERBENCH_PACKAGES:-docker.io haproxy nginx libnginx-mod-stream caddy chromium prometheus nghttp2-client curl}"
 
 if [[ $(id -u) -ne 0 ]]; then
   echo "install-system.sh: must run as root (apt-get install)" >&2
