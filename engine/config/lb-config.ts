@@ -123,7 +123,10 @@ export const listenerSchema = z.strictObject({
     .strictObject({
       /** Idle connection (no bytes either way), and UDP flow expiry. */
       idleMs: ms(86_400_000).default(60_000),
-      /** Layer 7: time to receive a request head (slowloris guard). */
+      /**
+       * Layer 7: time to receive a request head (slowloris guard): the first from the accept, so a
+       * connection that never sends a byte is closed by it; later ones from their first byte.
+       */
       requestHeadMs: ms(600_000).default(10_000),
       /** Layer 4 TLS / PROXY: time to receive the ClientHello or PROXY header. */
       handshakeMs: ms(600_000).default(5_000),

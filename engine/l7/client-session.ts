@@ -16,7 +16,10 @@ const MAX_BUFFERED = 256 * 1024
 /**
  * One client connection of an L7 listener: parses request heads as they arrive, runs one exchange
  * at a time (pipelined requests wait their turn, in order), keeps the connection alive between
- * requests, and enforces the head and idle timeouts.
+ * requests, and enforces the head and idle timeouts. The first request's head deadline runs from
+ * the accept (HAProxy's `timeout http-request`): a connection that never sends a byte is cut by it,
+ * not by the much longer idle timeout. Later heads on a kept-alive connection are timed from their
+ * first byte; the wait between requests is the idle timeout's.
  */
 export class ClientSession implements Swept {
   /** Chunks either way while the session runs: the sweep's idle check. */
@@ -35,11 +38,13 @@ export class ClientSession implements Swept {
   /** PROXY-protocol pools: connections carrying this client's PROXY header, private to it. */
   readonly privateUpstreams = new Map<string, Socket>()
 
+  /** `acceptedAt`: when the TCP connection was accepted (performance.now() ms), before any PROXY header or TLS. */
   constructor(
     readonly socket: Socket,
     readonly origin: ClientOrigin,
     readonly s: L7Settings,
     initial: Buffer | undefined,
+    acceptedAt: number,
   ) {
     socket.on('data', this.onData)
     socket.on('drain', this.onDrain)
@@ -47,7 +52,28 @@ export class ClientSession implements Swept {
     socket.once('close', this.onClose)
     s.sweeper.add(this)
     socket.setNoDelay(true)
+    this.armHeadDeadline(acceptedAt)
     if (initial !== undefined && initial.length > 0) this.onData(initial)
+  }
+
+  /** Arms the head deadline, `requestHeadMs` after `since`, unless it is already armed. */
+  private armHeadDeadline(since: number): void {
+    if (this.headTimer !== undefined) return
+    const left = Math.max(0, this.s.listener.timeouts.requestHeadMs - (performance.now() - since))
+    this.headTimer = setTimeout(this.onHeadTimeout, left)
+  }
+
+  private readonly onHeadTimeout = (): void => {
+    this.headTimer = undefined
+    if (this.activity > 0) {
+      this.reject(408, 'LB_ERR_REQUEST_HEAD_TIMEOUT', undefined)
+      return
+    }
+    // Not a byte since the accept: nothing to answer (a 408 would confuse a client that only
+    // pre-connected, as HAProxy's http-ignore-probes and nginx do); counted, then closed.
+    this.startEnding()
+    countError(this.s.counters, 'LB_ERR_REQUEST_HEAD_TIMEOUT')
+    this.socket.destroy()
   }
 
   get draining(): boolean {
@@ -117,7 +143,7 @@ export class ClientSession implements Swept {
     }
     const r = parseRequestHead(buf, 0, buf.length, this.s.limits)
     if (r.status === 'incomplete') {
-      this.headTimer ??= setTimeout(() => this.reject(408, 'LB_ERR_REQUEST_HEAD_TIMEOUT', undefined), this.s.listener.timeouts.requestHeadMs)
+      this.armHeadDeadline(performance.now())
       return
     }
     clearTimeout(this.headTimer)

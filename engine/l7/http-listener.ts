@@ -72,14 +72,14 @@ export async function startHttpListener(config: ListenerConfig, ctx: ListenerCon
   const trusted = config.proxyProtocol === undefined ? undefined : cidrMatcher(config.proxyProtocol.trustedSources)
   const proxyVersions = { v1: config.proxyProtocol?.versions.includes('v1') ?? false, v2: config.proxyProtocol?.versions.includes('v2') ?? false }
 
-  const begin = (socket: Socket, origin: ClientOrigin, initial: Buffer | undefined) => {
-    const session = new ClientSession(socket, origin, settings, initial)
+  const begin = (socket: Socket, origin: ClientOrigin, initial: Buffer | undefined, acceptedAt: number) => {
+    const session = new ClientSession(socket, origin, settings, initial, acceptedAt)
     sessions.add(session)
     socket.once('close', () => sessions.delete(session))
   }
 
   /** Terminates TLS on a connection (after any PROXY header), then starts HTTP on it. */
-  const secure = (socket: Socket, origin: ClientOrigin) => {
+  const secure = (socket: Socket, origin: ClientOrigin, acceptedAt: number) => {
     const tlsSocket = new tls.TLSSocket(socket, {
       isServer: true,
       secureContext: contexts!.defaultContext,
@@ -94,7 +94,7 @@ export async function startHttpListener(config: ListenerConfig, ctx: ListenerCon
     tlsSocket.once('secure', () => {
       secured = true
       clearTimeout(timer)
-      begin(tlsSocket, origin, undefined)
+      begin(tlsSocket, origin, undefined, acceptedAt)
     })
     tlsSocket.on('error', () => {
       clearTimeout(timer)
@@ -105,11 +105,12 @@ export async function startHttpListener(config: ListenerConfig, ctx: ListenerCon
   }
 
   const server = net.createServer({ noDelay: true, pauseOnConnect: false }, (socket) => {
+    const acceptedAt = performance.now()
     const origin = acceptConnection(socket, counters, config.limits.maxConnections, ctx.draining(), raw)
     if (origin === undefined) return
     if (trusted === undefined || !trusted(origin.address)) {
-      if (contexts !== undefined) secure(socket, origin)
-      else begin(socket, origin, undefined)
+      if (contexts !== undefined) secure(socket, origin, acceptedAt)
+      else begin(socket, origin, undefined, acceptedAt)
       return
     }
     // A trusted downstream tier: its PROXY header says who the client is.
@@ -139,9 +140,9 @@ export async function startHttpListener(config: ListenerConfig, ctx: ListenerCon
         // TLS reads from the socket itself: put back what followed the PROXY header.
         socket.pause()
         if (rest.length > 0) socket.unshift(rest)
-        secure(socket, real)
+        secure(socket, real, acceptedAt)
       } else {
-        begin(socket, real, rest)
+        begin(socket, real, rest, acceptedAt)
       }
     }
     socket.on('data', onData)

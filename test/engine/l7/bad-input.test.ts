@@ -122,6 +122,27 @@ describe('slow request heads', () => {
     expect(engine.stats().listeners[0]!.errors.LB_ERR_REQUEST_HEAD_TIMEOUT).toBe(1)
   })
 
+  it('a connection that never sends a byte is closed by the head deadline, not the idle timeout', async () => {
+    const { backend, engine, address } = await guarded({ timeouts: { requestHeadMs: 300, idleMs: 600_000 } })
+    const client = await RawClient.connect(address.port)
+    await client.waitClosed(10_000)
+    // Nothing was asked, so nothing is answered: the connection is counted and closed.
+    expect(client.received.length).toBe(0)
+    expect(backend.seen.connections).toBe(0)
+    expect(engine.stats().listeners[0]!.errors.LB_ERR_REQUEST_HEAD_TIMEOUT).toBe(1)
+  })
+
+  it('the first head deadline counts from the accept: waiting past it before the first byte is too late', async () => {
+    const { backend, address } = await guarded({ timeouts: { requestHeadMs: 300, idleMs: 600_000 } })
+    const client = await RawClient.connect(address.port)
+    // This timer is armed after the engine's (at its accept) and is longer, so it fires after it.
+    await new Promise((r) => setTimeout(r, 450))
+    if (!client.ended) client.write('GET / HTTP/1.1\r\nHost: t\r\n\r\n')
+    await client.waitClosed(10_000)
+    expect(client.received.length).toBe(0)
+    expect(backend.seen.requests).toBe(0)
+  })
+
   it('a head sent byte by byte within the deadline is served', async () => {
     const { address } = await guarded({ timeouts: { requestHeadMs: 5000 } })
     const client = await RawClient.connect(address.port)
