@@ -35,8 +35,14 @@ function main(): void {
         if (stopping) process.exit(ExitCode.Ok)
         stopping = true
         log(`${signal}: stopping`)
-        setTimeout(() => process.exit(ExitCode.Ok), HARD_EXIT_MS).unref()
-        void backend.stop(GRACE_MS).then(() => process.exit(ExitCode.Ok))
+        setTimeout(() => {
+          log(`answers still in progress after ${HARD_EXIT_MS} ms: exiting`)
+          process.exit(ExitCode.Ok)
+        }, HARD_EXIT_MS).unref()
+        void backend.stop(GRACE_MS).then(() => {
+          log('stopped')
+          process.exit(ExitCode.Ok)
+        })
       }
       process.on('SIGTERM', stop)
       process.on('SIGINT', stop)

@@ -50,8 +50,11 @@ describe('layerbench serve', () => {
 
   it('proxies requests, and lets a request in flight finish when told to stop', async () => {
     // l7-path-routing.yaml: / → web (127.0.0.1:23100), /api/ → api (23000, 23001).
+    let arrived!: () => void
+    const slowArrived = new Promise<void>((resolve) => (arrived = resolve))
     await httpBackend('web1', (req, res) => {
       if (req.url === '/slow') {
+        arrived()
         setTimeout(() => res.end('slow done'), 600)
         return true
       }
@@ -64,7 +67,8 @@ describe('layerbench serve', () => {
     expect(api.status).toBe(200)
     expect(['api1', 'api2']).toContain(api.headers.get('x-backend'))
     const slow = fetch('http://127.0.0.1:18080/slow').then(async (r) => ({ status: r.status, body: await r.text() }))
-    await new Promise((r) => setTimeout(r, 150))
+    // Stop once the request has reached the backend: it is in flight through the balancer.
+    await slowArrived
     child.kill('SIGTERM')
     expect(await slow).toEqual({ status: 200, body: 'slow done' })
     expect(await exited).toBe(0)

@@ -279,14 +279,18 @@ describe('lingering close', () => {
       client.write(chunk)
       sentAfterAnswer += chunk.length
     }, 20)
-    const stop = setTimeout(() => client.socket.destroy(), 8000)
+    let stoppedByClient = false
+    const stop = setTimeout(() => {
+      stoppedByClient = true
+      client.socket.destroy()
+    }, 8000)
     await client.closed
     clearInterval(pump)
     clearTimeout(stop)
     const lingered = Date.now() - answeredAt
-    // Cut by the balancer after the linger (plus at most a sweep tick), not by the 8 s stop.
+    // Cut by the balancer after the linger (less a sweep tick at most), not by the client's 8 s stop.
     expect(lingered).toBeGreaterThanOrEqual(300)
-    expect(lingered).toBeLessThan(4000)
+    expect(stoppedByClient).toBe(false)
     expect(sentAfterAnswer).toBeGreaterThan(0)
   })
 

@@ -171,7 +171,8 @@ describe('active HTTP health checks', () => {
       return true
     })
     const { engine, address } = await engineOver([flaky, steady], {
-      healthCheck: { type: 'http', intervalMs: 100, timeoutMs: 50, rise: 1, fall: 2, http: { path: '/health' } },
+      // A sick backend answers 503 at once: the probe timeout only guards the steady one, with room for a busy host.
+      healthCheck: { type: 'http', intervalMs: 250, timeoutMs: 200, rise: 1, fall: 2, http: { path: '/health' } },
     })
     await eventually(async () => expect((await backendStats(engine, 'flaky')).healthChecks.passed).toBeGreaterThan(0))
 
@@ -183,11 +184,9 @@ describe('active HTTP health checks', () => {
     const served: string[] = []
     for (let i = 0; i < 10; i++) {
       const r = await send(address, '/app')
-      // With a 50 ms probe timeout a busy machine may briefly fail the steady backend too (then 503).
-      if (r.status === 200) served.push(String(r.headers['x-backend']))
-      else expect(r.headers['x-layerbench-error']).toBe('LB_ERR_NO_HEALTHY_BACKEND')
+      expect(r.status).toBe(200)
+      served.push(String(r.headers['x-backend']))
     }
-    expect(served.length).toBeGreaterThan(0)
     expect(new Set(served)).toEqual(new Set(['steady']))
     expect(appRequests.flaky).toBe(before)
 

@@ -83,6 +83,8 @@ export interface RawResponse {
   body: Buffer
   /** True when the body came chunked. */
   chunked: boolean
+  /** Chunks the body came in (0 unless chunked). */
+  chunks: number
 }
 
 /**
@@ -165,10 +167,10 @@ export class RawConnection {
       if (head.status < 200) continue
       const headers = new Map(head.headers.map((h) => [h.name.toLowerCase(), h.value]))
       const base = { version: head.version, status: head.status, headers }
-      if (method === 'HEAD' || head.framing.kind === 'none') return { ...base, body: Buffer.alloc(0), chunked: false }
+      if (method === 'HEAD' || head.framing.kind === 'none') return { ...base, body: Buffer.alloc(0), chunked: false, chunks: 0 }
       if (head.framing.kind === 'length') {
         await this.need(head.framing.length)
-        return { ...base, body: Buffer.from(this.take(head.framing.length)), chunked: false }
+        return { ...base, body: Buffer.from(this.take(head.framing.length)), chunked: false, chunks: 0 }
       }
       if (head.framing.kind !== 'chunked') throw new Error(`unexpected framing ${head.framing.kind}`)
       const parts: Buffer[] = []
@@ -176,7 +178,7 @@ export class RawConnection {
         const size = parseInt(await this.line(), 16)
         if (size === 0) {
           await this.line() // the empty line after the last chunk (no trailers here)
-          return { ...base, body: Buffer.concat(parts), chunked: true }
+          return { ...base, body: Buffer.concat(parts), chunked: true, chunks: parts.length }
         }
         await this.need(size + 2)
         parts.push(Buffer.from(this.take(size)))

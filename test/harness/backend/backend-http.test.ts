@@ -153,15 +153,17 @@ describe('backend HTTP', () => {
     await behave({ latency: { kind: 'fixed', ms: 200 } })
     let t = performance.now()
     await c.get('/slow')
-    expect(performance.now() - t).toBeGreaterThanOrEqual(190)
+    const slowMs = performance.now() - t
+    expect(slowMs).toBeGreaterThanOrEqual(190)
 
     // The control API answers while a request waits out its latency.
     await behave({ latency: { kind: 'fixed', ms: 1500 } })
     t = performance.now()
-    const pending = c.get('/slower')
+    let answered = false
+    const pending = c.get('/slower').then(() => (answered = true))
     const state = await backend.control('GET', '/state')
     expect(state.body.behaviour.latency).toEqual({ kind: 'fixed', ms: 1500 })
-    expect(performance.now() - t).toBeLessThan(1000)
+    expect(answered).toBe(false)
     await pending
     expect(performance.now() - t).toBeGreaterThanOrEqual(1400)
 
@@ -173,7 +175,8 @@ describe('backend HTTP', () => {
       times.push(performance.now() - t)
     }
     times.sort((a, b) => a - b)
-    expect(times[2]).toBeLessThan(100)
+    // Against the 200 ms request timed on this connection above: the latency is gone.
+    expect(times[2]).toBeLessThan(slowMs / 2)
     c.close()
   })
 
@@ -237,8 +240,9 @@ describe('backend HTTP', () => {
     expect(r.chunked).toBe(true)
     expect(r.body.length).toBe(3000)
     expect(json(r).path).toBe('/stream')
+    // Not faster than the rate allows, and streamed in pieces rather than written at once.
     expect(elapsed).toBeGreaterThanOrEqual(250)
-    expect(elapsed).toBeLessThan(3000)
+    expect(r.chunks).toBeGreaterThan(1)
     // HTTP/1.0 has no chunked encoding: the same body streams under a Content-Length.
     c.write('GET /stream10 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n')
     const old = await c.response()

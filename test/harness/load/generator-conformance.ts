@@ -4,7 +4,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { LatencyHistogram } from '../../../engine/stats/latency-histogram.js'
+import { quantileSorted } from '../../../reports/statistics/quantile.js'
 import type { IntervalSample, LoadGenerator, LoadPlan, LoadSummary } from '../../../harness/load/index.js'
+import { RATE_WARNING_SHARE } from '../../../harness/load/load-warnings.js'
 import { closeServers, type TestServer } from '../../helpers/test-servers.js'
 import { scriptedHttpBackend, testCertificate, type HttpBehaviour } from './servers.js'
 
@@ -44,6 +46,21 @@ export function expectMicrosecondResolution(s: LoadSummary): void {
   expect(new Set(values).size).toBeGreaterThan(2)
 }
 
+/**
+ * Checks that a generator reads a slow server's latency as what the server spent, measured by the
+ * server itself in the same run (`heldUs`): never less (a reply cannot come before the server wrote
+ * it), and within twice (the loopback and the generator add far less than a 20 ms hold). The
+ * server's own figure includes its timers firing late on a busy host, so no bound here depends on
+ * how fast or how loaded the host is.
+ */
+export function expectLatencyOfServer(s: LoadSummary, heldUs: readonly number[]): void {
+  expect(heldUs.length).toBeGreaterThanOrEqual(s.ok)
+  const held = quantileSorted([...heldUs].sort((a, b) => a - b), 0.5)
+  // HdrHistogram keeps 3 significant digits: allow its rounding below the exact median.
+  expect(s.latencyUs.p50).toBeGreaterThanOrEqual(held * 0.99)
+  expect(s.latencyUs.p50).toBeLessThanOrEqual(2 * held)
+}
+
 /** Options of the suite: what the generator cannot do, each with its reason. */
 export interface ConformanceOptions {
   readonly skip?: Readonly<Record<string, string>>
@@ -63,12 +80,12 @@ export function generatorConformance(generator: LoadGenerator, options: Conforma
     afterEach(closeServers)
 
     test('reads a fixed 20 ms backend as about 20 ms', async () => {
-      const server = await scriptedHttpBackend({ delayMs: 20 })
+      const heldUs: number[] = []
+      const server = await scriptedHttpBackend({ delayMs: 20, heldUs })
       const s = await generator.run(httpPlan(server, { connections: 4, durationMs: 600 }))
       expectConsistent(s)
       expect(s.failed).toBe(0)
-      expect(s.latencyUs.p50).toBeGreaterThanOrEqual(18_000)
-      expect(s.latencyUs.p50).toBeLessThanOrEqual(40_000)
+      expectLatencyOfServer(s, heldUs)
       expect(s.generator).toBe(generator.name)
     })
 
@@ -103,13 +120,16 @@ export function generatorConformance(generator: LoadGenerator, options: Conforma
       })
     }
 
-    test('achieves a fixed open-loop rate within 5% against a fast server', async () => {
+    test('sends a fixed open-loop schedule against a fast server, and warns only when the rate fell short', async () => {
       const server = await scriptedHttpBackend()
       const s = await generator.run(httpPlan(server, { mode: 'open', rate: 400, connections: 8, durationMs: 1000 }))
       expectConsistent(s)
       expect(s.requestedRate).toBe(400)
-      expect(Math.abs(s.achievedRate - 400)).toBeLessThanOrEqual(20)
-      expect(s.warnings.some((w) => w.startsWith('achieved'))).toBe(false)
+      // The schedule holds 400 requests; late ones are sent late, not dropped (a count, not a rate
+      // over the wall time, which a busy host stretches).
+      expect(s.sent).toBeGreaterThanOrEqual(380)
+      expect(s.sent).toBeLessThanOrEqual(401)
+      expect(s.warnings.some((w) => w.startsWith('achieved'))).toBe(s.achievedRate < RATE_WARNING_SHARE * 400)
       // One corrected sample per reply, plus any HdrHistogram adds for a generator without due times.
       expect(s.correctedLatencyUs?.count).toBeGreaterThanOrEqual(s.latencyUs.count)
     })
@@ -126,12 +146,15 @@ export function generatorConformance(generator: LoadGenerator, options: Conforma
       const server = await scriptedHttpBackend({ behaviour: (i) => (i < 4 ? {} : { hang: true }) })
       const ac = new AbortController()
       setTimeout(() => ac.abort(), 300)
+      const plan = httpPlan(server, { durationMs: 10_000, timeoutMs: 5000 })
       const started = performance.now()
-      const s = await generator.run(httpPlan(server, { durationMs: 10_000, timeoutMs: 5000 }), ac.signal)
-      expect(performance.now() - started).toBeLessThan(2000)
+      const s = await generator.run(plan, ac.signal)
+      // Promptly: the hung requests are counted as aborted, not waited for until their timeout.
+      expect(performance.now() - started).toBeLessThan(plan.timeoutMs!)
       expectConsistent(s)
       expect(s.ok).toBe(4)
       expect(s.failures.byKind.aborted).toBe(2)
+      expect(s.failures.byKind.timeout).toBeUndefined()
     })
 
     test('stops at maxRequests', async () => {
@@ -177,7 +200,8 @@ export function generatorConformance(generator: LoadGenerator, options: Conforma
       expect(s.failed).toBe(0)
       expect(s.handshakeUs?.count).toBe(2)
       expect(server.seen.connections).toBe(2)
-      expect(s.latencyUs.p50).toBeLessThan(5000)
+      // Handshakes apart: a request on a kept-alive connection costs less than setting one up.
+      expect(s.latencyUs.p50).toBeLessThan(s.handshakeUs!.p50)
     })
 
     test('reports generator CPU', async () => {

@@ -36,6 +36,8 @@ export interface ScriptedHttpBackendOptions {
   readonly tls?: CertificateAndKey
   /** Called with each request's headers. */
   readonly onRequest?: (headers: http.IncomingHttpHeaders) => void
+  /** Filled with each answer's time held at the server (request read → answer written), µs. */
+  readonly heldUs?: number[]
 }
 
 let cert: CertificateAndKey | undefined
@@ -56,6 +58,7 @@ export async function scriptedHttpBackend(options: ScriptedHttpBackendOptions = 
   const delay = options.delayMs ?? 0
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const i = seen.requests++
+    const arrived = performance.now()
     options.onRequest?.(req.headers)
     const b = options.behaviour?.(i) ?? {}
     req.resume()
@@ -78,6 +81,7 @@ export async function scriptedHttpBackend(options: ScriptedHttpBackendOptions = 
         res.setHeader('content-length', body.length)
         res.end(body)
       }
+      options.heldUs?.push((performance.now() - arrived) * 1000)
     }
     const ms = typeof delay === 'number' ? delay : delay(i)
     if (ms > 0) setTimeout(answer, ms)
@@ -96,6 +100,8 @@ export interface LineServerOptions {
   readonly error?: (i: number) => boolean
   /** Serve the line protocol inside TLS. */
   readonly tls?: CertificateAndKey
+  /** Filled with each reply's time held at the server (line read → reply written), µs. */
+  readonly heldUs?: number[]
 }
 
 /** The TCP (or TLS) line protocol: `<payload>\n` → `<id> <payload>\n`. */
@@ -112,8 +118,14 @@ export async function lineServer(options: LineServerOptions = {}): Promise<TestS
         buffered = buffered.slice(nl + 1)
         const i = seen.requests++
         const reply = options.error?.(i) === true ? `${id} ERR\n` : `${id} ${line}\n`
-        if ((options.delayMs ?? 0) > 0) setTimeout(() => socket.writable && socket.write(reply), options.delayMs)
-        else socket.write(reply)
+        const arrived = performance.now()
+        const write = () => {
+          if (!socket.writable) return
+          socket.write(reply)
+          options.heldUs?.push((performance.now() - arrived) * 1000)
+        }
+        if ((options.delayMs ?? 0) > 0) setTimeout(write, options.delayMs)
+        else write()
       }
     })
   }

@@ -55,7 +55,7 @@ describe.skipIf(!available.available)(`HAProxy ${available.version ?? ''} end to
             { name: 'sticky', protocol: 'http', bind: '127.0.0.1:0', routes: [{ pool: 's' }] },
           ],
           pools: {
-            hc: { backends: [b('ok', ok.port), b('bad', bad.port)], healthCheck: { type: 'http', intervalMs: 200, timeoutMs: 100, rise: 2, fall: 2, http: { path: '/health' } } },
+            hc: { backends: [b('ok', ok.port), b('bad', bad.port)], healthCheck: { type: 'http', intervalMs: 300, timeoutMs: 250, rise: 2, fall: 2, http: { path: '/health' } } },
             w: { algorithm: 'smooth-weighted-round-robin', backends: [b('w1', w1.port), b('w2', w2.port)] },
             s: { backends: [b('s1', s1.port), b('s2', s2.port)], stickySession: { cookie: 'lb', maxAgeS: 60 } },
           },

@@ -25,7 +25,8 @@ balancer:
   pools:
     web:
       backends: web
-      healthCheck: { type: http, intervalMs: 100, timeoutMs: 80, rise: 1, fall: 2 }
+      # A killed backend refuses at once; a probe timeout well above a loopback answer keeps live ones from flapping on a busy host.
+      healthCheck: { type: http, intervalMs: 250, timeoutMs: 200, rise: 1, fall: 2 }
       retries: { attempts: 2 }
 load:
   mode: open
@@ -134,7 +135,8 @@ describe('layerbench run', () => {
     await new Promise((r) => setTimeout(r, 1000))
     child.kill('SIGINT')
     expect(await exited).toBe(130)
-    await new Promise((r) => setTimeout(r, 500))
+    // Stopped children may take a moment to be reaped; a bounded wait, not a fixed one.
+    for (let i = 0; i < 100 && children.some(processAlive); i++) await new Promise((r) => setTimeout(r, 50))
     for (const pid of children) expect(processAlive(pid), `child ${pid} still alive; stderr: ${stderr}`).toBe(false)
   })
 })
