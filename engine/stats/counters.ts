@@ -1,4 +1,4 @@
-import { LatencyHistogram } from './latency-histogram.js'
+import { TimingHistogram } from './timing-histogram.js'
 
 /** Response status classes counted separately. */
 export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx'
@@ -39,7 +39,7 @@ export interface ListenerCounters {
   bytesFromClients: number
   bytesToClients: number
   /** Layer 4: accept → backend connected. Layer 7: request head parsed → first byte written to the backend. */
-  engineTimeUs: LatencyHistogram
+  engineTimeUs: TimingHistogram
 }
 
 /** Mutable per-pool counters. */
@@ -75,7 +75,7 @@ export function newListenerCounters(): ListenerCounters {
     errors: {},
     bytesFromClients: 0,
     bytesToClients: 0,
-    engineTimeUs: new LatencyHistogram(),
+    engineTimeUs: new TimingHistogram(),
   }
 }
 

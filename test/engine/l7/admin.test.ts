@@ -120,7 +120,7 @@ describe('/metrics', () => {
     }
     expect(samples.length).toBeGreaterThan(20)
     for (const s of samples) {
-      const family = type.has(s.name) ? s.name : s.name.replace(/_(sum|count)$/, '')
+      const family = type.has(s.name) ? s.name : s.name.replace(/_(bucket|sum|count)$/, '')
       expect(type.has(family), `no TYPE for ${s.name}`).toBe(true)
       expect(help.has(family), `no HELP for ${s.name}`).toBe(true)
     }
@@ -129,8 +129,8 @@ describe('/metrics', () => {
     expect(find('layerbench_listener_responses_total', { listener: 'web', class: '5xx' })?.value).toBe(1)
     expect(find('layerbench_listener_errors_total', { listener: 'web', code: 'LB_ERR_UPSTREAM_CONNECT' })?.value).toBe(1)
     expect(find('layerbench_backend_ready', { pool: 'app', backend: 'a' })?.value).toBe(1)
-    expect(find('layerbench_listener_engine_time_microseconds_count', { listener: 'web' })?.value).toBeGreaterThan(0)
-    expect(type.get('layerbench_listener_engine_time_microseconds')).toBe('summary')
+    expect(find('layerbench_listener_engine_time_seconds_count', { listener: 'web' })?.value).toBeGreaterThan(0)
+    expect(type.get('layerbench_listener_engine_time_seconds')).toBe('histogram')
   })
 })
 
