@@ -36,8 +36,11 @@ export interface ListenerCounters {
   responses: Record<StatusClass, number>
   /** Failures by stable error code (LB_ERR_…, HTTP_ERR_…, TLS_ERR_…, PROXY_ERR_…). */
   errors: Record<string, number>
+  /** Bytes of closed connections; `open` adds the ones still open when a snapshot is taken. */
   bytesFromClients: number
   bytesToClients: number
+  /** Client connections still open (net sockets count their bytes as they go). */
+  open: Set<{ readonly bytesRead: number; readonly bytesWritten: number }>
   /** Layer 4: accept → backend connected. Layer 7: request head parsed → first byte written to the backend. */
   engineTimeUs: TimingHistogram
 }
@@ -75,6 +78,7 @@ export function newListenerCounters(): ListenerCounters {
     errors: {},
     bytesFromClients: 0,
     bytesToClients: 0,
+    open: new Set(),
     engineTimeUs: new TimingHistogram(),
   }
 }

@@ -61,6 +61,12 @@ export interface EngineStats {
 
 /** Snapshot of one listener's counters. */
 export function listenerStats(name: string, protocol: string, layer: 4 | 7, address: string, c: ListenerCounters): ListenerStats {
+  let fromClients = c.bytesFromClients
+  let toClients = c.bytesToClients
+  for (const s of c.open) {
+    fromClients += s.bytesRead
+    toClients += s.bytesWritten
+  }
   return {
     name,
     protocol,
@@ -70,7 +76,7 @@ export function listenerStats(name: string, protocol: string, layer: 4 | 7, addr
     requests: c.requests,
     responses: { ...c.responses },
     errors: { ...c.errors },
-    bytes: { fromClients: c.bytesFromClients, toClients: c.bytesToClients },
+    bytes: { fromClients, toClients },
     engineTimeUs: c.engineTimeUs.summary(),
     engineTimeBuckets: c.engineTimeUs.buckets(),
   }
