@@ -19,12 +19,14 @@ export function acceptConnection(socket: Socket, counters: ListenerCounters, max
   }
   counters.connectionsActive++
   open.add(socket)
+  counters.open.add(socket)
   // Errors surface as 'close'; without a listener an error would crash the process.
   socket.on('error', () => {})
   socket.once('close', () => {
     counters.connectionsActive--
     counters.bytesFromClients += socket.bytesRead
     counters.bytesToClients += socket.bytesWritten
+    counters.open.delete(socket)
     open.delete(socket)
   })
   return {

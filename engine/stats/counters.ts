@@ -1,4 +1,4 @@
-import { LatencyHistogram } from './latency-histogram.js'
+import { TimingHistogram } from './timing-histogram.js'
 
 /** Response status classes counted separately. */
 export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx'
@@ -36,10 +36,13 @@ export interface ListenerCounters {
   responses: Record<StatusClass, number>
   /** Failures by stable error code (LB_ERR_…, HTTP_ERR_…, TLS_ERR_…, PROXY_ERR_…). */
   errors: Record<string, number>
+  /** Bytes of closed connections; `open` adds the ones still open when a snapshot is taken. */
   bytesFromClients: number
   bytesToClients: number
+  /** Client connections still open (net sockets count their bytes as they go). */
+  open: Set<{ readonly bytesRead: number; readonly bytesWritten: number }>
   /** Layer 4: accept → backend connected. Layer 7: request head parsed → first byte written to the backend. */
-  engineTimeUs: LatencyHistogram
+  engineTimeUs: TimingHistogram
 }
 
 /** Mutable per-pool counters. */
@@ -75,7 +78,8 @@ export function newListenerCounters(): ListenerCounters {
     errors: {},
     bytesFromClients: 0,
     bytesToClients: 0,
-    engineTimeUs: new LatencyHistogram(),
+    open: new Set(),
+    engineTimeUs: new TimingHistogram(),
   }
 }
 

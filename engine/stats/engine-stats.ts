@@ -1,5 +1,6 @@
 import type { MemberStatus } from '../pool/backend-pool.js'
 import type { BackendCounters, ListenerCounters, PoolCounters, StatusClass } from './counters.js'
+import type { BucketSnapshot } from './bucket-histogram.js'
 import type { LatencySummary } from './latency-histogram.js'
 
 /** One listener in `/stats`. */
@@ -15,6 +16,8 @@ export interface ListenerStats {
   readonly bytes: { readonly fromClients: number; readonly toClients: number }
   /** Layer 4: accept → backend connected; layer 7: request head parsed → first byte to the backend. */
   readonly engineTimeUs: LatencySummary
+  /** The same times in fixed buckets (cumulative counts), for `/metrics`. */
+  readonly engineTimeBuckets: BucketSnapshot
 }
 
 /** One backend in `/stats`: pool state plus data-plane counters. */
@@ -58,6 +61,12 @@ export interface EngineStats {
 
 /** Snapshot of one listener's counters. */
 export function listenerStats(name: string, protocol: string, layer: 4 | 7, address: string, c: ListenerCounters): ListenerStats {
+  let fromClients = c.bytesFromClients
+  let toClients = c.bytesToClients
+  for (const s of c.open) {
+    fromClients += s.bytesRead
+    toClients += s.bytesWritten
+  }
   return {
     name,
     protocol,
@@ -67,8 +76,9 @@ export function listenerStats(name: string, protocol: string, layer: 4 | 7, addr
     requests: c.requests,
     responses: { ...c.responses },
     errors: { ...c.errors },
-    bytes: { fromClients: c.bytesFromClients, toClients: c.bytesToClients },
+    bytes: { fromClients, toClients },
     engineTimeUs: c.engineTimeUs.summary(),
+    engineTimeBuckets: c.engineTimeUs.buckets(),
   }
 }
 

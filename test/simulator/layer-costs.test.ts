@@ -12,7 +12,9 @@ describe('l4-vs-l7.yaml in simulation: the layers cost what the live runs measur
   }
 
   it('every expectation holds', () => {
-    for (const r of result.runs) expect(r.expectations.every((e) => e.pass), JSON.stringify(r.variant)).toBe(true)
+    // Vacuous without expectations: each run of the quick matrix carries some.
+    for (const r of result.runs) expect(r.expectations.length, JSON.stringify(r.variant)).toBeGreaterThan(0)
+    for (const r of result.runs) expect(r.expectations.filter((e) => !e.pass), JSON.stringify(r.variant)).toEqual([])
   })
 
   it("charges the engine's CPU per layer (35 and 85 µs a request), no one else's", () => {

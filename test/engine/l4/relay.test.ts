@@ -59,6 +59,7 @@ describe('relay', () => {
     const clientEnded = once(client, 'end')
     backend.resetAndDestroy()
     await Promise.all([closed(front), closed(back), clientEnded])
+    expect([front.destroyed, back.destroyed]).toEqual([true, true])
     client.destroy()
   })
 

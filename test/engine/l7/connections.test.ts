@@ -108,8 +108,12 @@ describe('client connections', () => {
     const engine = await engineFrom({ listeners: [httpListener([{ pool: 'app' }], { timeouts: { idleMs: 200 } })], pools: { app: poolOf([backend]) } })
     const client = await RawClient.connect(listenerAddress(engine, 'web').port)
     client.write('GET / HTTP/1.1\r\nHost: t\r\n\r\n')
-    await client.responses(1)
+    const [r] = await client.responses(1)
+    const answeredAt = performance.now()
+    expect(r!.header('connection')).not.toBe('close')
     await client.waitClosed(5000)
+    // Closed for sitting idle, not after the response: timers never fire early (a margin for the sweep's clock reads).
+    expect(performance.now() - answeredAt).toBeGreaterThanOrEqual(150)
   })
 
   it('Connection: close from the client is honoured after the response', async () => {

@@ -171,6 +171,7 @@ describe('failover, overhead and comparison rows', () => {
   it('compares variants by the medians over their repeats', () => {
     const result = fixtureResult('algorithm-spread')
     const rows = comparisonRows(result).filter((r) => r.metric === 'rps')
+    expect(rows.length).toBe(new Set(result.runs.map((r) => r.variant.algorithm)).size)
     for (const row of rows) {
       const values = result.runs.filter((r) => `algorithm=${r.variant.algorithm}` === row.variant).map((r) => r.summary.rps).sort((a, b) => a - b)
       expect(row.repeats).toBe(3)

@@ -77,6 +77,7 @@ describe.runIf(available || required)('reports in headless Chromium', () => {
   }
 
   it('renders every chart of every page with marks, no console error and no request but the page itself', async () => {
+    expect(pages.length).toBeGreaterThan(fixtureNames.length)
     for (const file of pages) {
       const v = await visit(file)
       expect(v.errors, file).toEqual([])
