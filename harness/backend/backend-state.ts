@@ -6,6 +6,8 @@ import { seededRandom } from '../../engine/balancing/random.js'
 import { statusClass, type StatusClass } from '../../engine/stats/counters.js'
 import { defaultSeed, type Behaviour, type BehaviourPatch } from './backend-config.js'
 import { decide, isHealthy, mergeBehaviour, type Decision } from './behaviour.js'
+import { PreciseTimers, type PreciseTimer } from '../../engine/runtime/precise-timers.js'
+import { ServiceTimes, type ServiceTimeSnapshot } from './service-times.js'
 
 /** What the backend has served since it started or since the counters were last reset. */
 export interface ServedCounters {
@@ -91,6 +93,8 @@ export interface StateSnapshot {
   seen: SeenCounters
   listening: ListeningPorts
   uptimeMs: number
+  /** The injected latency as waited: asked for against made, per held request. */
+  service: ServiceTimeSnapshot
 }
 
 /** Shared state of one backend process. */
@@ -100,6 +104,8 @@ export class BackendState {
   private readonly startedAt: number
   served: ServedCounters = zeroCounters()
   private seenNow = new Seen()
+  private service = new ServiceTimes()
+  private readonly timers = new PreciseTimers()
   listening: ListeningPorts = { control: 0 }
 
   constructor(
@@ -132,6 +138,18 @@ export class BackendState {
     return decide(this.current, this.random)
   }
 
+  /**
+   * Waits `delayMs` from now (the request has just been read), never less, then calls `then`; the
+   * wait made is recorded against the one asked for.
+   */
+  hold(delayMs: number, then: () => void): PreciseTimer {
+    const startNs = process.hrtime.bigint()
+    return this.timers.after(startNs, delayMs, (nowNs) => {
+      this.service.record(delayMs * 1000, Number(nowNs - startNs) / 1000)
+      then()
+    })
+  }
+
   /** Counts an HTTP answer with `status`. */
   countStatus(status: number): void {
     this.served.http.byStatus[statusClass(status)]++
@@ -150,6 +168,7 @@ export class BackendState {
   resetCounters(): void {
     this.served = zeroCounters()
     this.seenNow = new Seen()
+    this.service = new ServiceTimes()
   }
 
   snapshot(): StateSnapshot {
@@ -162,6 +181,7 @@ export class BackendState {
       seen: this.seenNow.snapshot(),
       listening: this.listening,
       uptimeMs: this.now() - this.startedAt,
+      service: this.service.snapshot(),
     }
   }
 }

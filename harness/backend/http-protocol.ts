@@ -5,6 +5,7 @@
  */
 import type { Socket } from 'node:net'
 import { ChunkedError, ChunkedTracker, parseRequestHead, type RequestHead } from '../../engine/http/index.js'
+import type { PreciseTimer } from '../../engine/runtime/precise-timers.js'
 import type { BackendState } from './backend-state.js'
 import { errorStatusOf, type Outcome } from './behaviour.js'
 import { AnswerHeads, attributeClient, errorBody, healthBody, isHealthPath, protocolErrorBody, servedBody } from './http-answers.js'
@@ -38,6 +39,7 @@ class HttpConnection implements ProtocolConnection {
   private draining = false
   private awaitingDrain = false
   private timer: NodeJS.Timeout | undefined
+  private held: PreciseTimer | undefined
   private readonly socket: Socket
 
   constructor(
@@ -57,6 +59,7 @@ class HttpConnection implements ProtocolConnection {
   private onClose(): void {
     this.phase = CLOSED
     if (this.timer !== undefined) clearTimeout(this.timer)
+    this.held?.cancel()
   }
 
   private onData(chunk: Buffer): void {
@@ -131,11 +134,11 @@ class HttpConnection implements ProtocolConnection {
     const { delayMs, outcome } = this.state.decide()
     if (delayMs <= 0) return this.answer(head, served, outcome)
     this.phase = BUSY
-    this.timer = setTimeout(() => {
-      this.timer = undefined
+    this.held = this.state.hold(delayMs, () => {
+      this.held = undefined
       this.answer(head, served, outcome)
       this.pump()
-    }, delayMs)
+    })
   }
 
   private answer(head: RequestHead, served: number, outcome: Outcome): void {

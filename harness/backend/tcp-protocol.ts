@@ -5,6 +5,7 @@
  * saw (the PROXY header's source when one was received).
  */
 import type { Socket } from 'node:net'
+import type { PreciseTimer } from '../../engine/runtime/precise-timers.js'
 import type { BackendState } from './backend-state.js'
 import type { Outcome } from './behaviour.js'
 import { appendToUnread, readAccepted, resetConnection, type AcceptedConnection, type ProtocolConnection } from './stream-listener.js'
@@ -36,7 +37,7 @@ class LineConnection implements ProtocolConnection {
   private busy = false
   private closed = false
   private draining = false
-  private timer: NodeJS.Timeout | undefined
+  private held: PreciseTimer | undefined
   private readonly socket: Socket
 
   constructor(
@@ -54,7 +55,7 @@ class LineConnection implements ProtocolConnection {
 
   private onClose(): void {
     this.closed = true
-    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.held?.cancel()
   }
 
   private onData(chunk: Buffer): void {
@@ -96,13 +97,13 @@ class LineConnection implements ProtocolConnection {
         continue
       }
       this.busy = true
-      this.timer = setTimeout(() => {
-        this.timer = undefined
+      this.held = this.state.hold(delayMs, () => {
+        this.held = undefined
         this.busy = false
         this.answer(payload, outcome)
         if (this.socket.isPaused()) this.socket.resume()
         this.pump()
-      }, delayMs)
+      })
     }
   }
 

@@ -4,6 +4,7 @@
  */
 import dgram from 'node:dgram'
 import { isIPv6 } from 'node:net'
+import type { PreciseTimer } from '../../engine/runtime/precise-timers.js'
 import type { BackendState } from './backend-state.js'
 
 /** A bound UDP socket. */
@@ -16,7 +17,7 @@ export interface UdpListener {
 export function listenUdp(state: BackendState, host: string, port: number): Promise<UdpListener> {
   const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' })
   const prefix = Buffer.from(`${state.id}:`, 'latin1')
-  const timers = new Set<NodeJS.Timeout>()
+  const held = new Set<PreciseTimer>()
   let closed = false
   const reply = (msg: Buffer, address: string, port: number) => {
     if (!closed) socket.send(Buffer.concat([prefix, msg]), port, address)
@@ -27,11 +28,11 @@ export function listenUdp(state: BackendState, host: string, port: number): Prom
     const { delayMs, outcome } = state.decide()
     if (outcome !== 'answer') return
     if (delayMs <= 0) return reply(msg, rinfo.address, rinfo.port)
-    const timer = setTimeout(() => {
-      timers.delete(timer)
+    const hold = state.hold(delayMs, () => {
+      held.delete(hold)
       reply(msg, rinfo.address, rinfo.port)
-    }, delayMs)
-    timers.add(timer)
+    })
+    held.add(hold)
   })
   // A send to a closed port can surface as an error on the socket; the echo carries on.
   socket.on('error', () => {})
@@ -44,7 +45,7 @@ export function listenUdp(state: BackendState, host: string, port: number): Prom
         close: () =>
           new Promise<void>((done) => {
             closed = true
-            for (const t of timers) clearTimeout(t)
+            for (const h of held) h.cancel()
             socket.close(() => done())
           }),
       })

@@ -148,6 +148,44 @@ describe('backend HTTP', () => {
     c.close()
   })
 
+  it('never answers before its latency: a fixed 2 ms is a lower bound, on every connection at once', async () => {
+    await behave({ latency: { kind: 'fixed', ms: 2 } })
+    const connections = await Promise.all(Array.from({ length: 4 }, () => RawConnection.open(port)))
+    const seenUs: number[] = []
+    // Four connections in step: the backend reads several requests in one loop turn, the case
+    // where a millisecond timer armed from the turn's cached clock fires early.
+    await Promise.all(
+      connections.map(async (c) => {
+        for (let i = 0; i < 50; i++) {
+          const t = process.hrtime.bigint()
+          await c.get(`/w/${i}`)
+          seenUs.push(Number(process.hrtime.bigint() - t) / 1000)
+        }
+        c.close()
+      }),
+    )
+    // What the client sees includes the backend's wait: never under the 2 ms asked for.
+    expect(Math.min(...seenUs)).toBeGreaterThanOrEqual(2000)
+    const { service } = (await backend.control('GET', '/state')).body
+    expect(service).toMatchObject({ holds: 200, requestedMeanUs: 2000 })
+    expect(service.overshootUs.min).toBeGreaterThanOrEqual(0)
+    expect(service.actualMeanUs).toBeGreaterThanOrEqual(2000)
+    // Every client-side time holds the backend's own wait and more.
+    expect(service.actualMeanUs).toBeLessThanOrEqual(seenUs.reduce((a, b) => a + b, 0) / seenUs.length)
+  })
+
+  it('waits each drawn latency in full, sub-millisecond draws included', async () => {
+    await behave({ latency: { kind: 'uniform', minMs: 0.1, maxMs: 3 } })
+    const c = await RawConnection.open(port)
+    for (let i = 0; i < 100; i++) await c.get(`/d/${i}`)
+    c.close()
+    const { service } = (await backend.control('GET', '/state')).body
+    expect(service.holds).toBe(100)
+    expect(service.overshootUs.min).toBeGreaterThanOrEqual(0)
+    expect(service.requestedMeanUs).toBeGreaterThan(100)
+    expect(service.requestedMeanUs).toBeLessThan(3000)
+  })
+
   it('applies a latency change at run time and stays controllable meanwhile', async () => {
     const c = await RawConnection.open(port)
     await behave({ latency: { kind: 'fixed', ms: 200 } })
@@ -270,6 +308,7 @@ describe('control API', () => {
       seen: { tls: 0, plaintext: 0, clients: {}, peers: {}, via: { 'x-forwarded-for': 0, 'x-real-ip': 0, 'proxy-protocol': 0, peer: 0 } },
       listening: { http: port, control: backend.ready.control },
       uptimeMs: expect.any(Number),
+      service: { holds: 0, requestedMeanUs: 0, actualMeanUs: 0, overshootUs: { min: 0, mean: 0, p50: 0, p99: 0, max: 0 }, histogram: expect.any(String) },
     })
   })
 

@@ -56,6 +56,9 @@ describe('backend TCP line protocol', () => {
     // Lines are answered one after another: the second waited its own 200 ms.
     expect(performance.now() - t).toBeGreaterThanOrEqual(380)
     c.close()
+    const { service } = (await backend.control('GET', '/state')).body
+    expect(service).toMatchObject({ holds: 2, requestedMeanUs: 200_000 })
+    expect(service.overshootUs.min).toBeGreaterThanOrEqual(0)
   })
 
   it('replies ERR at errorRate 1 and resets at resetRate 1', async () => {
@@ -109,6 +112,9 @@ describe('backend UDP echo', () => {
     const t = performance.now()
     expect(await exchange(['late'], 3000)).toEqual(['db-1:late'])
     expect(performance.now() - t).toBeGreaterThanOrEqual(190)
+    const { service } = (await backend.control('GET', '/state')).body
+    expect(service).toMatchObject({ holds: 1, requestedMeanUs: 200_000 })
+    expect(service.overshootUs.min).toBeGreaterThanOrEqual(0)
     await behave({ latency: null, errorRate: 1 })
     expect(await exchange(['lost', 'lost'], 300)).toEqual([])
     expect((await backend.control('GET', '/state')).body.served.udp).toEqual({ datagrams: 3 })
