@@ -1,12 +1,18 @@
 /**
- * Timers that never fire before their time and fire within microseconds after it.
+ * Timers that never fire before their time and, within a CPU budget, fire microseconds after it.
  *
  * Node's `setTimeout` counts whole milliseconds from the event loop's cached clock: a timer armed
  * late in a loop turn, or just before a millisecond boundary, fires up to a millisecond (and the
- * turn's length) early; one armed early fires up to a millisecond late. These timers keep an
- * absolute deadline on the monotonic ns clock instead: a millisecond timer carries them to within
- * `leadMs` of it (re-armed whenever it wakes early), and the last stretch is polled with
- * `setImmediate`, which lets I/O run between polls. One poll serves every timer in that stretch.
+ * turn's length) early; one armed early in a turn fires up to a millisecond late. These timers keep
+ * an absolute deadline on the monotonic ns clock instead: a millisecond timer carries them to within
+ * a lead of it (re-armed whenever it wakes early, so no timer ever fires early), and the last stretch
+ * is polled with `setImmediate`, which lets I/O run between polls. One poll serves every timer in
+ * its stretch.
+ *
+ * Polling keeps a core busy while it lasts, so its share of the wall time is held to a budget: the
+ * lead shrinks when polling took more than the budget over the last window and grows back when it
+ * took less. Past the budget precision degrades towards that of millisecond timers (late by up to a
+ * millisecond), never below the deadline.
  */
 
 /** A monotonic clock in nanoseconds. */
@@ -22,11 +28,10 @@ export interface PreciseTimer {
 export interface PreciseTimersOptions {
   /** Default `process.hrtime.bigint`. */
   readonly clock?: NsClock
-  /**
-   * How close to the deadline polling takes over from millisecond timers, ms (default 1). Less
-   * polls less (cheaper) but lets a late millisecond timer overshoot the deadline more often.
-   */
-  readonly leadMs?: number
+  /** The longest stretch before a deadline that is polled, ms (default 1: a millisecond timer's error). */
+  readonly maxLeadMs?: number
+  /** Share of the wall time polling may take (default 0.1: a tenth of a core). */
+  readonly pollBudget?: number
 }
 
 interface Entry extends PreciseTimer {
@@ -36,21 +41,36 @@ interface Entry extends PreciseTimer {
   done: boolean
 }
 
-/** A set of precise timers sharing one clock and one polling loop. */
+/** How often the lead is adjusted to the budget. */
+const WINDOW_NS = 100_000_000n
+/** The smallest lead polling grows back from once the budget allows. */
+const MIN_GROWN_LEAD_NS = 50_000
+
+/** A set of precise timers sharing one clock, one polling loop and one polling budget. */
 export class PreciseTimers {
   private readonly clock: NsClock
-  private readonly leadNs: bigint
+  private readonly maxLeadNs: number
+  private readonly budget: number
+  private leadNs: number
   private readonly polled = new Set<Entry>()
   private poll: NodeJS.Immediate | undefined
+  /** Start of the polling stretch in progress, if any. */
+  private pollingSinceNs: bigint | undefined
+  private polledNs = 0n
+  private windowStartNs: bigint
+  private armedInWindow = false
 
   constructor(options: PreciseTimersOptions = {}) {
     this.clock = options.clock ?? process.hrtime.bigint
-    this.leadNs = BigInt(Math.round((options.leadMs ?? 1) * 1e6))
+    this.maxLeadNs = Math.round((options.maxLeadMs ?? 1) * 1e6)
+    this.budget = options.pollBudget ?? 0.1
+    this.leadNs = this.maxLeadNs
+    this.windowStartNs = this.clock()
   }
 
   /**
-   * Calls `fire(now)` once the clock reads `deadlineNs` or later, as soon after as the loop allows;
-   * always asynchronously.
+   * Calls `fire(now)` once the clock reads `deadlineNs` or later, as soon after as the loop and the
+   * budget allow; always asynchronously.
    */
   at(deadlineNs: bigint, fire: (nowNs: bigint) => void): PreciseTimer {
     const entry: Entry = {
@@ -74,22 +94,31 @@ export class PreciseTimers {
     return this.at(startNs + BigInt(Math.ceil(ms * 1e6)), fire)
   }
 
-  /** Timers in the polled stretch (for tests and the cost figures). */
+  /** Timers in the polled stretch. */
   get polling(): number {
     return this.polled.size
   }
 
+  /** The current lead, ms: how close to a deadline polling takes over. */
+  get leadMs(): number {
+    return this.leadNs / 1e6
+  }
+
   private arm(entry: Entry): void {
     if (entry.done) return
-    const left = entry.deadlineNs - this.clock()
+    const now = this.clock()
+    this.adjust(now)
+    this.armedInWindow = true
+    const left = Number(entry.deadlineNs - now)
     // A deadline already past is polled too: a timer never fires inside the call that set it.
-    if (left <= this.leadNs) {
+    if (left <= 0 || left <= this.leadNs) {
       this.polled.add(entry)
+      this.pollingSinceNs ??= now
       this.poll ??= setImmediate(this.onPoll)
       return
     }
     // Whole milliseconds short of the polled stretch; a timer that wakes early is simply re-armed.
-    const ms = Math.max(1, Math.floor(Number(left - this.leadNs) / 1e6))
+    const ms = Math.max(1, Math.floor((left - this.leadNs) / 1e6))
     entry.timeout = setTimeout(() => {
       entry.timeout = undefined
       this.arm(entry)
@@ -105,6 +134,32 @@ export class PreciseTimers {
       entry.done = true
       entry.fire(now)
     }
-    if (this.polled.size > 0) this.poll ??= setImmediate(this.onPoll)
+    if (this.polled.size > 0) {
+      this.poll ??= setImmediate(this.onPoll)
+    } else if (this.pollingSinceNs !== undefined) {
+      this.polledNs += now - this.pollingSinceNs
+      this.pollingSinceNs = undefined
+    }
+    this.adjust(now)
+  }
+
+  /** Once a window has passed: scales the lead by how the polling share compared with the budget. */
+  private adjust(now: bigint): void {
+    const span = now - this.windowStartNs
+    if (span < WINDOW_NS) return
+    if (this.pollingSinceNs !== undefined) {
+      this.polledNs += now - this.pollingSinceNs
+      this.pollingSinceNs = now
+    }
+    const share = Number(this.polledNs) / Number(span)
+    if (share > 0) {
+      // Polling time grows about in proportion to the lead; the square root damps the correction.
+      this.leadNs = Math.min(this.maxLeadNs, this.leadNs * Math.sqrt(this.budget / share))
+    } else if (this.armedInWindow && this.leadNs < this.maxLeadNs) {
+      this.leadNs = Math.min(this.maxLeadNs, Math.max(MIN_GROWN_LEAD_NS, this.leadNs * 2))
+    }
+    this.windowStartNs = now
+    this.polledNs = 0n
+    this.armedInWindow = false
   }
 }

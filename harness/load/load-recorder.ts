@@ -73,6 +73,7 @@ export class LoadRecorder {
   private readonly latency = new LatencyHistogram()
   private corrected: LatencyHistogram | undefined
   private handshake: LatencyHistogram | undefined
+  private sendLag: LatencyHistogram | undefined
   private current = new IntervalAccumulator(0)
   private readonly series: IntervalSample[] = []
   private readonly intervalNs: number
@@ -118,6 +119,11 @@ export class LoadRecorder {
     if (c.correctedUs !== undefined) (this.corrected ??= new LatencyHistogram()).record(c.correctedUs)
   }
 
+  /** Open loop: how long after its due time a measured request was sent, µs. */
+  recordSendLag(us: number): void {
+    ;(this.sendLag ??= new LatencyHistogram()).record(us)
+  }
+
   /** A connection opened: TCP connect plus any TLS handshake. */
   recordHandshake(us: number): void {
     ;(this.handshake ??= new LatencyHistogram()).record(us)
@@ -152,6 +158,7 @@ export class LoadRecorder {
       latencyUs: this.latency.summary(),
       ...(this.corrected === undefined ? {} : { correctedLatencyUs: summarise(this.corrected)! }),
       ...(this.handshake === undefined ? {} : { handshakeUs: summarise(this.handshake)! }),
+      ...(this.sendLag === undefined ? {} : { sendLagUs: summarise(this.sendLag)! }),
       histograms: {
         latency: this.latency.encode(),
         ...(this.corrected === undefined ? {} : { corrected: this.corrected.encode() }),

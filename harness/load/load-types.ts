@@ -136,6 +136,12 @@ export interface LoadSummary {
   readonly correctedLatencyUs?: LatencySummary
   /** TCP connect plus TLS handshake, per connection opened. */
   readonly handshakeUs?: LatencySummary
+  /**
+   * Open loop: due time → send, per measured request (the pacer's lateness, plus any wait for a
+   * free connection). Per request, corrected latency is latency plus this (and the connect, with a
+   * connection per request).
+   */
+  readonly sendLagUs?: LatencySummary
   /** `LatencyHistogram.encode()` of each distribution, for saving. */
   readonly histograms: { readonly latency: string; readonly corrected?: string; readonly handshake?: string }
   readonly requestedRate?: number

@@ -1,3 +1,4 @@
+import { PreciseTimers, type PreciseTimer } from '../../engine/runtime/precise-timers.js'
 import { ConstantRateSchedule } from './constant-rate-schedule.js'
 import type { ConnectionFactory, ExchangeResult, LoadConnection } from './connections/load-connection.js'
 import { startCpuMeter } from './generator-cpu.js'
@@ -33,6 +34,13 @@ interface Slot {
 
 /** Requests still in flight this long after an abort are counted as `aborted`. */
 const ABORT_GRACE_MS = 250
+/**
+ * Share of a core the open-loop pacer may spend polling for due times: enough to send on time at a
+ * few hundred requests per second, where a millisecond timer's lateness would be a visible share of
+ * what is measured (the corrected figures charge it to the system under test); above that the lag
+ * grows back towards a timer's, and is reported and warned about.
+ */
+const PACER_POLL_BUDGET = 0.25
 /** Sends the pacer makes before yielding to I/O when it is behind. */
 const PACER_BATCH = 256
 
@@ -42,10 +50,11 @@ const us = (ns: bigint) => Number(ns) / 1e3
 /**
  * One run of the native generator: a pool of `connections` slots, each carrying one request at a
  * time. Closed loop: a slot sends again as soon as its reply arrives. Open loop: request `i` is due
- * at `t0 + i / rate`; the pacer hands due requests to free slots on a timer (Node timers have 1 ms
- * resolution, so a batch leaves within about a millisecond of its due time), and when every slot is
- * busy the due requests wait and leave as slots free up. Latency is timed from the write;
- * corrected latency from the due time, so queueing and stalls are not omitted.
+ * at `t0 + i / rate`; the pacer hands due requests to free slots on a precise timer (a millisecond
+ * timer to within a millisecond of the due time, then polling, so a request leaves microseconds
+ * after its due time rather than up to a millisecond), and when every slot is busy the due requests
+ * wait and leave as slots free up. Latency is timed from the write; corrected latency from the due
+ * time, so queueing and stalls are not omitted; the send lag (due → sent) is recorded apart.
  */
 export class NativeRun {
   private readonly slots: Slot[]
@@ -64,7 +73,8 @@ export class NativeRun {
   private unsent = 0
   private finished = false
   private tick: NodeJS.Timeout | undefined
-  private pacer: NodeJS.Timeout | NodeJS.Immediate | undefined
+  private pacer: PreciseTimer | undefined
+  private readonly timers: PreciseTimers
   private grace: NodeJS.Timeout | undefined
   private resolve!: (s: LoadSummary) => void
   private readonly cpu = startCpuMeter()
@@ -79,6 +89,7 @@ export class NativeRun {
   ) {
     this.slots = Array.from({ length: plan.connections }, (_, client) => ({ client, conn: undefined, req: undefined, jar: plan.cookies === true ? new Map<string, string>() : undefined }))
     this.timeoutNs = BigInt(Math.round(plan.timeoutMs * 1e6))
+    this.timers = new PreciseTimers({ clock, pollBudget: PACER_POLL_BUDGET })
   }
 
   async run(): Promise<LoadSummary> {
@@ -164,6 +175,7 @@ export class NativeRun {
     if (measured) {
       this.measuredSent++
       this.recorder.recordSent(now)
+      if (this.schedule !== undefined) this.recorder.recordSendLag(us(now - intendedNs))
     }
     const conn = slot.conn
     if (conn !== undefined && conn.reusable && !this.plan.newConnectionPerRequest) return this.transmit(slot, conn, req)
@@ -227,7 +239,8 @@ export class NativeRun {
     const now = this.clock()
     if (now >= this.endNs || this.measuredSent >= this.plan.maxRequests) return this.stopSending(now)
     const behind = this.dispatchDue(schedule, now, PACER_BATCH)
-    if (behind) this.pacer = setImmediate(this.pace)
+    // Behind: the next poll (I/O runs first) carries on.
+    if (behind) this.pacer = this.timers.at(now, this.pace)
     else this.armPacer()
   }
 
@@ -249,8 +262,7 @@ export class NativeRun {
     if (this.pacer !== undefined || this.stopping || this.idle.length === 0) return
     const schedule = this.schedule!
     if (this.nextIndex >= schedule.length) return // all sent; the tick stops the run at its end
-    const waitMs = ms(schedule.dueAt(this.nextIndex) - this.clock())
-    this.pacer = waitMs <= 0.05 ? setImmediate(this.pace) : setTimeout(this.pace, Math.max(1, Math.floor(waitMs)))
+    this.pacer = this.timers.at(schedule.dueAt(this.nextIndex), this.pace)
   }
 
   private onTick = (): void => {
@@ -274,11 +286,8 @@ export class NativeRun {
     // Requests due before the end that a late timer has not yet sent still go, where a slot is free.
     if (this.schedule !== undefined && !this.signal?.aborted) this.dispatchDue(this.schedule, stopNs, Number.POSITIVE_INFINITY)
     this.stopNs = stopNs
-    if (this.pacer !== undefined) {
-      clearTimeout(this.pacer as NodeJS.Timeout)
-      clearImmediate(this.pacer as NodeJS.Immediate)
-      this.pacer = undefined
-    }
+    this.pacer?.cancel()
+    this.pacer = undefined
     const schedule = this.schedule
     if (schedule !== undefined && this.measuredSent < this.plan.maxRequests) {
       const firstMeasured = Math.max(this.nextIndex, schedule.dueBy(this.warmupEndNs - 1n))
@@ -315,14 +324,18 @@ export class NativeRun {
     const generatorCpu = this.cpu.stop(this.allSent)
     const requestedRate = this.plan.mode === 'open' ? this.plan.rate : undefined
     const achievedRate = elapsedMs > 0 ? this.recorder.sent / (elapsedMs / 1000) : 0
-    const warnings = loadWarnings({
-      cpuUtilisation: generatorCpu.utilisation,
-      ...(requestedRate === undefined ? {} : { requestedRate, unsent: this.unsent, queued: this.queued }),
-      achievedRate,
-      sent: this.recorder.sent,
-    })
-    this.resolve(
-      this.recorder.summary({ generator: 'layerbench', protocol: this.plan.protocol, mode: this.plan.mode, ...(requestedRate === undefined ? {} : { requestedRate }), elapsedMs, generatorCpu, warnings }),
+    const warnings: string[] = []
+    const summary = this.recorder.summary({ generator: 'layerbench', protocol: this.plan.protocol, mode: this.plan.mode, ...(requestedRate === undefined ? {} : { requestedRate }), elapsedMs, generatorCpu, warnings })
+    // Judged from the summary: the send lag is weighed against the latency it was measured beside.
+    warnings.push(
+      ...loadWarnings({
+        cpuUtilisation: generatorCpu.utilisation,
+        ...(requestedRate === undefined ? {} : { requestedRate, unsent: this.unsent, queued: this.queued }),
+        achievedRate,
+        sent: this.recorder.sent,
+        ...(summary.sendLagUs === undefined ? {} : { sendLagUs: summary.sendLagUs, latencyP50Us: summary.latencyUs.p50 }),
+      }),
     )
+    this.resolve(summary)
   }
 }

@@ -38,7 +38,7 @@ describe('precise timers', () => {
   })
 
   it('do not fire once cancelled, in either stretch', async () => {
-    const timers = new PreciseTimers({ leadMs: 1 })
+    const timers = new PreciseTimers({ maxLeadMs: 1 })
     let fired = 0
     const far = timers.at(now() + 5_000_000n, () => fired++)
     const near = timers.at(now() + 200_000n, () => fired++)
@@ -48,5 +48,19 @@ describe('precise timers', () => {
     await sentinel
     expect(fired).toBe(0)
     expect(timers.polling).toBe(0)
+  })
+
+  it('poll less once polling has taken more than its budget, and still never fire early', async () => {
+    const timers = new PreciseTimers({ pollBudget: 0.001 })
+    expect(timers.leadMs).toBe(1)
+    const early: bigint[] = []
+    for (let i = 0; i < 40; i++) {
+      const deadline = now() + 3_000_000n
+      const at = await new Promise<bigint>((resolve) => timers.at(deadline, resolve))
+      early.push(deadline - at)
+    }
+    // Forty 3 ms waits span more than one 100 ms window, each ending in a poll of up to 1 ms.
+    expect(timers.leadMs).toBeLessThan(1)
+    expect(early.every((d) => d <= 0n)).toBe(true)
   })
 })

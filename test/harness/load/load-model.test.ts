@@ -87,6 +87,16 @@ describe('load recorder', () => {
   })
 })
 
+describe('send lag', () => {
+  it('summarises due → sent per measured open-loop request, and only when recorded', () => {
+    const r = new LoadRecorder(0n, 1000)
+    for (const lag of [10, 20, 30, 40, 1000]) r.recordSendLag(lag)
+    const ctx = () => ({ generator: 'g', protocol: 'http' as const, mode: 'open' as const, elapsedMs: 1, generatorCpu: generatorCpu({ user: 0, system: 0 }, 1, 1), warnings: [] })
+    expect(r.summary(ctx()).sendLagUs).toMatchObject({ count: 5, min: 10, p50: 30, max: 1000 })
+    expect(new LoadRecorder(0n, 1000).summary(ctx()).sendLagUs).toBeUndefined()
+  })
+})
+
 describe('warnings', () => {
   it.each([
     [{ cpuUtilisation: 0.5, achievedRate: 100, sent: 100 }, []],
@@ -95,6 +105,10 @@ describe('warnings', () => {
     [{ cpuUtilisation: 0.2, requestedRate: 10000, achievedRate: 9600, sent: 100 }, []],
     [{ cpuUtilisation: 0.2, requestedRate: 100, achievedRate: 100, unsent: 3, queued: 1, sent: 200 }, ['3 scheduled requests were never sent: every connection was busy (raise connections)']],
     [{ cpuUtilisation: 0.2, requestedRate: 100, achievedRate: 100, queued: 10, sent: 200 }, ['10 of 200 requests waited for a free connection: corrected latency includes that queueing']],
+    // Send lag: warned about only when above 100 µs and above 5% of the median latency.
+    [{ cpuUtilisation: 0.2, requestedRate: 200, achievedRate: 200, sent: 200, sendLagUs: { p50: 460, p99: 990 }, latencyP50Us: 2400 }, ['requests left a median 460 µs (p99 990 µs) after their due time: corrected latency charges that to the system under test']],
+    [{ cpuUtilisation: 0.2, requestedRate: 200, achievedRate: 200, sent: 200, sendLagUs: { p50: 60, p99: 990 }, latencyP50Us: 400 }, []],
+    [{ cpuUtilisation: 0.2, requestedRate: 200, achievedRate: 200, sent: 200, sendLagUs: { p50: 460, p99: 990 }, latencyP50Us: 20_000 }, []],
   ])('%j → %j', (inputs, expected) => {
     expect(loadWarnings(inputs)).toEqual(expected)
   })

@@ -13,14 +13,17 @@ const host = '127.0.0.1'
 describe('native generator', () => {
   afterEach(closeServers)
 
-  it('makes coordinated omission visible: a 300 ms stall shows in corrected, not uncorrected, p99', async () => {
-    const server = await scriptedHttpBackend({ delayMs: stallOnce(100, 300) })
-    const s = await nativeGenerator.run(httpPlan(server, { mode: 'open', rate: 200, connections: 2, durationMs: 1500 }))
+  it('makes coordinated omission visible: a 1 s stall shows in corrected, not uncorrected, p99', async () => {
+    const server = await scriptedHttpBackend({ delayMs: stallOnce(100, 1000) })
+    const s = await nativeGenerator.run(httpPlan(server, { mode: 'open', rate: 200, connections: 2, durationMs: 2500, timeoutMs: 3000 }))
     expectConsistent(s)
     expect(s.failed).toBe(0)
     const corrected = s.correctedLatencyUs!
-    expect(corrected.p99).toBeGreaterThanOrEqual(150_000)
+    // Requests due during the stall waited for it: about a fifth of the run, so p99 sits deep in it.
+    expect(corrected.p99).toBeGreaterThanOrEqual(500_000)
     expect(corrected.p99).toBeGreaterThan(5 * s.latencyUs.p99)
+    // The wait shows as send lag too (due → sent), and is warned about.
+    expect(s.sendLagUs!.p99).toBeGreaterThanOrEqual(500_000)
     expect(s.warnings).toContainEqual(expect.stringContaining('waited for a free connection'))
   })
 
@@ -35,7 +38,35 @@ describe('native generator', () => {
     // A send leaves within a timer tick of its due time, plus however late the event loop ran.
     expect(s.correctedLatencyUs!.p50 - s.latencyUs.p50).toBeLessThan(1000 + loop.percentile(99) / 1000)
     expect(s.correctedLatencyUs!.count).toBe(s.latencyUs.count)
+    expect(s.sendLagUs!.count).toBe(s.sent)
     expect(s.warnings.filter((w) => /achieved|never sent/.test(w))).toEqual([])
+  })
+
+  it('sends later than due by less than a millisecond-timer pacer running beside it', async () => {
+    const server = await scriptedHttpBackend()
+    const rate = 300
+    const durationMs = 1000
+    // The reference, in the same process at the same time: due times at the same rate, each waited
+    // for with setTimeout as a millisecond-timer pacer does (re-armed when it wakes early).
+    const plain = new LatencyHistogram()
+    const t0 = process.hrtime.bigint()
+    let stop = false
+    const wait = (i: number) => {
+      if (stop) return
+      const due = t0 + BigInt(Math.round((i * 1e9) / rate))
+      const left = Number(due - process.hrtime.bigint()) / 1e6
+      if (left > 0) return void setTimeout(() => wait(i), Math.max(1, Math.floor(left)))
+      plain.record(-left * 1000)
+      wait(i + 1)
+    }
+    wait(0)
+    const s = await nativeGenerator.run(httpPlan(server, { mode: 'open', rate, connections: 8, durationMs }))
+    stop = true
+    expectConsistent(s)
+    expect(plain.count).toBeGreaterThan(rate / 2)
+    const lag = s.sendLagUs!
+    expect(lag.count).toBe(s.sent)
+    expect(lag.p50).toBeLessThan(plain.percentile(50))
   })
 
   it('records TLS handshakes apart from request time with a connection per request', async () => {
