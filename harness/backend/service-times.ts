@@ -26,6 +26,23 @@ export interface ServiceTimeSnapshot {
   readonly histogram: string
 }
 
+/** The run-level figure: several backends' snapshots as one (histograms merged exactly); undefined when none held a request. */
+export function mergeServiceTimes(snapshots: readonly ServiceTimeSnapshot[]): Omit<ServiceTimeSnapshot, 'histogram'> | undefined {
+  const held = snapshots.filter((s) => s.holds > 0)
+  if (held.length === 0) return undefined
+  const merged = new LatencyHistogram()
+  for (const s of held) merged.add(LatencyHistogram.decode(s.histogram))
+  const holds = held.reduce((n, s) => n + s.holds, 0)
+  const weighted = (f: (s: ServiceTimeSnapshot) => number) => held.reduce((sum, s) => sum + f(s) * s.holds, 0) / holds
+  const h = merged.summary()
+  return {
+    holds,
+    requestedMeanUs: weighted((s) => s.requestedMeanUs),
+    actualMeanUs: weighted((s) => s.actualMeanUs),
+    overshootUs: { min: Math.min(...held.map((s) => s.overshootUs.min)), mean: weighted((s) => s.overshootUs.mean), p50: h.p50, p99: h.p99, max: h.max },
+  }
+}
+
 /** Accumulates held waits. Pure: the caller measures. */
 export class ServiceTimes {
   private holds = 0
@@ -55,4 +72,17 @@ export class ServiceTimes {
       histogram: this.overshoot.encode(),
     }
   }
+}
+
+/** A median overshoot above this, µs, is worth saying: the backends waited visibly longer than asked. */
+export const OVERSHOOT_WARNING_US = 100
+
+/** What a run's merged service times deserve to be warned about. Pure. */
+export function serviceWarnings(service: Omit<ServiceTimeSnapshot, 'histogram'> | undefined): string[] {
+  if (service === undefined) return []
+  const o = service.overshootUs
+  const out: string[] = []
+  if (o.min < 0) out.push(`a backend answered ${Math.round(-o.min)} µs before its injected latency was over`)
+  if (o.p50 > OVERSHOOT_WARNING_US) out.push(`backends waited a median ${Math.round(o.p50)} µs (p99 ${Math.round(o.p99)} µs) longer than their injected latency: the latency measured includes that`)
+  return out
 }

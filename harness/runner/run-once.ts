@@ -1,7 +1,8 @@
 import type { LbConfig } from '../../engine/config/lb-config.js'
 import type { EngineEvent } from '../../engine/runtime/event-log.js'
 import type { EngineStats } from '../../engine/stats/engine-stats.js'
-import type { BackendSeen, IntervalResult, RunEvent, RunResult } from '../../reports/result/result-model.js'
+import type { BackendSeen, BackendService, IntervalResult, RunEvent, RunResult } from '../../reports/result/result-model.js'
+import { mergeServiceTimes, serviceWarnings, type ServiceTimeSnapshot } from '../backend/service-times.js'
 import { generatorFor } from '../load/index.js'
 import type { LoadPlan, LoadProtocol, LoadSummary } from '../load/load-types.js'
 import type { BackendProvider, BackendSpec, RunningBackend } from '../providers/index.js'
@@ -256,12 +257,14 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
     const stats: EngineStats | undefined = await balancer.stats()
     const served = new Map<string, number>()
     const seen = new Map<string, BackendSeen>()
+    const service = new Map<string, ServiceTimeSnapshot>()
     await Promise.all(
       all().map(async (b) => {
         try {
-          const st = (await b.state()) as { served?: { http?: { requests?: number }; tcp?: { requests?: number }; udp?: { datagrams?: number } }; seen?: BackendSeen }
+          const st = (await b.state()) as { served?: { http?: { requests?: number }; tcp?: { requests?: number }; udp?: { datagrams?: number } }; seen?: BackendSeen; service?: ServiceTimeSnapshot }
           served.set(b.spec.id, (st.served?.http?.requests ?? 0) + (st.served?.tcp?.requests ?? 0) + (st.served?.udp?.datagrams ?? 0))
           if (st.seen !== undefined) seen.set(b.spec.id, st.seen)
+          if (st.service !== undefined) service.set(b.spec.id, st.service)
         } catch {
           // A backend killed and not restarted cannot say; its traffic is still counted by the generator.
         }
@@ -282,6 +285,7 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
         ...(cpuUs === undefined ? {} : { cpuUs }),
         ...(memoryBytes === undefined ? {} : { memoryBytes }),
         ...(seen.has(b.spec.id) ? { seen: seen.get(b.spec.id)! } : {}),
+        ...serviceOf(service.get(b.spec.id)),
       }
     }
     for (const [id, n] of Object.entries(summary.byBackend)) backendsResult[id] ??= { group: groupOf.get(id) ?? 'unknown', requests: n }
@@ -298,7 +302,8 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
     const generatorUs = summary.generatorCpu.userUs + summary.generatorCpu.systemUs
     if (machine !== undefined && machine.steal > HEAVY_STEAL) warnings.push(`CPU steal was ${(machine.steal * 100).toFixed(1)}% of CPU time: this run was measured on a noisy host`)
     if (summary.sent !== summary.ok + summary.failed) warnings.push(`accounting: sent ${summary.sent} ≠ ok ${summary.ok} + failed ${summary.failed}`)
-    warnings.push(...summary.warnings, ...ctx.provider.warnings)
+    const backendService = mergeServiceTimes([...service.values()])
+    warnings.push(...summary.warnings, ...serviceWarnings(backendService), ...ctx.provider.warnings)
     const loaded = stats?.listeners.find((l) => l.name === listenerName)
     const load: RunResult['load'] = {
       generator: generator.name,
@@ -318,8 +323,10 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
         latencyUs: summary.latencyUs,
         ...(summary.correctedLatencyUs === undefined ? {} : { correctedLatencyUs: summary.correctedLatencyUs }),
         ...(summary.handshakeUs === undefined ? {} : { handshakeUs: summary.handshakeUs }),
+        ...(summary.sendLagUs === undefined ? {} : { sendLagUs: summary.sendLagUs }),
       },
       backends: backendsResult,
+      ...(backendService === undefined ? {} : { backendService }),
       groups,
       failover: s.timeline.length > 0 ? deriveFailover(ts, events) : [],
       ...(s.load.cookies || s.load.clients > 1 ? { sticky: checks.sticky(all().map((b) => b.spec.id)) } : {}),
@@ -362,4 +369,11 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
     await balancer?.stop()
     await ctx.provider.stopAll()
   }
+}
+
+/** A backend's `service` for the result: only when it held a request, without its histogram. */
+function serviceOf(snapshot: ServiceTimeSnapshot | undefined): { service?: BackendService } {
+  if (snapshot === undefined || snapshot.holds === 0) return {}
+  const { histogram: _histogram, ...service } = snapshot
+  return { service }
 }

@@ -13,6 +13,7 @@ import type { EnvironmentResult, ResultFile, RunResult } from '../result/result-
 import { formatCount, formatPercent, formatUs } from './format.js'
 import { chartSlot, escapeHtml, htmlDocument, type PageChart } from './html-document.js'
 import { htmlTable, passMark, type HtmlCell } from './html-table.js'
+import { timingSection } from './timing-table.js'
 
 /** Options of {@link renderScenarioReport}. */
 export interface ScenarioReportOptions {
@@ -208,6 +209,7 @@ export function renderScenarioReport(result: ResultFile, options: ScenarioReport
     '<h2>Runs</h2>',
     '<p>CPU time per request is the stable figure on a shared machine; steal and foreign load say how much the machine was disturbed while measuring.</p>',
     runsTable(runs),
+    timingSection(runs),
     '<h2>Warnings</h2>',
     warningsTable(runs),
     '<h2>Environment</h2>',

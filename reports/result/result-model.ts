@@ -120,6 +120,18 @@ export const backendSeenSchema = z.strictObject({
   via: counts,
 })
 
+/**
+ * A backend's injected latency as it waited it (from its own account, warm-up included): requests
+ * held, the mean wait asked for and made, and made minus asked (µs; `min` exact, percentiles from
+ * a µs histogram). A correct backend never has a negative `min`.
+ */
+export const backendServiceSchema = z.strictObject({
+  holds: z.number().int(),
+  requestedMeanUs: z.number(),
+  actualMeanUs: z.number(),
+  overshootUs: z.strictObject({ min: z.number(), mean: z.number(), p50: z.number(), p99: z.number(), max: z.number() }),
+})
+
 /** One run of one variant. */
 export const runResultSchema = z.strictObject({
   id: z.string(),
@@ -150,6 +162,8 @@ export const runResultSchema = z.strictObject({
     latencyUs: latencySummarySchema,
     correctedLatencyUs: latencySummarySchema.optional(),
     handshakeUs: latencySummarySchema.optional(),
+    /** Open loop: due time → send per measured request, µs (the pacer's lateness, plus any wait for a free connection). */
+    sendLagUs: latencySummarySchema.optional(),
   }),
   /** Per backend: requests it answered (seen by the load generator), its group, what it reports itself. */
   backends: z.record(
@@ -166,8 +180,12 @@ export const runResultSchema = z.strictObject({
       memoryBytes: z.number().optional(),
       /** What it received, as it reports it (warm-up included). */
       seen: backendSeenSchema.optional(),
+      /** Its injected latency as it waited it, when it held any request. */
+      service: backendServiceSchema.optional(),
     }),
   ),
+  /** Every backend's `service` of the run merged: how well the backends kept their latency. */
+  backendService: backendServiceSchema.optional(),
   groups: z.record(z.string(), z.strictObject({ requests: z.number(), share: z.number() })),
   /** Shares (0–1) the scenario's share expectations configure, by group or by backend: what reports draw measured shares against. */
   configuredShares: z.record(z.string(), z.number()).optional(),
@@ -256,6 +274,7 @@ export type IntervalResult = z.infer<typeof intervalSchema>
 export type FailoverResult = z.infer<typeof failoverSchema>
 export type RunResult = z.infer<typeof runResultSchema>
 export type BackendSeen = z.infer<typeof backendSeenSchema>
+export type BackendService = z.infer<typeof backendServiceSchema>
 export type SimulationResult = z.infer<typeof simulationResultSchema>
 export type EnvironmentResult = z.infer<typeof environmentSchema>
 export type ResultFile = z.infer<typeof resultFileSchema>

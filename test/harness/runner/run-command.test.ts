@@ -18,7 +18,7 @@ function scenarioFile(name: string, yaml: string): string {
 const failoverYaml = (name: string, extra = '') => `
 name: ${name}
 backends:
-  web: { count: 3 }
+  web: { count: 3, behaviour: { latency: { kind: fixed, ms: 2 } } }
 balancer:
   listeners:
     - { name: web, protocol: http, routes: [{ pool: web }] }
@@ -85,12 +85,20 @@ describe('layerbench run', () => {
     expect(run.cpu.balancerUs).toBeGreaterThan(0)
     expect(run.engineTimeUs?.count).toBeGreaterThan(0)
     expect(run.timeseries.length).toBeGreaterThanOrEqual(10)
+    // The instruments' timing: every measured send's lag, and the backends' waits by their own account.
+    expect(run.summary.sendLagUs?.count).toBe(sent)
+    expect(run.backends['web-1']!.service).toMatchObject({ requestedMeanUs: 2000 })
+    expect(run.backendService!.holds).toBeGreaterThanOrEqual(run.backends['web-1']!.service!.holds + run.backends['web-2']!.service!.holds)
+    expect(run.backendService!.overshootUs.min).toBeGreaterThanOrEqual(0)
+    expect(run.backendService!.actualMeanUs).toBeGreaterThanOrEqual(2000)
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'))
     expect(results.results).toHaveLength(1)
     // The report is written beside the results: an index, the scenario's page and a CI summary.
     const index = readFileSync(join(out, 'index.html'), 'utf8')
     expect(index).toContain(`href="${results.results[0].scenario.name}/report.html"`)
-    expect(readFileSync(join(out, results.results[0].scenario.name, 'report.html'), 'utf8')).toContain('data-chart="spectrum"')
+    const page = readFileSync(join(out, results.results[0].scenario.name, 'report.html'), 'utf8')
+    expect(page).toContain('data-chart="spectrum"')
+    expect(page).toContain('Timing of the instruments')
     expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain(`### ${results.results[0].scenario.name}`)
   })
 

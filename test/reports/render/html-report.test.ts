@@ -64,6 +64,26 @@ describe('scenario report page', () => {
     expect(html).toContain('href="../index.html"')
   })
 
+  it('shows how the instruments kept time: send lag and the backends’ waits, only where measured', () => {
+    const result = fixtureResult('failover')
+    expect(renderScenarioReport(result, { runtime })).not.toContain('Timing of the instruments')
+    const [first, ...rest] = result.runs
+    const timed: ResultFile = {
+      ...result,
+      runs: [
+        {
+          ...first!,
+          summary: { ...first!.summary, sendLagUs: { count: 100, min: 3, mean: 20, p50: 12, p90: 30, p99: 87, p999: 300, max: 410 } },
+          backendService: { holds: 1600, requestedMeanUs: 2000, actualMeanUs: 2004, overshootUs: { min: 0.4, mean: 4, p50: 2, p99: 31, max: 77 } },
+        },
+        ...rest,
+      ],
+    }
+    const html = renderScenarioReport(timed, { runtime })
+    const section = html.slice(html.indexOf('Timing of the instruments'))
+    for (const figure of ['12.0 µs', '87.0 µs', '1 600', '2000 µs', '2004 µs', '0.4 µs', '2.0 µs', '31.0 µs']) expect(section).toContain(figure)
+  })
+
   it('puts the regression gate’s rows on the page when given', () => {
     const result = fixtureResult('algorithm-spread')
     const slower: ResultFile = { ...result, runs: result.runs.map((r) => ({ ...r, summary: { ...r.summary, latencyUs: { ...r.summary.latencyUs, p99: r.summary.latencyUs.p99 * 3 } } })) }
