@@ -9,9 +9,9 @@
  * is polled with `setImmediate`, which lets I/O run between polls. One poll serves every timer in
  * its stretch.
  *
- * Polling keeps a core busy while it lasts, so its share of the wall time is held to a budget: the
- * lead shrinks when polling took more than the budget over the last window and grows back when it
- * took less. Past the budget precision degrades towards that of millisecond timers (late by up to a
+ * Polling keeps a core busy while it lasts, so the CPU time it takes is held to a budget (a share of
+ * the wall time): the lead shrinks when polling took more than the budget over the last window and
+ * grows back when it took less. Past the budget precision degrades towards that of millisecond timers (late by up to a
  * millisecond), never below the deadline.
  */
 
@@ -30,8 +30,15 @@ export interface PreciseTimersOptions {
   readonly clock?: NsClock
   /** The longest stretch before a deadline that is polled, ms (default 1: a millisecond timer's error). */
   readonly maxLeadMs?: number
-  /** Share of the wall time polling may take (default 0.1: a tenth of a core). */
+  /** CPU time polling may take, as a share of the wall time (default 0.1: a tenth of a core). */
   readonly pollBudget?: number
+  /** CPU time this process has used, ns; default from `process.cpuUsage()`. */
+  readonly cpuNs?: () => number
+}
+
+const processCpuNs = (): number => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) * 1000
 }
 
 interface Entry extends PreciseTimer {
@@ -51,12 +58,14 @@ export class PreciseTimers {
   private readonly clock: NsClock
   private readonly maxLeadNs: number
   private readonly budget: number
+  private readonly cpuNs: () => number
   private leadNs: number
   private readonly polled = new Set<Entry>()
   private poll: NodeJS.Immediate | undefined
-  /** Start of the polling stretch in progress, if any. */
-  private pollingSinceNs: bigint | undefined
-  private polledNs = 0n
+  /** CPU time at the start of the polling stretch in progress, if any. */
+  private pollingSinceCpuNs: number | undefined
+  /** CPU time polling stretches took in this window. */
+  private polledCpuNs = 0
   private windowStartNs: bigint
   private armedInWindow = false
 
@@ -64,6 +73,7 @@ export class PreciseTimers {
     this.clock = options.clock ?? process.hrtime.bigint
     this.maxLeadNs = Math.round((options.maxLeadMs ?? 1) * 1e6)
     this.budget = options.pollBudget ?? 0.1
+    this.cpuNs = options.cpuNs ?? processCpuNs
     this.leadNs = this.maxLeadNs
     this.windowStartNs = this.clock()
   }
@@ -113,7 +123,7 @@ export class PreciseTimers {
     // A deadline already past is polled too: a timer never fires inside the call that set it.
     if (left <= 0 || left <= this.leadNs) {
       this.polled.add(entry)
-      this.pollingSinceNs ??= now
+      this.pollingSinceCpuNs ??= this.cpuNs()
       this.poll ??= setImmediate(this.onPoll)
       return
     }
@@ -136,9 +146,9 @@ export class PreciseTimers {
     }
     if (this.polled.size > 0) {
       this.poll ??= setImmediate(this.onPoll)
-    } else if (this.pollingSinceNs !== undefined) {
-      this.polledNs += now - this.pollingSinceNs
-      this.pollingSinceNs = undefined
+    } else if (this.pollingSinceCpuNs !== undefined) {
+      this.polledCpuNs += this.cpuNs() - this.pollingSinceCpuNs
+      this.pollingSinceCpuNs = undefined
     }
     this.adjust(now)
   }
@@ -147,11 +157,12 @@ export class PreciseTimers {
   private adjust(now: bigint): void {
     const span = now - this.windowStartNs
     if (span < WINDOW_NS) return
-    if (this.pollingSinceNs !== undefined) {
-      this.polledNs += now - this.pollingSinceNs
-      this.pollingSinceNs = now
+    if (this.pollingSinceCpuNs !== undefined) {
+      const cpu = this.cpuNs()
+      this.polledCpuNs += cpu - this.pollingSinceCpuNs
+      this.pollingSinceCpuNs = cpu
     }
-    const share = Number(this.polledNs) / Number(span)
+    const share = this.polledCpuNs / Number(span)
     if (share > 0) {
       // Polling time grows about in proportion to the lead; the square root damps the correction.
       this.leadNs = Math.min(this.maxLeadNs, this.leadNs * Math.sqrt(this.budget / share))
@@ -159,7 +170,7 @@ export class PreciseTimers {
       this.leadNs = Math.min(this.maxLeadNs, Math.max(MIN_GROWN_LEAD_NS, this.leadNs * 2))
     }
     this.windowStartNs = now
-    this.polledNs = 0n
+    this.polledCpuNs = 0
     this.armedInWindow = false
   }
 }
