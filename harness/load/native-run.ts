@@ -239,9 +239,12 @@ export class NativeRun {
     const now = this.clock()
     if (now >= this.endNs || this.measuredSent >= this.plan.maxRequests) return this.stopSending(now)
     const behind = this.dispatchDue(schedule, now, PACER_BATCH)
-    // Behind: the next poll (I/O runs first) carries on.
-    if (behind) this.pacer = this.timers.at(now, this.pace)
-    else this.armPacer()
+    // Behind: carry on once I/O has run. Not on the precise timers: this is sending, not waiting,
+    // and must not count against their polling budget.
+    if (behind) {
+      const next = setImmediate(this.pace)
+      this.pacer = { cancel: () => clearImmediate(next) }
+    } else this.armPacer()
   }
 
   /** Starts up to `budget` due requests on free slots; true when due requests and free slots remain. */
