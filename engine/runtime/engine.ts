@@ -45,8 +45,13 @@ export async function startEngine(config: LbConfig, options: EngineOptions = {})
   const listeners: RunningListener[] = []
   let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined
 
+  // Also closes the listening sockets: after a partial start (one listener could not bind) nothing
+  // that was bound may keep serving or hold the process alive.
   const stopAll = async () => {
-    for (const l of listeners) l.destroyAll()
+    for (const l of listeners) {
+      l.stopAccepting()
+      l.destroyAll()
+    }
     await admin?.close()
     await Promise.all([...pools.values()].map((p) => p.stop()))
   }

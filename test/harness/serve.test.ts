@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer, type AddressInfo } from 'node:net'
 import { readdirSync, writeFileSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -34,6 +35,15 @@ function serve(file: string): Promise<{ child: ChildProcess; lines: string[]; ad
     })
     void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)))
   })
+}
+
+/** Ports free a moment ago (bound to port 0 and released). */
+async function freePorts(n: number): Promise<number[]> {
+  const servers = Array.from({ length: n }, () => createServer())
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))))
+  const ports = servers.map((s) => (s.address() as AddressInfo).port)
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))))
+  return ports
 }
 
 describe('layerbench serve', () => {
@@ -86,6 +96,31 @@ describe('layerbench serve', () => {
     const bad = layerbench(['serve', join(dir, 'bad.yaml')])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toMatch(/LB_ERR_INVALID_CONFIG/)
+  })
+  it('starts completely or not at all: one listener that cannot bind releases everything and exits 3', async () => {
+    // Hold a port, then ask for two listeners and the admin API, the second listener on the held port.
+    const held = createServer()
+    await new Promise<void>((resolve) => held.listen(0, '127.0.0.1', resolve))
+    const heldPort = (held.address() as AddressInfo).port
+    const free = await freePorts(2)
+    const dir = mkdtempSync(join(tmpdir(), 'serve-'))
+    const file = join(dir, 'lb.yaml')
+    writeFileSync(
+      file,
+      [
+        `admin: { listen: "127.0.0.1:${free[1]}" }`,
+        'listeners:',
+        `  - { name: first, protocol: tcp, bind: "127.0.0.1:${free[0]}", pool: p }`,
+        `  - { name: second, protocol: tcp, bind: "127.0.0.1:${heldPort}", pool: p }`,
+        'pools:',
+        '  p: { backends: [{ host: 127.0.0.1, port: 9 }] }',
+      ].join('\n'),
+    )
+    const r = layerbench(['serve', file], { timeoutMs: 20_000 })
+    held.close()
+    expect(r.code).toBe(3)
+    expect(r.stderr).toContain(`listener second cannot bind 127.0.0.1:${heldPort}`)
+    expect(r.stdout).not.toMatch(/^listening /m)
   })
 })
 
