@@ -132,6 +132,25 @@ describe('layerbench validate', () => {
     expect(r.stdout.trim().split('\n')).toHaveLength(files.length)
   })
 
+  it('answers an alias bomb and deeply nested documents with a coded error and exit 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'validate-'))
+    const nine = (x: string) => `[${Array(9).fill(x).join(',')}]`
+    const documents = {
+      // Nine to the fifth strings from a few lines: expanding the aliases is the attack.
+      'bomb.yaml': [/alias/, ['a: &a ' + nine('"x"'), 'b: &b ' + nine('*a'), 'c: &c ' + nine('*b'), 'd: &d ' + nine('*c'), 'e: ' + nine('*d')].join('\n')],
+      'deep-flow.yaml': [/nested deeper than/, `listeners: ${'['.repeat(20_000)}${']'.repeat(20_000)}`],
+      'nested.yaml': [/nested deeper than/, `pools: { p: { algorithm: maglev, algorithmOptions: ${'{ a: '.repeat(200)}1${' }'.repeat(200)} } }\nlisteners: []`],
+    } as const
+    for (const [name, [says, text]] of Object.entries(documents)) {
+      writeFileSync(join(dir, name), text)
+      const r = layerbench(['validate', join(dir, name)])
+      expect(r.code, `${name}: ${r.stderr}`).toBe(2)
+      expect(r.stderr, name).toMatch(/^LB_ERR_INVALID_CONFIG: /m)
+      expect(r.stderr, name).toMatch(says)
+      expect(r.stderr, name).not.toMatch(/Error: |\n\s+at /)
+    }
+  })
+
   it('lists every problem with its path and exits 2', () => {
     const dir = mkdtempSync(join(tmpdir(), 'validate-'))
     const file = join(dir, 'lb.yaml')
