@@ -229,7 +229,17 @@ export const poolSchema = z.strictObject({
 /** The reference balancer's configuration (`lb.yaml`). */
 export const lbConfigSchema = z
   .strictObject({
-    admin: z.strictObject({ listen: endpoint }).optional(),
+    /**
+     * The admin API (stats, metrics, events, run-time changes). Off when left out. It has no TLS:
+     * keep it on loopback; beyond loopback the engine warns, and a `token` should guard changes.
+     */
+    admin: z
+      .strictObject({
+        listen: endpoint,
+        /** Bearer token required by every request that changes something (not GET/HEAD). */
+        token: z.string().min(16, 'use at least 16 characters').max(4096).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces').optional(),
+      })
+      .optional(),
     listeners: z.array(listenerSchema).min(1),
     pools: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'pool names are letters, digits, - and _'), poolSchema),
   })

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -71,8 +72,10 @@ export interface EngineProfiling {
  */
 export async function startEngineProcess(config: LbConfig, dir: string, version: string, profiling: EngineProfiling = {}): Promise<RunningBalancer> {
   const file = join(dir, `engine-${process.pid}-${Date.now()}.json`)
-  // The harness drives the engine through its admin API (events, stats, the timeline).
-  writeFileSync(file, JSON.stringify(config.admin === undefined ? { ...config, admin: { listen: '127.0.0.1:0' } } : config))
+  // The harness drives the engine through its admin API (events, stats, the timeline), guarded by
+  // a token of this run's own so nothing else on the host can change the balancer under test.
+  const adminSection = { listen: config.admin?.listen ?? '127.0.0.1:0', token: config.admin?.token ?? randomBytes(24).toString('base64url') }
+  writeFileSync(file, JSON.stringify({ ...config, admin: adminSection }), { mode: 0o600 })
   const nodeCommand = [process.execPath, ...(profiling.nodeArgs ?? []), CLI, 'serve', file, '--quiet', '--drain-ms', '1000']
   const [command, ...args] = profiling.wrap === undefined ? nodeCommand : [profiling.wrap.command, ...profiling.wrap.args, ...nodeCommand]
   const group = profiling.group === true
@@ -120,7 +123,8 @@ export async function startEngineProcess(config: LbConfig, dir: string, version:
   })
   let since = 0
   const call = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${admin}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) })
+    const headers = { authorization: `Bearer ${adminSection.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }
+    const r = await fetch(`${admin}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
     const text = await r.text()
     if (!r.ok) throw new Error(`engine admin ${method} ${path}: ${r.status} ${text}`)
     return text === '' ? undefined : (JSON.parse(text) as unknown)
