@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -8,6 +8,7 @@ import type { EngineEvent } from '../../engine/runtime/event-log.js'
 import type { EngineStats } from '../../engine/stats/engine-stats.js'
 import { processCpuUs } from '../system/process-cpu.js'
 import { registerChildProcess } from '../providers/cleanup.js'
+import { withLivenessPipe } from '../system/liveness.js'
 
 /** A listener of the balancer under test, as bound. */
 export interface BoundListener {
@@ -79,8 +80,12 @@ export async function startEngineProcess(config: LbConfig, dir: string, version:
   const nodeCommand = [process.execPath, ...(profiling.nodeArgs ?? []), CLI, 'serve', file, '--quiet', '--drain-ms', '1000']
   const [command, ...args] = profiling.wrap === undefined ? nodeCommand : [profiling.wrap.command, ...profiling.wrap.args, ...nodeCommand]
   const group = profiling.group === true
-  const child: ChildProcess = spawn(command!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(profiling.wrap?.env ?? {}) }, detached: group })
-  registerChildProcess(child, { group })
+  // The liveness pipe ends the engine if the harness dies; the watchdog (registerChildProcess)
+  // covers a profiler wrapper that does not pass the pipe on.
+  const env = { ...process.env, ...(profiling.wrap?.env ?? {}) }
+  const stdio = profiling.wrap === undefined ? withLivenessPipe(['ignore', 'pipe', 'pipe'], env) : { stdio: ['ignore', 'pipe', 'pipe'] as StdioOptions, env }
+  const child: ChildProcess = spawn(command!, args, { ...stdio, detached: group })
+  registerChildProcess(child, { group, role: 'balancer engine' })
   const signal = (sig: NodeJS.Signals) => {
     try {
       if (group) process.kill(-child.pid!, sig)
