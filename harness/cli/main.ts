@@ -91,6 +91,15 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .action(async (file: string, opts) => setExit(await (await import('./commands/profile.js')).profileCommand(file, opts)))
 
   program
+    .command('soak')
+    .description('run a scenario for a long time with faults on a schedule; checks accounting, engine RSS and fds, leaked connections and processes (not a CI test)')
+    .argument('<scenario>', 'scenario file (its first engine variant; a backend group of two or more)')
+    .option('--duration <time>', 'how long (e.g. 10m, 300s)', '10m')
+    .option('--out <dir>', 'output directory', 'out')
+    .option('--provider <kind>', 'backends as auto | process | docker', 'process')
+    .action(async (file: string, opts) => setExit(await (await import('./commands/soak.js')).soakCommand(file, opts)))
+
+  program
     .command('serve')
     .description('run the reference balancer from a configuration until SIGINT/SIGTERM (graceful drain)')
     .argument('<config>', 'balancer configuration (YAML)')
