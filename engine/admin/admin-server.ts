@@ -6,6 +6,7 @@ import type { EngineEvent } from '../runtime/event-log.js'
 import type { RunningListener } from '../runtime/listener.js'
 import type { PoolRuntime } from '../runtime/pool-runtime.js'
 import type { EngineStats } from '../stats/engine-stats.js'
+import { bearerTokenMatches, isReadOnlyMethod } from './admin-token.js'
 import { renderPrometheus } from './prometheus.js'
 import { bindServer } from '../runtime/bind-server.js'
 import { readJsonBody } from '../runtime/read-json-body.js'
@@ -22,6 +23,8 @@ export interface AdminTarget {
   config: unknown
   /** Listeners by name, for run-time route changes (split weights). */
   listeners?: ReadonlyMap<string, RunningListener>
+  /** When set, every request but GET and HEAD needs `Authorization: Bearer <token>`. */
+  token?: string
 }
 
 const backendSpec = z.strictObject({
@@ -66,6 +69,15 @@ function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   throw new HttpProblem(400, 'LB_ERR_ADMIN_BAD_REQUEST', 'invalid request body', r.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })))
 }
 
+/** A path's segments, percent-decoded; a malformed escape is the client's error. */
+function pathSegments(pathname: string): string[] {
+  try {
+    return pathname.split('/').filter(Boolean).map(decodeURIComponent)
+  } catch {
+    throw new HttpProblem(400, 'LB_ERR_ADMIN_BAD_PATH', `malformed percent-escape in ${pathname}`)
+  }
+}
+
 function send(res: ServerResponse, status: number, body: unknown, type = 'application/json') {
   const text = typeof body === 'string' ? body : JSON.stringify(body, null, 2) + '\n'
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' })
@@ -77,13 +89,17 @@ function send(res: ServerResponse, status: number, body: unknown, type = 'applic
  * `/config`; runtime changes `POST /pools/{pool}/backends/{id}/{weight|drain|undrain|enable|disable|health}`,
  * `POST /pools/{pool}/backends` (add or update a backend), `DELETE /pools/{pool}/backends/{id}`,
  * `POST /listeners/{listener}/routes/{route}/split` `{ weights: { pool: n } }` (re-weight a split).
- * Errors are JSON `{ code, message, issues? }` with a stable code.
+ * Errors are JSON `{ code, message, issues? }` with a stable code. With a token configured, every
+ * request that is not GET or HEAD needs it as a bearer token (401 otherwise).
  */
 export async function startAdminServer(host: string, port: number, target: AdminTarget): Promise<{ address: { host: string; port: number }; close(): Promise<void> }> {
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://admin')
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent)
     const method = req.method ?? 'GET'
+    if (target.token !== undefined && !isReadOnlyMethod(method) && !bearerTokenMatches(target.token, req.headers.authorization)) {
+      throw new HttpProblem(401, 'LB_ERR_ADMIN_UNAUTHORIZED', `${method} needs the admin token: Authorization: Bearer <token>`)
+    }
+    const parts = pathSegments(url.pathname)
     if (method === 'GET' && url.pathname === '/healthz') return send(res, target.draining() ? 503 : 200, target.draining() ? 'draining\n' : 'ok\n', 'text/plain')
     if (method === 'GET' && url.pathname === '/stats') return send(res, 200, target.stats())
     if (method === 'GET' && url.pathname === '/metrics') return send(res, 200, renderPrometheus(target.stats()), 'text/plain; version=0.0.4; charset=utf-8')
@@ -146,7 +162,10 @@ export async function startAdminServer(host: string, port: number, target: Admin
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
-      if (e instanceof HttpProblem) return send(res, e.status, { code: e.code, message: e.message, ...(e.issues.length > 0 ? { issues: e.issues } : {}) })
+      if (e instanceof HttpProblem) {
+        if (e.status === 401) res.setHeader('www-authenticate', 'Bearer realm="layerbench admin"')
+        return send(res, e.status, { code: e.code, message: e.message, ...(e.issues.length > 0 ? { issues: e.issues } : {}) })
+      }
       if (e instanceof EngineError) return send(res, 404, { code: e.code, message: e.message })
       send(res, 500, { code: 'LB_ERR_INTERNAL', message: e instanceof Error ? e.message : String(e) })
     })

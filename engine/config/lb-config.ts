@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { algorithmNames, resolveAlgorithmName } from '../balancing/registry.js'
 import { configureAlgorithm } from '../balancing/create-picker.js'
 import { EngineError } from '../errors.js'
+import { bindConflicts, type BindRequest } from './bind-conflicts.js'
 import { checkHealthCheckRules, healthCheckFields } from '../health/health-check-config.js'
 
 /** `host:port` or `[v6]:port`; port 0 binds an ephemeral port (the engine reports the one it got). */
@@ -228,7 +229,17 @@ export const poolSchema = z.strictObject({
 /** The reference balancer's configuration (`lb.yaml`). */
 export const lbConfigSchema = z
   .strictObject({
-    admin: z.strictObject({ listen: endpoint }).optional(),
+    /**
+     * The admin API (stats, metrics, events, run-time changes). Off when left out. It has no TLS:
+     * keep it on loopback; beyond loopback the engine warns, and a `token` should guard changes.
+     */
+    admin: z
+      .strictObject({
+        listen: endpoint,
+        /** Bearer token required by every request that changes something (not GET/HEAD). */
+        token: z.string().min(16, 'use at least 16 characters').max(4096).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces').optional(),
+      })
+      .optional(),
     listeners: z.array(listenerSchema).min(1),
     pools: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'pool names are letters, digits, - and _'), poolSchema),
   })
@@ -239,14 +250,10 @@ export const lbConfigSchema = z
       if (name !== undefined && !Object.hasOwn(pools, name)) issue(path, `no pool named "${name}" (pools: ${Object.keys(pools).join(', ') || 'none'})`)
     }
     const names = new Set<string>()
-    const binds = new Map<string, number>()
     config.listeners.forEach((l, i) => {
       const at = (...p: (string | number)[]) => ['listeners', i, ...p]
       if (names.has(l.name)) issue(at('name'), `duplicate listener name "${l.name}"`)
       names.add(l.name)
-      const bindKey = `${l.protocol === 'udp' ? 'udp' : 'tcp'}/${l.bind}`
-      if (binds.has(bindKey) && parseEndpoint(l.bind)?.port !== 0) issue(at('bind'), `${l.bind} is already bound by listener ${binds.get(bindKey)}`)
-      binds.set(bindKey, i)
       const layer = listenerLayer(l.protocol)
       if (l.layer !== undefined && l.layer !== layer) issue(at('layer'), `protocol ${l.protocol} is layer ${layer}`)
       if (layer === 4) {
@@ -307,6 +314,32 @@ export const lbConfigSchema = z
       if (hc !== undefined && hc.timeoutMs >= hc.intervalMs) issue(at('healthCheck', 'timeoutMs'), 'must be shorter than intervalMs')
     }
   })
+  // Address conflicts are checked even when other values have the wrong type (`when`), so every
+  // problem is reported at once; the check reads only what is well-formed.
+  .superRefine(
+    (value, ctx) => {
+      for (const c of bindConflicts(bindRequests(value))) ctx.addIssue({ code: 'custom', path: [...c.path], message: c.message })
+    },
+    { when: () => true },
+  )
+
+/** The addresses a (possibly invalid) configuration asks to bind, in order: listeners, then the admin API. */
+function bindRequests(value: unknown): BindRequest[] {
+  const v = (value ?? {}) as { listeners?: unknown; admin?: { listen?: unknown } }
+  const out: BindRequest[] = []
+  const add = (path: (string | number)[], owner: string, transport: 'tcp' | 'udp', text: unknown) => {
+    const at = typeof text === 'string' ? parseEndpoint(text) : undefined
+    if (at !== undefined) out.push({ path, owner, transport, ...at, text: text as string })
+  }
+  if (Array.isArray(v.listeners)) {
+    v.listeners.forEach((l: { name?: unknown; protocol?: unknown; bind?: unknown } | null, i) => {
+      if (l === null || typeof l !== 'object') return
+      add(['listeners', i, 'bind'], `listener ${typeof l.name === 'string' ? l.name : i}`, l.protocol === 'udp' ? 'udp' : 'tcp', l.bind)
+    })
+  }
+  if (v.admin !== null && typeof v.admin === 'object') add(['admin', 'listen'], 'the admin API', 'tcp', v.admin.listen)
+  return out
+}
 
 function checkRegex(source: string, path: (string | number)[], issue: (path: (string | number)[], message: string) => void) {
   try {

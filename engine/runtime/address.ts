@@ -70,3 +70,12 @@ export function serverNameMatcher(patterns: readonly string[]): (name: string) =
     return exact.has(n) || suffixes.some((s) => n.length > s.length && n.endsWith(s))
   }
 }
+
+const loopback = cidrMatcher(['127.0.0.0/8', '::1/128'])
+
+/** True for an address only this host can reach (127.0.0.0/8, ::1, `localhost`). */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true
+  const a = normalizeAddress(host)
+  return isIP(a) !== 0 && loopback(a)
+}

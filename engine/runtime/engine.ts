@@ -8,6 +8,7 @@ import { startUdpListener } from '../l4/udp-listener.js'
 import { listenerStats, poolStats, type EngineStats } from '../stats/engine-stats.js'
 import { EventLog, type EngineEvent } from './event-log.js'
 import type { ListenerContext, RunningListener } from './listener.js'
+import { isLoopback } from './address.js'
 import { startPoolRuntime, type PoolRuntime } from './pool-runtime.js'
 
 /** A running reference balancer. */
@@ -45,8 +46,13 @@ export async function startEngine(config: LbConfig, options: EngineOptions = {})
   const listeners: RunningListener[] = []
   let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined
 
+  // Also closes the listening sockets: after a partial start (one listener could not bind) nothing
+  // that was bound may keep serving or hold the process alive.
   const stopAll = async () => {
-    for (const l of listeners) l.destroyAll()
+    for (const l of listeners) {
+      l.stopAccepting()
+      l.destroyAll()
+    }
     await admin?.close()
     await Promise.all([...pools.values()].map((p) => p.stop()))
   }
@@ -80,6 +86,7 @@ export async function startEngine(config: LbConfig, options: EngineOptions = {})
 
   if (config.admin !== undefined) {
     const { host, port } = parseEndpoint(config.admin.listen)!
+    const token = config.admin.token
     try {
       admin = await startAdminServer(host, port, {
         stats,
@@ -88,13 +95,22 @@ export async function startEngine(config: LbConfig, options: EngineOptions = {})
         draining: () => draining,
         record: (type, pool, backend, detail) =>
           events.add({ atUs: deps.nowUs(), type, pool, ...(backend === undefined ? {} : { backend }), ...(detail === undefined ? {} : { detail }) }),
-        config,
+        // The effective configuration is shown to anyone who can read the admin API: never the token.
+        config: token === undefined ? config : { ...config, admin: { ...config.admin, token: '(set)' } },
         listeners: new Map(listeners.map((l) => [l.name, l])),
+        ...(token === undefined ? {} : { token }),
       })
     } catch (e) {
       await stopAll()
       throw e
     }
+  }
+  if (admin !== undefined && !isLoopback(admin.address.host)) {
+    events.add({
+      atUs: deps.nowUs(),
+      type: 'admin-exposed',
+      detail: `admin API on ${admin.address.host}:${admin.address.port} is reachable beyond loopback, without TLS${config.admin?.token === undefined ? ' and without a token: anyone who reaches it can change pools' : ''}`,
+    })
   }
   events.add({ atUs: deps.nowUs(), type: 'engine-started', detail: listeners.map((l) => `${l.name}=${l.protocol}://${l.address.host}:${l.address.port}`).join(' ') })
 

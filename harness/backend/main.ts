@@ -13,6 +13,7 @@ import { ExitCode } from '../cli/exit-codes.js'
 import { EngineError } from '../../engine/errors.js'
 import { loadBackendConfig, type BackendConfig } from './backend-config.js'
 import { startBackend } from './backend.js'
+import { watchParentLiveness } from '../system/liveness.js'
 
 /** Time given to answers in progress after a stop signal; the process exits well within 2 s. */
 const GRACE_MS = 1500
@@ -46,6 +47,11 @@ function main(): void {
       }
       process.on('SIGTERM', stop)
       process.on('SIGINT', stop)
+      // The harness that started this backend died: nobody is left to stop it.
+      watchParentLiveness(() => {
+        log('the harness is gone: exiting')
+        process.exit(ExitCode.Ok)
+      })
       // Only now: whoever reads this line may signal at once.
       const { http, tcp, udp, control } = backend.ports
       process.stdout.write(`ready ${JSON.stringify({ id: config.id, pid: process.pid, http, tcp, udp, control })}\n`)

@@ -45,6 +45,7 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option('--quick', 'short durations for CI (each scenario says how short)')
     .option('--variant <dim=value...>', 'run only the variants matching (per dimension; dimensions a scenario lacks are ignored)')
     .option('--baseline <results>', 'compare with saved results (results.json, result.json or a directory); exit 1 on a regression')
+    .option('--allow-missing', 'with --baseline: pass the gate even when variants of the baseline that were asked for were not measured')
     .action(async (args: string[], opts) => setExit(await (await import('./commands/run.js')).runCommand(args, opts)))
 
   program
@@ -75,6 +76,7 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option('--markdown <file>', 'also write the comparison as Markdown (for a CI job summary)')
     .option('--alpha <p>', 'significance level of the Mann-Whitney test (default 0.05)')
     .option('--min-repeats <n>', 'repeats a side needed for the test (default 3)')
+    .option('--allow-missing', 'pass the gate even when variants of the baseline were not measured now')
     .action(async (baseline: string, current: string, opts) => setExit((await import('./commands/compare.js')).compareCommand(baseline, current, opts)))
 
   program
@@ -87,6 +89,15 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option('--provider <kind>', 'backends as auto | process | docker', 'process')
     .option('--quick', "the scenario's quick settings")
     .action(async (file: string, opts) => setExit(await (await import('./commands/profile.js')).profileCommand(file, opts)))
+
+  program
+    .command('soak')
+    .description('run a scenario for a long time with faults on a schedule; checks accounting, engine RSS and fds, leaked connections and processes (not a CI test)')
+    .argument('<scenario>', 'scenario file (its first engine variant; a backend group of two or more)')
+    .option('--duration <time>', 'how long (e.g. 10m, 300s)', '10m')
+    .option('--out <dir>', 'output directory', 'out')
+    .option('--provider <kind>', 'backends as auto | process | docker', 'process')
+    .action(async (file: string, opts) => setExit(await (await import('./commands/soak.js')).soakCommand(file, opts)))
 
   program
     .command('serve')

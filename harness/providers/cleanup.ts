@@ -4,6 +4,8 @@
  * by the CLI) adds a graceful stop on SIGINT, SIGTERM and uncaught errors.
  */
 
+import { trackChildProcess } from './run-children.js'
+
 /** What the clean-up needs from a provider. */
 export interface Cleanable {
   /** Graceful removal of everything the provider started. */
@@ -90,7 +92,10 @@ export function installCleanupHandlers(log: (line: string) => void = (l) => proc
  * run: SIGTERM on a graceful clean-up (SIGKILL after 3 s), SIGKILL from the exit hook. It leaves
  * the register by itself when it exits.
  */
-export function registerChildProcess(child: import('node:child_process').ChildProcess, options: { group?: boolean } = {}): void {
+export function registerChildProcess(child: import('node:child_process').ChildProcess, options: { group?: boolean; role?: string } = {}): void {
+  // Listed in the run's state file and watched by the run's watchdog: it goes even if this
+  // process is killed outright.
+  trackChildProcess(options.role ?? `child ${child.spawnfile}`, child, options)
   const gone = () => child.exitCode !== null || child.signalCode !== null
   // A child leading its own process group (a profiler and the engine it runs) goes as a group.
   const kill = (signal: NodeJS.Signals) => {

@@ -9,6 +9,7 @@ import { CONFIG_ENV } from '../backend/backend-config.js'
 import { ensureBackendImage, type ImageResult } from './backend-image.js'
 import { backendConfigFor, portsFor } from './backend-launch.js'
 import { registerForCleanup } from './cleanup.js'
+import { trackContainer } from './run-children.js'
 import { cgroupCpuUs, cgroupMemoryBytes, cgroupMemoryLimitBytes } from './container-cgroup.js'
 import { ControlClient } from './control-client.js'
 import { demuxLogs, LABELS, ownerLabels, removeContainersSync, socketOf } from './docker-engine.js'
@@ -215,6 +216,7 @@ export class DockerProvider implements BackendProvider {
   private readonly log: (line: string) => void
   private image: Promise<ImageResult> | undefined
   private unregister: (() => void) | undefined
+  private readonly untrack = new Map<string, () => void>()
 
   constructor(
     private readonly docker: Docker,
@@ -274,6 +276,9 @@ export class DockerProvider implements BackendProvider {
         this.allocator,
         async (spec, host, sig) => {
           const container = await this.create(spec, host, image)
+          // Listed in the run's state file, and removed by the run's watchdog if this process dies.
+          const untrack = trackContainer(`container ${spec.id}`, container.id, socketOf(this.options.socketPath))
+          this.untrack.set(container.id, untrack)
           const b = new DockerBackend(spec, host, container, this.options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, this.log)
           this.backends.add(b)
           batch.push(b)
@@ -299,6 +304,8 @@ export class DockerProvider implements BackendProvider {
     } catch (e) {
       if (statusOf(e) !== 404 && statusOf(e) !== 409) throw e // gone, or being removed already
     }
+    this.untrack.get(id)?.()
+    this.untrack.delete(id)
   }
 
   /** Removes every container of this run (found by its labels, so even ones whose start failed midway). */

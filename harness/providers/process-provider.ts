@@ -14,7 +14,9 @@ import { registerForCleanup } from './cleanup.js'
 import { ControlClient } from './control-client.js'
 import { LoopbackAllocator } from './loopback-addresses.js'
 import { OutputTail } from './output-tail.js'
-import { procCpuUs, procState, RunStateFile } from './run-state.js'
+import { procCpuUs, procStartTime, procState, RunStateFile } from './run-state.js'
+import { withLivenessPipe } from '../system/liveness.js'
+import { runWatchdog } from '../system/watchdog.js'
 import { startBatch } from './start-batch.js'
 import type { BackendPorts, BackendProvider, BackendSpec, BackendStats, ProviderOptions, RunningBackend } from './types.js'
 
@@ -71,6 +73,9 @@ class ProcessBackend implements RunningBackend {
     this.control = new ControlClient(host, this.ports.control)
   }
 
+  /** Start time of the process (see `procStartTime`), recorded in the state file against PID reuse. */
+  startTime: number | undefined
+
   get pid(): number | undefined {
     return this.alive ? this.child?.pid : undefined
   }
@@ -83,13 +88,20 @@ class ProcessBackend implements RunningBackend {
   launch(signal?: AbortSignal): Promise<void> {
     this.stderr = new OutputTail()
     const child = spawn(this.plan.command, this.plan.args, {
-      env: this.plan.env,
+      // The liveness pipe: the backend exits by itself when this process dies, however it dies.
+      ...withLivenessPipe(['ignore', 'pipe', 'pipe'], this.plan.env),
       cwd: projectRoot(),
-      stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group: a Ctrl-C or job-control signal meant for the owner must not reach it.
       detached: true,
     })
     this.child = child
+    if (child.pid !== undefined) {
+      const pid = child.pid
+      const startTime = procStartTime(pid)
+      this.startTime = startTime
+      runWatchdog().watch(pid, { group: true, ...(startTime === undefined ? {} : { startTime }) })
+      child.once('exit', () => runWatchdog().forget(pid))
+    }
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()))
     // Keep the state file's PIDs current when a backend dies on its own too.
     child.once('exit', () => this.onChange())
@@ -249,7 +261,7 @@ export class ProcessProvider implements BackendProvider {
 
   private record(): void {
     if (this.backends.size === 0) return this.stateFile.remove()
-    this.stateFile.write([...this.backends].map((b) => ({ id: b.spec.id, host: b.host, ...(b.pid === undefined ? {} : { pid: b.pid }) })))
+    this.stateFile.write([...this.backends].map((b) => ({ id: b.spec.id, host: b.host, ...(b.pid === undefined ? {} : { pid: b.pid, ...(b.startTime === undefined ? {} : { startTime: b.startTime }) }) })))
   }
 
   async start(specs: readonly BackendSpec[], signal?: AbortSignal): Promise<RunningBackend[]> {

@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs'
 import { BACKEND_CMDLINE_MARK } from './process-provider.js'
 import { dockerClient, LABELS, ownerFromLabels, pingProblem } from './docker-engine.js'
 import { releaseStaleClaims } from './loopback-addresses.js'
-import { ownerAlive, procCmdline, readRunStates } from './run-state.js'
+import { ownerAlive, procCmdline, procStartTime, readRunStates } from './run-state.js'
 
 /** What `reapStale` removed. */
 export interface ReapResult {
@@ -21,11 +21,15 @@ function reapProcesses(log: (line: string) => void): number {
   for (const { path, state } of readRunStates()) {
     if (ownerAlive(state.owner)) continue
     for (const b of state.backends) {
-      if (b.pid === undefined || !(procCmdline(b.pid) ?? '').includes(BACKEND_CMDLINE_MARK)) continue
+      if (b.pid === undefined) continue
+      // PIDs are reused: the process must still be the one recorded, by its start time or by
+      // the backend's command line.
+      const same = b.startTime !== undefined ? procStartTime(b.pid) === b.startTime : (procCmdline(b.pid) ?? '').includes(BACKEND_CMDLINE_MARK)
+      if (!same) continue
       try {
         process.kill(b.pid, 'SIGKILL')
         killed++
-        log(`killed backend ${b.id} (pid ${b.pid}) left by run ${state.runId} of dead process ${state.owner.pid}`)
+        log(`killed ${b.id} (pid ${b.pid}) left by run ${state.runId} of dead process ${state.owner.pid}`)
       } catch {
         // Exited meanwhile.
       }

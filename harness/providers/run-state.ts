@@ -85,6 +85,8 @@ export interface RecordedBackend {
   readonly id: string
   readonly host: string
   readonly pid?: number
+  /** The process's start time (see `procStartTime`): a later reaper kills the PID only if it still matches. */
+  readonly startTime?: number
   readonly containerId?: string
 }
 

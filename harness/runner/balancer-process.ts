@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -7,6 +8,7 @@ import type { EngineEvent } from '../../engine/runtime/event-log.js'
 import type { EngineStats } from '../../engine/stats/engine-stats.js'
 import { processCpuUs } from '../system/process-cpu.js'
 import { registerChildProcess } from '../providers/cleanup.js'
+import { withLivenessPipe } from '../system/liveness.js'
 
 /** A listener of the balancer under test, as bound. */
 export interface BoundListener {
@@ -71,13 +73,19 @@ export interface EngineProfiling {
  */
 export async function startEngineProcess(config: LbConfig, dir: string, version: string, profiling: EngineProfiling = {}): Promise<RunningBalancer> {
   const file = join(dir, `engine-${process.pid}-${Date.now()}.json`)
-  // The harness drives the engine through its admin API (events, stats, the timeline).
-  writeFileSync(file, JSON.stringify(config.admin === undefined ? { ...config, admin: { listen: '127.0.0.1:0' } } : config))
+  // The harness drives the engine through its admin API (events, stats, the timeline), guarded by
+  // a token of this run's own so nothing else on the host can change the balancer under test.
+  const adminSection = { listen: config.admin?.listen ?? '127.0.0.1:0', token: config.admin?.token ?? randomBytes(24).toString('base64url') }
+  writeFileSync(file, JSON.stringify({ ...config, admin: adminSection }), { mode: 0o600 })
   const nodeCommand = [process.execPath, ...(profiling.nodeArgs ?? []), CLI, 'serve', file, '--quiet', '--drain-ms', '1000']
   const [command, ...args] = profiling.wrap === undefined ? nodeCommand : [profiling.wrap.command, ...profiling.wrap.args, ...nodeCommand]
   const group = profiling.group === true
-  const child: ChildProcess = spawn(command!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(profiling.wrap?.env ?? {}) }, detached: group })
-  registerChildProcess(child, { group })
+  // The liveness pipe ends the engine if the harness dies; the watchdog (registerChildProcess)
+  // covers a profiler wrapper that does not pass the pipe on.
+  const env = { ...process.env, ...(profiling.wrap?.env ?? {}) }
+  const stdio = profiling.wrap === undefined ? withLivenessPipe(['ignore', 'pipe', 'pipe'], env) : { stdio: ['ignore', 'pipe', 'pipe'] as StdioOptions, env }
+  const child: ChildProcess = spawn(command!, args, { ...stdio, detached: group })
+  registerChildProcess(child, { group, role: 'balancer engine' })
   const signal = (sig: NodeJS.Signals) => {
     try {
       if (group) process.kill(-child.pid!, sig)
@@ -120,7 +128,8 @@ export async function startEngineProcess(config: LbConfig, dir: string, version:
   })
   let since = 0
   const call = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${admin}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) })
+    const headers = { authorization: `Bearer ${adminSection.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }
+    const r = await fetch(`${admin}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
     const text = await r.text()
     if (!r.ok) throw new Error(`engine admin ${method} ${path}: ${r.status} ${text}`)
     return text === '' ? undefined : (JSON.parse(text) as unknown)

@@ -20,8 +20,13 @@ export function parseVariantFilters(args: readonly string[]): { filters: Variant
  * scenario lacks does not concern it). Several filters on one dimension accept any of their values.
  */
 export function selectVariants(variants: readonly ScenarioVariant[], filters: readonly VariantFilter[]): ScenarioVariant[] {
-  const dims = new Set(variants.flatMap((v) => Object.keys(v.label)))
+  // Every variant of a matrix has the same dimensions, so a label's own dimensions are the scenario's.
+  return variants.filter((v) => labelMatches(v.label, filters))
+}
+
+/** True when a variant label (live, or a saved result's `run.variant`) matches every filter on a dimension it has. */
+export function labelMatches(label: Readonly<Record<string, unknown>>, filters: readonly VariantFilter[]): boolean {
   const byDim = new Map<string, string[]>()
-  for (const [d, v] of filters) if (dims.has(d)) byDim.set(d, [...(byDim.get(d) ?? []), v])
-  return variants.filter((v) => [...byDim].every(([d, values]) => values.includes(String(v.label[d]))))
+  for (const [d, v] of filters) if (Object.hasOwn(label, d)) byDim.set(d, [...(byDim.get(d) ?? []), v])
+  return [...byDim].every(([d, values]) => values.includes(String(label[d])))
 }

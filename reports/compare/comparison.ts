@@ -128,6 +128,20 @@ export function hasRegression(c: Comparison): boolean {
   return c.rows.some((r) => r.verdict === 'regression')
 }
 
+/** True when something in the baseline was not measured now (a variant or a whole scenario). */
+export function hasMissing(c: Comparison): boolean {
+  return c.rows.some((r) => r.verdict === 'missing')
+}
+
+/**
+ * The regression gate's decision: it fails on a regression, and on anything in the baseline that
+ * was not measured now — a gate that passes when nothing was measured proves nothing — unless the
+ * user accepts missing variants (`--allow-missing`).
+ */
+export function gateFails(c: Comparison, options: { allowMissing?: boolean } = {}): boolean {
+  return hasRegression(c) || (options.allowMissing !== true && hasMissing(c))
+}
+
 /** True when the gate fails: a regression, or an expectation of the current results that failed. */
 export function hasFailure(c: Comparison): boolean {
   return hasRegression(c) || c.expectationFailures.length > 0

@@ -2,7 +2,9 @@ export { compareResults } from './compare-results.js'
 export {
   countVerdicts,
   defaultGateOptions,
+  gateFails,
   hasFailure,
+  hasMissing,
   hasRegression,
   resolveGateOptions,
   type Comparison,

@@ -58,6 +58,22 @@ describe('layerbench report', () => {
 })
 
 describe('layerbench compare', () => {
+  it('fails the gate (exit 1) when a baseline variant was not measured now, unless --allow-missing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lb-compare-'))
+    const empty = join(dir, 'empty.json')
+    writeFileSync(empty, JSON.stringify({ ...fixtureResult('algorithm-spread'), runs: [] }))
+    const r = layerbench(['compare', fixturePath('algorithm-spread'), empty])
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/missing/)
+    expect(r.stdout).toMatch(/--allow-missing/)
+    expect(layerbench(['compare', fixturePath('algorithm-spread'), empty, '--allow-missing']).code).toBe(0)
+    // One variant dropped of several: still a failure.
+    const one = fixtureResult('algorithm-spread')
+    const fewer = join(dir, 'fewer.json')
+    writeFileSync(fewer, JSON.stringify({ ...one, runs: one.runs.filter((run) => JSON.stringify(run.variant) !== JSON.stringify(one.runs[0]!.variant)) }))
+    expect(layerbench(['compare', fixturePath('algorithm-spread'), fewer]).code).toBe(1)
+  })
+
   it('exits 0 when nothing changed and 1 on a regression, naming it and why', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lb-compare-'))
     const slower = join(dir, 'slower.json')

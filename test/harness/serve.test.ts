@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer, type AddressInfo } from 'node:net'
 import { readdirSync, writeFileSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -34,6 +35,15 @@ function serve(file: string): Promise<{ child: ChildProcess; lines: string[]; ad
     })
     void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)))
   })
+}
+
+/** Ports free a moment ago (bound to port 0 and released). */
+async function freePorts(n: number): Promise<number[]> {
+  const servers = Array.from({ length: n }, () => createServer())
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))))
+  const ports = servers.map((s) => (s.address() as AddressInfo).port)
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))))
+  return ports
 }
 
 describe('layerbench serve', () => {
@@ -87,6 +97,31 @@ describe('layerbench serve', () => {
     expect(bad.code).toBe(2)
     expect(bad.stderr).toMatch(/LB_ERR_INVALID_CONFIG/)
   })
+  it('starts completely or not at all: one listener that cannot bind releases everything and exits 3', async () => {
+    // Hold a port, then ask for two listeners and the admin API, the second listener on the held port.
+    const held = createServer()
+    await new Promise<void>((resolve) => held.listen(0, '127.0.0.1', resolve))
+    const heldPort = (held.address() as AddressInfo).port
+    const free = await freePorts(2)
+    const dir = mkdtempSync(join(tmpdir(), 'serve-'))
+    const file = join(dir, 'lb.yaml')
+    writeFileSync(
+      file,
+      [
+        `admin: { listen: "127.0.0.1:${free[1]}" }`,
+        'listeners:',
+        `  - { name: first, protocol: tcp, bind: "127.0.0.1:${free[0]}", pool: p }`,
+        `  - { name: second, protocol: tcp, bind: "127.0.0.1:${heldPort}", pool: p }`,
+        'pools:',
+        '  p: { backends: [{ host: 127.0.0.1, port: 9 }] }',
+      ].join('\n'),
+    )
+    const r = layerbench(['serve', file], { timeoutMs: 20_000 })
+    held.close()
+    expect(r.code).toBe(3)
+    expect(r.stderr).toContain(`listener second cannot bind 127.0.0.1:${heldPort}`)
+    expect(r.stdout).not.toMatch(/^listening /m)
+  })
 })
 
 describe('layerbench validate', () => {
@@ -95,6 +130,25 @@ describe('layerbench validate', () => {
     const r = layerbench(['validate', ...files])
     expect(r.code).toBe(0)
     expect(r.stdout.trim().split('\n')).toHaveLength(files.length)
+  })
+
+  it('answers an alias bomb and deeply nested documents with a coded error and exit 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'validate-'))
+    const nine = (x: string) => `[${Array(9).fill(x).join(',')}]`
+    const documents = {
+      // Nine to the fifth strings from a few lines: expanding the aliases is the attack.
+      'bomb.yaml': [/alias/, ['a: &a ' + nine('"x"'), 'b: &b ' + nine('*a'), 'c: &c ' + nine('*b'), 'd: &d ' + nine('*c'), 'e: ' + nine('*d')].join('\n')],
+      'deep-flow.yaml': [/nested deeper than/, `listeners: ${'['.repeat(20_000)}${']'.repeat(20_000)}`],
+      'nested.yaml': [/nested deeper than/, `pools: { p: { algorithm: maglev, algorithmOptions: ${'{ a: '.repeat(200)}1${' }'.repeat(200)} } }\nlisteners: []`],
+    } as const
+    for (const [name, [says, text]] of Object.entries(documents)) {
+      writeFileSync(join(dir, name), text)
+      const r = layerbench(['validate', join(dir, name)])
+      expect(r.code, `${name}: ${r.stderr}`).toBe(2)
+      expect(r.stderr, name).toMatch(/^LB_ERR_INVALID_CONFIG: /m)
+      expect(r.stderr, name).toMatch(says)
+      expect(r.stderr, name).not.toMatch(/Error: |\n\s+at /)
+    }
   })
 
   it('lists every problem with its path and exits 2', () => {

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs'
-import { compareResults, hasRegression, loadResults, renderComparisonTable } from '../../../reports/compare/index.js'
+import { compareResults, gateFails, hasMissing, hasRegression, loadResults, renderComparisonTable } from '../../../reports/compare/index.js'
 import type { GateOptions } from '../../../reports/compare/comparison.js'
 import { renderComparisonMarkdown } from '../../../reports/render/markdown-comparison.js'
 import { CliError, ExitCode } from '../exit-codes.js'
@@ -10,6 +10,7 @@ export interface CompareOptions {
   markdown?: string
   alpha?: string
   minRepeats?: string
+  allowMissing?: boolean
 }
 
 /** Gate options from the command line; bad values are usage errors. */
@@ -32,7 +33,8 @@ export function gateOptions(opts: Pick<CompareOptions, 'alpha' | 'minRepeats'>):
 
 /**
  * `layerbench compare <baseline> <current>`: the regression gate on saved results. Prints every
- * change beyond the run-to-run noise with the reason; exit 1 on a regression, 2 on bad input.
+ * change beyond the run-to-run noise with the reason; exit 1 on a regression or on a baseline
+ * variant not measured now (unless --allow-missing), 2 on bad input.
  */
 export function compareCommand(baselinePath: string, currentPath: string, opts: CompareOptions): ExitCode {
   const options = gateOptions(opts)
@@ -41,5 +43,11 @@ export function compareCommand(baselinePath: string, currentPath: string, opts: 
   const comparison = compareResults(baseline, current, options)
   process.stdout.write(renderComparisonTable(comparison, { all: opts.all ?? false }) + '\n')
   if (opts.markdown !== undefined) writeFileSync(opts.markdown, renderComparisonMarkdown(comparison))
-  return hasRegression(comparison) ? ExitCode.Failed : ExitCode.Ok
+  if (!hasRegression(comparison) && hasMissing(comparison)) process.stdout.write(missingNotice(opts.allowMissing ?? false) + '\n')
+  return gateFails(comparison, { allowMissing: opts.allowMissing ?? false }) ? ExitCode.Failed : ExitCode.Ok
+}
+
+/** What the gate says about baseline variants not measured now. */
+export function missingNotice(allowed: boolean): string {
+  return allowed ? 'variants of the baseline were not measured now: accepted (--allow-missing)' : 'variants of the baseline were not measured now: the gate fails (--allow-missing to accept)'
 }

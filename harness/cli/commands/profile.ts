@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { EngineError } from '../../../engine/errors.js'
 import type { ResultFile } from '../../../reports/result/result-model.js'
-import { createProvider, installCleanupHandlers } from '../../providers/index.js'
+import { installCleanupHandlers } from '../../providers/index.js'
 import { startEngineProcess, type EngineProfiling } from '../../runner/balancer-process.js'
 import { runOnce } from '../../runner/run-once.js'
 import { loadScenario } from '../../scenario/load-scenario.js'
@@ -11,6 +11,7 @@ import { labelText } from '../../scenario/matrix.js'
 import { parseVariantFilters, selectVariants } from '../../scenario/variant-filter.js'
 import { layerbenchVersion, machineFacts, projectRoot } from '../../system/environment.js'
 import { CliError, ExitCode } from '../exit-codes.js'
+import { commandProvider, providerKind } from '../provider-option.js'
 
 /** Options of `layerbench profile`. */
 export interface ProfileOptions {
@@ -44,7 +45,7 @@ function profilingFor(tool: (typeof TOOLS)[number], dir: string): EngineProfilin
  */
 export async function profileCommand(file: string, opts: ProfileOptions): Promise<ExitCode> {
   if (!(TOOLS as readonly string[]).includes(opts.tool)) throw new CliError(`--tool: expected one of ${TOOLS.join(', ')}, got "${opts.tool}"`, ExitCode.BadInput)
-  if (!['auto', 'process', 'docker'].includes(opts.provider)) throw new CliError(`--provider: expected auto, process or docker, got "${opts.provider}"`, ExitCode.BadInput)
+  providerKind(opts.provider)
   let loaded
   try {
     loaded = loadScenario(file, { quick: opts.quick ?? false })
@@ -63,13 +64,7 @@ export async function profileCommand(file: string, opts: ProfileOptions): Promis
   mkdirSync(profileDir, { recursive: true })
   const log = (line: string) => process.stderr.write(`${line}\n`)
   installCleanupHandlers()
-  let provider
-  try {
-    provider = await createProvider(opts.provider as 'auto' | 'process' | 'docker', { runId: `profile-${process.pid}`, log })
-  } catch (e) {
-    if (e instanceof EngineError && e.code === 'LB_ERR_DOCKER_UNAVAILABLE') throw new CliError(e.message, ExitCode.Environment)
-    throw e
-  }
+  const provider = await commandProvider(providerKind(opts.provider), `profile-${process.pid}`, log)
   const scratch = mkdtempSync(join(tmpdir(), 'layerbench-profile-'))
   const version = layerbenchVersion()
   const before = new Set(readdirSync(profileDir))

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { EngineError } from '../../../engine/errors.js'
-import { compareResults, hasRegression, loadResults, renderComparisonTable, ResultsError } from '../../../reports/compare/index.js'
+import { compareResults, gateFails, hasMissing, hasRegression, loadResults, renderComparisonTable, ResultsError } from '../../../reports/compare/index.js'
 import { writeScenarioResult, writeSuiteReport } from '../../../reports/publish/write-reports.js'
 import { renderConsoleSummary } from '../../../reports/render/console-summary.js'
 import type { ResultFile } from '../../../reports/result/result-model.js'
@@ -15,6 +15,8 @@ import { isSimulationOnly } from '../../simulator/simulation-only.js'
 import { layerbenchVersion } from '../../system/environment.js'
 import { CliError, ExitCode } from '../exit-codes.js'
 import { loadSuite } from '../../scenario/load-suite.js'
+import { labelMatches, parseVariantFilters } from '../../scenario/variant-filter.js'
+import { missingNotice } from './compare.js'
 
 /** Options of `layerbench run`. */
 export interface RunOptions {
@@ -23,6 +25,7 @@ export interface RunOptions {
   quick?: boolean
   variant?: string[]
   baseline?: string
+  allowMissing?: boolean
 }
 
 /** Scenario files named by the arguments: files as given, directories' `*.yaml` sorted by name. */
@@ -138,15 +141,27 @@ export async function runCommand(args: string[], opts: RunOptions): Promise<Exit
     await provider.stopAll()
     rmSync(scratch, { recursive: true, force: true })
   }
-  const comparison = baseline === undefined ? undefined : compareResults(baseline, results)
+  const comparison = baseline === undefined ? undefined : compareResults(baselineForWhatRan(baseline, results, opts.variant ?? []), results)
   const written = writeSuiteReport(out, results, { scenarioResultsWritten: true, ...(comparison === undefined ? {} : { comparison }) })
   if (comparison !== undefined) process.stdout.write(`against the baseline ${opts.baseline}:\n${renderComparisonTable(comparison)}\n`)
   const failed = results.flatMap((r) => r.runs.flatMap((run) => run.expectations.filter((e) => !e.pass).map((e) => `${r.scenario.name} ${run.id}: ${e.name}`)))
-  const regressed = comparison !== undefined && hasRegression(comparison)
+  if (comparison !== undefined && !hasRegression(comparison) && hasMissing(comparison)) process.stdout.write(missingNotice(opts.allowMissing ?? false) + '\n')
+  const regressed = comparison !== undefined && gateFails(comparison, { allowMissing: opts.allowMissing ?? false })
   process.stdout.write(
     `wrote ${results.length} result(s) and the report to ${out} (open ${written.index})` +
-      `${failed.length > 0 ? `; ${failed.length} expectation(s) failed` : '; every expectation held'}${regressed ? '; regressions against the baseline' : ''}\n`,
+      `${failed.length > 0 ? `; ${failed.length} expectation(s) failed` : '; every expectation held'}${regressed ? '; the gate against the baseline failed' : ''}\n`,
   )
   return failed.length > 0 || regressed ? ExitCode.Failed : ExitCode.Ok
 }
 
+
+/**
+ * The part of the baseline this run was asked to measure: the scenarios given and the variants
+ * `--variant` selected. What was left out on purpose is not missing; what was asked for and not
+ * measured is.
+ */
+export function baselineForWhatRan(baseline: readonly ResultFile[], results: readonly ResultFile[], variantArgs: readonly string[]): ResultFile[] {
+  const ran = new Set(results.map((r) => r.scenario.name))
+  const { filters } = parseVariantFilters(variantArgs)
+  return baseline.filter((b) => ran.has(b.scenario.name)).map((b) => ({ ...b, runs: b.runs.filter((run) => labelMatches(run.variant, filters)) }))
+}

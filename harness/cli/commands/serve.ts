@@ -2,6 +2,7 @@ import { loadLbConfig } from '../../../engine/config/load-lb-config.js'
 import { EngineError } from '../../../engine/errors.js'
 import { startEngine } from '../../../engine/runtime/engine.js'
 import { layerbenchVersion } from '../../system/environment.js'
+import { watchParentLiveness } from '../../system/liveness.js'
 import { CliError, ExitCode } from '../exit-codes.js'
 
 /** Options of `layerbench serve`. */
@@ -32,6 +33,12 @@ export async function serveCommand(file: string, opts: ServeOptions): Promise<Ex
     if (e instanceof EngineError && e.code === 'LB_ERR_BIND') throw new CliError(e.message, ExitCode.Environment)
     throw e
   }
+  // Started by a harness with a liveness pipe: when the harness dies, nobody is left to stop us.
+  watchParentLiveness(() => {
+    log('the process that started this engine is gone: stopping now')
+    setTimeout(() => process.exit(ExitCode.Ok), 1000).unref()
+    void engine.stop({ drainMs: 0 }).then(() => process.exit(ExitCode.Ok))
+  })
   for (const l of engine.listeners) process.stdout.write(`listening ${l.name} ${l.protocol} (layer ${l.layer}) on ${l.address.host}:${l.address.port}\n`)
   if (engine.admin !== undefined) process.stdout.write(`admin on http://${engine.admin.host}:${engine.admin.port}/stats\n`)
   await new Promise<void>((resolve) => {

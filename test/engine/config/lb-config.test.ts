@@ -88,6 +88,44 @@ describe('balancer configuration', () => {
     expect(issues.find((i) => i.path === 'listeners[2]')!.message).toMatch(/colour/)
   })
 
+  it('reports address conflicts: a wildcard beside a specific address, the admin API on a listener port, duplicates', () => {
+    const listener = (name: string, bind: string, protocol = 'tcp') => ({ name, protocol, bind, pool: 'p' })
+    const issues = issuesOf({
+      admin: { listen: '127.0.0.1:9100' },
+      listeners: [
+        listener('any', '0.0.0.0:7000'),
+        listener('local', '127.0.0.1:7000'),
+        listener('metrics', '127.0.0.1:9100'),
+        listener('v6', '[::]:7100'),
+        listener('v4', '127.0.0.2:7100'),
+        listener('dns', '0.0.0.0:7000', 'udp'),
+        listener('ephemeral-a', '127.0.0.1:0'),
+        listener('ephemeral-b', '127.0.0.1:0'),
+        listener('other', '127.0.0.2:7000'),
+      ],
+      pools: { p: { backends: [{ host: '127.0.0.1', port: 9000 }] } },
+    })
+    const byPath = new Map(issues.map((i) => [i.path, i.message]))
+    expect(byPath.get('listeners[1].bind')).toMatch(/0\.0\.0\.0:7000.*listener any/)
+    expect(byPath.get('admin.listen')).toMatch(/listener metrics/)
+    expect(byPath.get('listeners[4].bind')).toMatch(/\[::\]:7100.*listener v6/)
+    expect(byPath.get('listeners[8].bind')).toMatch(/listener any/)
+    // UDP and TCP ports are separate; port 0 binds a fresh port each time.
+    for (const i of [5, 6, 7]) expect(byPath.has(`listeners[${i}].bind`), `listeners[${i}]`).toBe(false)
+  })
+
+  it('runs the cross-field checks even when a value elsewhere has the wrong type', () => {
+    const issues = issuesOf({
+      admin: { listen: '127.0.0.1:7000' },
+      listeners: [
+        { name: 'a', protocol: 'tcp', bind: '127.0.0.1:7000', pool: 'p' },
+        { name: 'b', protocol: 'tcp', bind: '127.0.0.1:7000', pool: 'p' },
+      ],
+      pools: { p: { backends: [{ host: '127.0.0.1', port: 'nine thousand' }] } },
+    })
+    expect(issues.map((i) => i.path)).toEqual(expect.arrayContaining(['pools.p.backends[0].port', 'listeners[1].bind', 'admin.listen']))
+  })
+
   it('reports YAML syntax errors with line and column', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lb-config-'))
     const file = join(dir, 'broken.yaml')

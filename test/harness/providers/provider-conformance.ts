@@ -1,3 +1,4 @@
+import { processAlive } from '../../../harness/system/process-cpu.js'
 /**
  * The behaviour every backend provider must show, run once per provider: addressing, faults,
  * control, CPU accounting, clean-up, and reaping what a crashed owner left behind.
@@ -226,7 +227,12 @@ export function providerConformance(kind: 'process' | 'docker', skip?: string): 
       const end = await exited
       expect(end.code, end.stderr).toBe(exitCode)
       if (mode === 'throw') expect(end.stderr).toMatch(/uncaught error: Error: owner failed/)
-      if (kind === 'process') expect(backendProcessAlive(left.pid!)).toBe(false)
+      if (kind === 'process') {
+        expect(backendProcessAlive(left.pid!)).toBe(false)
+        // A process past its command line may still be closing its sockets: wait (bounded) until
+        // it is reaped before expecting its port to refuse.
+        for (let i = 0; i < 100 && processAlive(left.pid!); i++) await new Promise((r) => setTimeout(r, 50))
+      }
       else {
         expect(await containerExists(left.containerId!)).toBe(false)
         expect(await containersOfRun(ownerRun)).toEqual([])

@@ -57,6 +57,19 @@ function childrenOf(pid: number): number[] {
     .map(Number)
 }
 
+/** The children of `pid` once there are at least `n` of them (within 30 s). */
+async function childrenOnceStarted(pid: number, n: number): Promise<number[]> {
+  const deadline = Date.now() + 30_000
+  let children: number[] = []
+  while (Date.now() < deadline) {
+    children = childrenOf(pid)
+    if (children.length >= n) break
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  expect(children.length).toBeGreaterThanOrEqual(n)
+  return children
+}
+
 describe('layerbench run', () => {
   it('runs a scenario end to end: result contract, accounting, timeline and balancer events', () => {
     const out = join(dir, 'out-ok')
@@ -125,6 +138,26 @@ describe('layerbench run', () => {
     expect(r.stderr).toMatch(/start-dockerd\.sh|--provider process/)
   })
 
+  it('leaves nothing running when the runner is killed with SIGKILL, and its state files list every child', async () => {
+    const file = scenarioFile('killed', failoverYaml('killed').replace('duration: 3s', 'duration: 60s'))
+    const child = spawn(process.execPath, [CLI, 'run', file, '--provider', 'process', '--out', join(dir, 'out-killed')], { stdio: ['ignore', 'ignore', 'pipe'] })
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)))
+    // Three backends, the engine and the watchdog.
+    const children = await childrenOnceStarted(child.pid!, 5)
+    const states = readdirSync(join(tmpdir(), 'layerbench'))
+      .filter((f) => f.startsWith('run-') && f.endsWith(`-${child.pid}.json`))
+      .map((f) => JSON.parse(readFileSync(join(tmpdir(), 'layerbench', f), 'utf8')) as { backends: { id: string; pid?: number }[] })
+    const listed = states.flatMap((s) => s.backends)
+    expect(listed.map((b) => b.id)).toEqual(expect.arrayContaining(['balancer engine', 'watchdog']))
+    expect(listed.filter((b) => b.pid !== undefined).map((b) => b.pid).sort()).toEqual([...children].sort())
+    child.kill('SIGKILL')
+    expect(await exited).toBe('SIGKILL')
+    // Each child notices within a few seconds by itself (liveness pipe, watchdog); no later run reaps them.
+    const bound = Date.now() + 10_000
+    while (children.some(processAlive) && Date.now() < bound) await new Promise((r) => setTimeout(r, 100))
+    for (const pid of children) expect(processAlive(pid), `child ${pid} still alive 10 s after the runner was killed`).toBe(false)
+  })
+
   it('leaves no backend or balancer process behind when interrupted with SIGINT', async () => {
     const file = scenarioFile('long', failoverYaml('long').replace('duration: 3s', 'duration: 60s'))
     const child = spawn(process.execPath, [CLI, 'run', file, '--provider', 'process', '--out', join(dir, 'out-long')], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -132,14 +165,7 @@ describe('layerbench run', () => {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
     // Wait until the backends and the balancer are up and the load runs.
-    const deadline = Date.now() + 30_000
-    let children: number[] = []
-    while (Date.now() < deadline) {
-      children = childrenOf(child.pid!)
-      if (children.length >= 4) break
-      await new Promise((r) => setTimeout(r, 200))
-    }
-    expect(children.length).toBeGreaterThanOrEqual(4) // three backends and the engine
+    const children = await childrenOnceStarted(child.pid!, 4) // three backends and the engine (and the watchdog)
     await new Promise((r) => setTimeout(r, 1000))
     child.kill('SIGINT')
     expect(await exited).toBe(130)

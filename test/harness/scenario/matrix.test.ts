@@ -56,4 +56,13 @@ describe('variant filters', () => {
     expect(selectVariants(variants, parseVariantFilters(['balancer=engine', 'balancer=haproxy', 'fault=hung']).filters)).toHaveLength(1)
     expect(selectVariants(variants, [])).toHaveLength(3)
   })
+
+  it('scopes a baseline to what a run was asked for: other scenarios and unselected variants are not missing', async () => {
+    const { baselineForWhatRan } = await import('../../../harness/cli/commands/run.js')
+    const run = (variant: Record<string, string>) => ({ variant }) as never
+    const file = (name: string, runs: unknown[]) => ({ scenario: { name }, runs }) as never
+    const baseline = [file('failover', [run({ fault: 'dead' }), run({ fault: 'hung' })]), file('other', [run({})])]
+    const scoped = baselineForWhatRan(baseline, [file('failover', [])], ['fault=dead'])
+    expect(scoped.map((f: { scenario: { name: string }; runs: { variant: unknown }[] }) => [f.scenario.name, f.runs.map((r) => r.variant)])).toEqual([['failover', [{ fault: 'dead' }]]])
+  })
 })

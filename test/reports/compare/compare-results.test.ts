@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { compareResults, hasFailure, hasRegression, type Comparison, type ComparisonRow, type GateOptions } from '../../../reports/compare/index.js'
+import { compareResults, gateFails, hasFailure, hasRegression, type Comparison, type ComparisonRow, type GateOptions } from '../../../reports/compare/index.js'
 import type { Metric } from '../../../reports/compare/metrics.js'
 import { syntheticResult, syntheticValues, type SyntheticVariant } from '../../helpers/synthetic-results.js'
 
@@ -247,5 +247,14 @@ describe('compareResults: expectations and the gate', () => {
     expect(hasRegression(withRows('unchanged', 'regression'))).toBe(true)
     expect(hasFailure(withRows('inconclusive', 'missing'))).toBe(false)
     expect(hasFailure(withRows('regression'))).toBe(true)
+  })
+
+  it('fails the gate on a regression, and on a missing variant unless missing ones are allowed', () => {
+    const base = compareResults([], [])
+    const withRows = (...verdicts: ComparisonRow['verdict'][]): Comparison => ({ ...base, rows: verdicts.map((verdict) => ({ scenario: 's', variant: '', metric: null, verdict, reason: '' })) })
+    expect(gateFails(withRows('unchanged', 'new', 'inconclusive'))).toBe(false)
+    expect(gateFails(withRows('unchanged', 'missing'))).toBe(true)
+    expect(gateFails(withRows('unchanged', 'missing'), { allowMissing: true })).toBe(false)
+    expect(gateFails(withRows('regression'), { allowMissing: true })).toBe(true)
   })
 })
