@@ -42,6 +42,15 @@ export async function allocatePorts(config: LbConfig): Promise<Record<string, nu
   return ports
 }
 
+/** A free TCP port on `host`, for a peer's admin API (held only while it is chosen). */
+export async function freePort(host: string): Promise<number> {
+  const s = net.createServer()
+  await new Promise<void>((resolve, reject) => s.once('error', reject).listen(0, host, () => resolve()))
+  const port = (s.address() as AddressInfo).port
+  await new Promise<void>((resolve) => s.close(() => resolve()))
+  return port
+}
+
 /** Runs a configuration check (`haproxy -c`, `nginx -t`); rejects with the tool's own message. */
 export function checkConfig(binary: string, args: string[], what: string): Promise<void> {
   return new Promise((resolve, reject) => {

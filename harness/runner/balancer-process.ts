@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import type { LbConfig } from '../../engine/config/lb-config.js'
 import type { EngineEvent } from '../../engine/runtime/event-log.js'
 import type { EngineStats } from '../../engine/stats/engine-stats.js'
+import type { PeerName } from '../peers/peer-names.js'
 import { processCpuUs } from '../system/process-cpu.js'
 import { registerChildProcess } from '../providers/cleanup.js'
 
@@ -30,7 +31,7 @@ export interface BalancerControl {
 /** A running balancer under test. */
 export interface RunningBalancer extends BalancerControl {
   /** `direct`: no balancer, the load goes straight to a backend (see `direct-balancer.ts`). */
-  readonly implementation: 'engine' | 'haproxy' | 'nginx' | 'direct'
+  readonly implementation: 'engine' | PeerName | 'direct'
   readonly version: string
   readonly pid: number
   readonly listeners: ReadonlyMap<string, BoundListener>

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { BALANCER_IMPLEMENTATIONS } from '../../harness/peers/peer-names.js'
 
 /** Percentiles of a latency distribution, µs. */
 export const latencySummarySchema = z.strictObject({
@@ -125,7 +126,7 @@ export const runResultSchema = z.strictObject({
   id: z.string(),
   variant: z.record(z.string(), scalar),
   repeat: z.number().int().min(1),
-  balancer: z.strictObject({ implementation: z.enum(['engine', 'haproxy', 'nginx', 'direct', 'simulator']), version: z.string(), layer: z.union([z.literal(4), z.literal(7)]), protocol: z.string() }),
+  balancer: z.strictObject({ implementation: z.enum([...BALANCER_IMPLEMENTATIONS, 'simulator']), version: z.string(), layer: z.union([z.literal(4), z.literal(7)]), protocol: z.string() }),
   provider: z.enum(['process', 'docker', 'simulator']),
   load: z.strictObject({
     generator: z.string(),

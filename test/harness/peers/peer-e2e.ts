@@ -11,7 +11,7 @@ import { parseProxyHeader } from '../../../engine/proxy-protocol/proxy-protocol.
 import { issueCertificate } from '../../../engine/tls/self-signed.js'
 import { startPeer } from '../../../harness/peers/start-peer.js'
 import { childPids } from '../../../harness/peers/peer-process.js'
-import type { Peer } from '../../../harness/peers/peer-types.js'
+import type { PeerName as Peer } from '../../../harness/peers/registry.js'
 import type { RunningBalancer } from '../../../harness/runner/balancer-process.js'
 import { processAlive } from '../../../harness/system/process-cpu.js'
 import { chiSquareTest } from '../../../reports/statistics/chi-square.js'
