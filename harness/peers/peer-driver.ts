@@ -69,6 +69,8 @@ export interface PeerRuntime extends Partial<BalancerControl> {
   metrics?(): Promise<Record<string, number> | undefined>
   /** Applies a new configuration without a restart. */
   reload?(config: LbConfig): Promise<void>
+  /** Resolves once the peer serves as the engine would at start (Caddy: its first health checks have run). */
+  ready?(): Promise<void>
   /** Runs before the process tree is stopped. */
   beforeStop?(): Promise<void> | void
   /** Runs once the process tree is gone (files the peer leaves behind). */

@@ -3,7 +3,7 @@
  * the compiler holds the two together; this list stays free of imports so that anything (the
  * runner's types, schemas, reports) can read it without loading a driver.
  */
-export const PEER_NAMES = ['haproxy', 'nginx'] as const
+export const PEER_NAMES = ['haproxy', 'nginx', 'caddy'] as const
 
 /** A production balancer the testbed runs in place of the engine. */
 export type PeerName = (typeof PEER_NAMES)[number]

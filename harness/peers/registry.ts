@@ -1,4 +1,5 @@
 import type { LbConfig } from '../../engine/config/lb-config.js'
+import { caddyDriver } from './caddy/driver.js'
 import { haproxyDriver } from './haproxy/driver.js'
 import { nginxDriver } from './nginx/driver.js'
 import { driverAvailable } from './peer-binaries.js'
@@ -16,6 +17,7 @@ export { BALANCER_IMPLEMENTATIONS, isPeerName, PEER_NAMES, type PeerName } from 
 export const peerDrivers: Readonly<Record<PeerName, PeerDriver>> = {
   haproxy: haproxyDriver,
   nginx: nginxDriver,
+  caddy: caddyDriver,
 }
 
 /** The driver of a peer. */

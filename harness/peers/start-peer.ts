@@ -62,6 +62,7 @@ export async function startPeer(peer: PeerName | PeerDriver, config: LbConfig, d
     throw new Error(`${driver.name} ${(e as Error).message}`)
   }
   const runtime = driver.attach({ install, config, input, started })
+  await runtime.ready?.()
   const pid = started.child.pid!
   return {
     implementation: driver.name as PeerName,
