@@ -8,8 +8,11 @@ export const PEER_NAMES = ['haproxy', 'nginx', 'caddy'] as const
 /** A production balancer the testbed runs in place of the engine. */
 export type PeerName = (typeof PEER_NAMES)[number]
 
-/** Every implementation a scenario's balancer can name: the engine, each peer, none. */
-export const BALANCER_IMPLEMENTATIONS = ['engine', ...PEER_NAMES, 'direct'] as const
+/** Every implementation a scenario's balancer can name: the engine, each peer, the user's own (`external`), none. */
+export const BALANCER_IMPLEMENTATIONS = ['engine', ...PEER_NAMES, 'external', 'direct'] as const
+
+/** A balancer implementation. */
+export type BalancerImplementation = (typeof BALANCER_IMPLEMENTATIONS)[number]
 
 /** Whether a name is a registered peer. */
 export function isPeerName(name: string): name is PeerName {

@@ -2,11 +2,10 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { listenerLayer, parseEndpoint, type LbConfig } from '../../engine/config/lb-config.js'
 import { Unsupported, type BalancerControl, type BoundListener, type RunningBalancer } from '../runner/balancer-process.js'
-import { processCpuUs } from '../system/process-cpu.js'
 import { findPeer } from './peer-binaries.js'
 import { resolveCertificates } from './peer-certificates.js'
 import type { PeerDriver, PeerRuntime } from './peer-driver.js'
-import { allocatePorts, checkConfig, childPids, freePort, spawnPeer, stopTree, waitBound } from './peer-process.js'
+import { allocatePorts, checkConfig, freePort, spawnPeer, stopTree, treeCpuUs, waitBound } from './peer-process.js'
 import { driverSupport } from './peer-support.js'
 import type { PeerFile } from './peer-types.js'
 import { peerDrivers, type PeerName } from './registry.js'
@@ -72,12 +71,7 @@ export async function startPeer(peer: PeerName | PeerDriver, config: LbConfig, d
     ...controlOf(driver, runtime),
     pollEvents: runtime.pollEvents ?? (async () => []),
     stats: async () => undefined,
-    cpuUs() {
-      // The main process and its workers (nginx's worker does the proxying).
-      const own = processCpuUs(pid)
-      if (own === undefined) return undefined
-      return childPids(pid).reduce((sum, c) => sum + (processCpuUs(c) ?? 0), own)
-    },
+    cpuUs: () => treeCpuUs(pid),
     async stop() {
       await runtime.beforeStop?.()
       await stopTree(started.child)

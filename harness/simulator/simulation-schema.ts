@@ -111,7 +111,7 @@ export const simulationSectionSchema = z.strictObject({
        * The implementations these figures describe (measured on them): runs of any other simulate
        * a balancer that takes no time. Default: every one (`direct` has no balancer either way).
        */
-      implementations: z.array(z.enum(['engine', ...PEER_NAMES])).min(1).optional(),
+      implementations: z.array(z.enum(['engine', ...PEER_NAMES, 'external'])).min(1).optional(),
     })
     .optional(),
   /**

@@ -1,5 +1,4 @@
 import { requirePeer } from './peer-fixtures.js'
-import http from 'node:http'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,6 +12,7 @@ import { PEER_NAMES, peerAvailable, peerDrivers, peerSupport } from '../../../ha
 import { startPeer, writePeerFiles } from '../../../harness/peers/start-peer.js'
 import { Unsupported, type RunningBalancer } from '../../../harness/runner/balancer-process.js'
 import { closeServers, httpBackend } from '../../helpers/test-servers.js'
+import { backendOf } from './peer-e2e.js'
 import { l4, l7 } from './peer-fixtures.js'
 
 /**
@@ -21,18 +21,6 @@ import { l4, l7 } from './peer-fixtures.js'
  * declares (and refuses the others with its reason), and refuses what its capabilities leave out,
  * naming why.
  */
-
-/** Which backend answered, on a fresh connection each (a peer that reloads closes idle ones). */
-function backendOf(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 10_000 }, (res) => {
-      res.resume()
-      res.on('end', () => resolve(String(res.headers['x-backend'] ?? `status ${res.statusCode}`)))
-    })
-    req.on('error', reject)
-    req.on('timeout', () => req.destroy(new Error('timed out')))
-  })
-}
 
 async function spreadOf(port: number, n: number): Promise<Record<string, number>> {
   const counts: Record<string, number> = {}

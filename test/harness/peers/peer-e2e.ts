@@ -44,6 +44,18 @@ export function get(port: number, path: string, headers: Record<string, string> 
   })
 }
 
+/** Which backend answered, on a fresh connection each (a peer that reloads closes idle ones). */
+export function backendOf(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 10_000 }, (res) => {
+      res.resume()
+      res.on('end', () => resolve(String(res.headers['x-backend'] ?? `status ${res.statusCode}`)))
+    })
+    req.on('error', reject)
+    req.on('timeout', () => req.destroy(new Error('timed out')))
+  })
+}
+
 /** Which backend answered each of `n` requests (`x-backend`), `concurrency` at a time. */
 export async function spread(port: number, path: string, n: number, concurrency = 8): Promise<Record<string, number>> {
   const counts: Record<string, number> = {}
