@@ -4,7 +4,7 @@ import { haproxyDriver } from './haproxy/driver.js'
 import { nginxDriver } from './nginx/driver.js'
 import { driverAvailable } from './peer-binaries.js'
 import type { PeerDriver } from './peer-driver.js'
-import { isPeerName, type PeerName } from './peer-names.js'
+import type { PeerName } from './peer-names.js'
 import { driverSupport, type PeerSupport } from './peer-support.js'
 
 export { BALANCER_IMPLEMENTATIONS, isPeerName, PEER_NAMES, type PeerName } from './peer-names.js'
@@ -23,11 +23,6 @@ export const peerDrivers: Readonly<Record<PeerName, PeerDriver>> = {
 /** The driver of a peer. */
 export function peerDriver(name: PeerName): PeerDriver {
   return peerDrivers[name]
-}
-
-/** How reports write an implementation: a peer's own spelling, anything else as given. */
-export function implementationLabel(implementation: string): string {
-  return isPeerName(implementation) ? peerDrivers[implementation].label : implementation
 }
 
 /** Checks a configuration against what `peer` can run. Pure. */

@@ -1,5 +1,5 @@
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+import { mkdirSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { listenerLayer, parseEndpoint, type LbConfig } from '../../engine/config/lb-config.js'
 import { Unsupported, type BalancerControl, type BoundListener, type RunningBalancer } from '../runner/balancer-process.js'
 import { findPeer } from './peer-binaries.js'
@@ -7,20 +7,14 @@ import { resolveCertificates } from './peer-certificates.js'
 import type { PeerDriver, PeerRuntime } from './peer-driver.js'
 import { allocatePorts, checkConfig, freePort, spawnPeer, stopTree, treeCpuUs, waitBound } from './peer-process.js'
 import { driverSupport } from './peer-support.js'
-import type { PeerFile } from './peer-types.js'
+import { writePeerFiles } from './peer-files.js'
 import { peerDrivers, type PeerName } from './registry.js'
 
 /** How long a peer may take to bind its listeners. */
 const START_TIMEOUT_MS = 15_000
 
-/** Writes a generated configuration's files, private keys 0600. */
-export function writePeerFiles(files: readonly PeerFile[]): void {
-  for (const f of files) {
-    mkdirSync(dirname(f.path), { recursive: true })
-    writeFileSync(f.path, f.content, { mode: f.secret === true ? 0o600 : 0o644 })
-    if (f.secret === true) chmodSync(f.path, 0o600)
-  }
-}
+/** A running peer: a balancer under test, with the peer's own counters and a reload where it has them. */
+export type RunningPeer = RunningBalancer & Pick<PeerRuntime, 'metrics' | 'reload'>
 
 /**
  * Runs a peer as the balancer under test, configured from the same `LbConfig` as the engine:
@@ -30,7 +24,7 @@ export function writePeerFiles(files: readonly PeerFile[]): void {
  * peer cannot run the configuration (see `peerSupport`), is not installed, rejects its
  * configuration or does not bind its listeners.
  */
-export async function startPeer(peer: PeerName | PeerDriver, config: LbConfig, dir: string): Promise<RunningBalancer> {
+export async function startPeer(peer: PeerName | PeerDriver, config: LbConfig, dir: string): Promise<RunningPeer> {
   const driver = typeof peer === 'string' ? peerDrivers[peer] : peer
   const support = driverSupport(driver, config)
   if (!support.runnable) throw new Error(`${driver.name} cannot run this configuration:\n${support.unsupported.map((u) => `  - ${u}`).join('\n')}`)
@@ -72,6 +66,8 @@ export async function startPeer(peer: PeerName | PeerDriver, config: LbConfig, d
     pollEvents: runtime.pollEvents ?? (async () => []),
     stats: async () => undefined,
     cpuUs: () => treeCpuUs(pid),
+    ...(runtime.metrics === undefined ? {} : { metrics: runtime.metrics }),
+    ...(runtime.reload === undefined ? {} : { reload: runtime.reload }),
     async stop() {
       await runtime.beforeStop?.()
       await stopTree(started.child)

@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { runBriefly } from '../peer-binaries.js'
+import { childPids } from '../peer-process.js'
+import { writePeerFiles } from '../peer-files.js'
 import type { PeerDriver } from '../peer-driver.js'
 import { nginxConfig } from './config.js'
 import { nginxCapabilities, nginxChecks } from './support.js'
@@ -40,5 +42,23 @@ export const nginxDriver: PeerDriver = {
   prepare(dir) {
     for (const t of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, 'temp', t), { recursive: true })
   },
-  attach: () => ({}),
+  attach({ install, input, started }) {
+    return {
+      // nginx re-reads its configuration on SIGHUP: new workers take the new one, old ones finish their requests.
+      async reload(config) {
+        const out = nginxConfig({ ...input, config }, install.modules?.[0] === undefined ? {} : { streamModule: install.modules[0] })
+        writePeerFiles(out.files)
+        const before = childPids(started.child.pid!)
+        started.child.kill('SIGHUP')
+        // Reloaded once the old workers are gone and new ones run.
+        const deadline = Date.now() + 10_000
+        while (Date.now() < deadline) {
+          const now = childPids(started.child.pid!)
+          if (now.length > 0 && now.every((p) => !before.includes(p))) return
+          await new Promise((r) => setTimeout(r, 20))
+        }
+        throw new Error('nginx did not replace its workers within 10 s of SIGHUP')
+      },
+    }
+  },
 }

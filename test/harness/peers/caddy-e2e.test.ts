@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseLbConfig } from '../../../engine/config/load-lb-config.js'
 import { issueCertificate } from '../../../engine/tls/self-signed.js'
 import { peerAvailable, peerSupport } from '../../../harness/peers/registry.js'
-import { startPeer } from '../../../harness/peers/start-peer.js'
-import type { RunningBalancer } from '../../../harness/runner/balancer-process.js'
+import { startPeer, type RunningPeer } from '../../../harness/peers/start-peer.js'
 import { closeServers, httpBackend, type Echo } from '../../helpers/test-servers.js'
 import { eventually, get, TRICKY } from './peer-e2e.js'
 import { l4, l7 } from './peer-fixtures.js'
@@ -39,7 +38,7 @@ const available = await peerAvailable('caddy')
 requirePeer('caddy', available)
 
 describe.skipIf(!available.available)('Caddy end to end', () => {
-  let balancer: RunningBalancer
+  let balancer: RunningPeer
   let healthy = true
   const dir = mkdtempSync(join(tmpdir(), 'layerbench-caddy-e2e-'))
   const leaf = issueCertificate(undefined, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] })
@@ -114,6 +113,11 @@ describe.skipIf(!available.available)('Caddy end to end', () => {
       for (let i = 0; i < 6; i++) seen.add(String((await get(port, '/user', { 'x-user': user })).headers['x-backend']))
       expect(seen.size).toBe(1)
     }
+  })
+
+  it('reports its own per-upstream counters from the admin API', async () => {
+    const m = await balancer.metrics!()
+    expect(Object.keys(m!).filter((k) => k.endsWith(' fails')).length).toBeGreaterThanOrEqual(2)
   })
 
   it('terminates TLS with the listener certificate', async () => {

@@ -9,8 +9,9 @@ import { findPeer } from '../../../harness/peers/peer-binaries.js'
 import { TIMELINE_ACTIONS } from '../../../harness/peers/peer-driver.js'
 import { checkConfig } from '../../../harness/peers/peer-process.js'
 import { PEER_NAMES, peerAvailable, peerDrivers, peerSupport } from '../../../harness/peers/registry.js'
-import { startPeer, writePeerFiles } from '../../../harness/peers/start-peer.js'
-import { Unsupported, type RunningBalancer } from '../../../harness/runner/balancer-process.js'
+import { writePeerFiles } from '../../../harness/peers/peer-files.js'
+import { startPeer, type RunningPeer } from '../../../harness/peers/start-peer.js'
+import { Unsupported } from '../../../harness/runner/balancer-process.js'
 import { closeServers, httpBackend } from '../../helpers/test-servers.js'
 import { backendOf } from './peer-e2e.js'
 import { l4, l7 } from './peer-fixtures.js'
@@ -73,7 +74,7 @@ for (const name of PEER_NAMES) {
   })
 
   describe.skipIf(!available.available)(`${name}: conformance`, () => {
-    let balancer: RunningBalancer
+    let balancer: RunningPeer
     let config: LbConfig
     const ports: Record<string, number> = {}
     beforeAll(async () => {
@@ -161,5 +162,15 @@ for (const name of PEER_NAMES) {
         expect(Object.keys(back).sort()).toEqual(['a', 'b'])
       })
     }
+
+    it('reloads a new configuration in place, where the peer can', async (ctx) => {
+      if (balancer.reload === undefined) return ctx.skip()
+      const port = balancer.listeners.get('web')!.port
+      const only = (ids: string[]) => ({ ...config, pools: { p: { ...config.pools.p!, backends: config.pools.p!.backends.filter((b) => ids.includes(b.id!)) } } })
+      await balancer.reload(only(['a']))
+      expect(await spreadOf(port, 6)).toEqual({ a: 6 })
+      await balancer.reload(only(['a', 'b']))
+      expect(Object.keys(await spreadOf(port, 8)).sort()).toEqual(['a', 'b'])
+    })
   })
 }
