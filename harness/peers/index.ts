@@ -1,10 +1,10 @@
 /**
- * HAProxy and nginx as balancers under test, configured from the engine's `LbConfig`, so a run
- * compares the reference engine with what production runs.
+ * Production balancers as balancers under test, configured from the engine's `LbConfig`, so a run
+ * compares the reference engine with what production runs. Each peer is a folder with its driver;
+ * `registry.ts` lists them.
  */
-export { peerAvailable } from './peer-binaries.js'
-export { peerSupport, type PeerSupport } from './peer-support.js'
-export { startPeer } from './start-peer.js'
-export { haproxyConfig } from './haproxy-config.js'
-export { nginxConfig, type NginxBuild } from './nginx-config.js'
-export type { Peer, PeerConfigInput, PeerConfigOutput, PeerFile } from './peer-types.js'
+export { BALANCER_IMPLEMENTATIONS, isPeerName, PEER_NAMES, peerAvailable, peerDriver, peerDrivers, peerSupport, type PeerName } from './registry.js'
+export type { PeerSupport } from './peer-support.js'
+export { startPeer, type RunningPeer } from './start-peer.js'
+export type { PeerCapabilities, PeerDriver, PeerInstall, PeerRuntime, TimelineAction } from './peer-driver.js'
+export type { PeerConfigInput, PeerConfigOutput, PeerFile } from './peer-types.js'

@@ -3,7 +3,7 @@ import dgram from 'node:dgram'
 import { readdirSync, readFileSync } from 'node:fs'
 import net, { type AddressInfo } from 'node:net'
 import { parseEndpoint, type LbConfig } from '../../engine/config/lb-config.js'
-import { processAlive } from '../system/process-cpu.js'
+import { processAlive, processCpuUs } from '../system/process-cpu.js'
 import { registerChildProcess } from '../providers/cleanup.js'
 
 /**
@@ -40,6 +40,15 @@ export async function allocatePorts(config: LbConfig): Promise<Record<string, nu
     await Promise.all(held.map((s) => new Promise<void>((resolve) => (s instanceof net.Server ? s.close(() => resolve()) : s.close(() => resolve())))))
   }
   return ports
+}
+
+/** A free TCP port on `host`, for a peer's admin API (held only while it is chosen). */
+export async function freePort(host: string): Promise<number> {
+  const s = net.createServer()
+  await new Promise<void>((resolve, reject) => s.once('error', reject).listen(0, host, () => resolve()))
+  const port = (s.address() as AddressInfo).port
+  await new Promise<void>((resolve) => s.close(() => resolve()))
+  return port
 }
 
 /** Runs a configuration check (`haproxy -c`, `nginx -t`); rejects with the tool's own message. */
@@ -104,6 +113,13 @@ export async function waitBound(p: PeerChild, ports: readonly { port: number; ud
     if (Date.now() > deadline) throw new Error(`did not bind ${ports.map((x) => x.port).join(', ')} within ${timeoutMs} ms:\n${p.output()}`)
     await new Promise((r) => setTimeout(r, 25))
   }
+}
+
+/** CPU time of a process and its children (nginx's worker does the proxying), µs; undefined once it is gone. */
+export function treeCpuUs(pid: number): number | undefined {
+  const own = processCpuUs(pid)
+  if (own === undefined) return undefined
+  return childPids(pid).reduce((sum, c) => sum + (processCpuUs(c) ?? 0), own)
 }
 
 /** Children of a process (nginx workers), from the parent field of /proc/<pid>/stat. */

@@ -1,9 +1,6 @@
 import type { CertificateAndKey } from '../../engine/tls/self-signed.js'
 import type { LbConfig } from '../../engine/config/lb-config.js'
 
-/** A production balancer the testbed runs in place of the engine. */
-export type Peer = 'haproxy' | 'nginx'
-
 /** What a peer's configuration is generated from. Everything here is resolved: no I/O is left to do. */
 export interface PeerConfigInput {
   readonly config: LbConfig
@@ -13,6 +10,8 @@ export interface PeerConfigInput {
   readonly dir: string
   /** Certificates of each https listener by listener name, PEM, in configuration order. */
   readonly certificates?: Readonly<Record<string, readonly CertificateAndKey[]>>
+  /** A loopback port for the peer's admin API, when its driver asks for one. */
+  readonly adminPort?: number
 }
 
 /** A file to write before the peer starts. */

@@ -1,54 +1,45 @@
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { mkdirSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { listenerLayer, parseEndpoint, type LbConfig } from '../../engine/config/lb-config.js'
 import { Unsupported, type BalancerControl, type BoundListener, type RunningBalancer } from '../runner/balancer-process.js'
-import { processCpuUs } from '../system/process-cpu.js'
-import { haproxyConfig, haproxySocketPath } from './haproxy-config.js'
-import { HaproxyRuntime } from './haproxy-runtime.js'
-import { nginxConfig } from './nginx-config.js'
-import { findPeer, type PeerInstall } from './peer-binaries.js'
+import { findPeer } from './peer-binaries.js'
 import { resolveCertificates } from './peer-certificates.js'
-import { allocatePorts, checkConfig, childPids, spawnPeer, stopTree, waitBound, type PeerChild } from './peer-process.js'
-import { peerSupport } from './peer-support.js'
-import type { Peer, PeerConfigOutput } from './peer-types.js'
+import type { PeerDriver, PeerRuntime } from './peer-driver.js'
+import { allocatePorts, checkConfig, freePort, spawnPeer, stopTree, treeCpuUs, waitBound } from './peer-process.js'
+import { driverSupport } from './peer-support.js'
+import { writePeerFiles } from './peer-files.js'
+import { peerDrivers, type PeerName } from './registry.js'
 
 /** How long a peer may take to bind its listeners. */
 const START_TIMEOUT_MS = 15_000
-/** How often HAProxy's server states are read when health checks can change them. */
-const HEALTH_POLL_MS = 200
+
+/** A running peer: a balancer under test, with the peer's own counters and a reload where it has them. */
+export type RunningPeer = RunningBalancer & Pick<PeerRuntime, 'metrics' | 'reload'>
 
 /**
- * Runs HAProxy or nginx as the balancer under test, configured from the same `LbConfig` as the
- * engine: ports are allocated on each listener's host (a listener's fixed port is kept), the
- * configuration and its files go to a fresh folder inside `dir`, the tool checks the configuration
- * itself, and the peer runs in the foreground until `stop`. Rejects when the peer cannot
- * run the configuration (see `peerSupport`), is not installed, rejects its configuration or does
- * not bind its listeners.
+ * Runs a peer as the balancer under test, configured from the same `LbConfig` as the engine:
+ * ports are allocated on each listener's host (a listener's fixed port is kept), the
+ * configuration and its files go to a fresh folder inside `dir`, the peer's own checker reads
+ * the configuration first, and the peer runs in the foreground until `stop`. Rejects when the
+ * peer cannot run the configuration (see `peerSupport`), is not installed, rejects its
+ * configuration or does not bind its listeners.
  */
-export async function startPeer(peer: Peer, config: LbConfig, dir: string): Promise<RunningBalancer> {
-  const support = peerSupport(peer, config)
-  if (!support.runnable) throw new Error(`${peer} cannot run this configuration:\n${support.unsupported.map((u) => `  - ${u}`).join('\n')}`)
-  const install = await findPeer(peer)
-  const runDir = resolve(dir, `${peer}-${process.pid}-${Date.now()}`)
+export async function startPeer(peer: PeerName | PeerDriver, config: LbConfig, dir: string): Promise<RunningPeer> {
+  const driver = typeof peer === 'string' ? peerDrivers[peer] : peer
+  const support = driverSupport(driver, config)
+  if (!support.runnable) throw new Error(`${driver.name} cannot run this configuration:\n${support.unsupported.map((u) => `  - ${u}`).join('\n')}`)
+  const install = await findPeer(driver)
+  if (install.lacks !== undefined && config.listeners.some((l) => listenerLayer(l.protocol) === install.lacks!.layer)) throw new Error(install.lacks.reason)
+  const runDir = resolve(dir, `${driver.name}-${process.pid}-${Date.now()}`)
   mkdirSync(runDir, { recursive: true })
   const ports = await allocatePorts(config)
-  const input = { config, dir: runDir, ports, certificates: resolveCertificates(config) }
-  let generated: PeerConfigOutput
-  if (peer === 'haproxy') {
-    generated = haproxyConfig(input)
-  } else {
-    if (install.streamMissing === true && config.listeners.some((l) => listenerLayer(l.protocol) === 4)) throw new Error('nginx has no stream module: tcp, udp and tls listeners cannot run')
-    generated = nginxConfig(input, install.streamModule === undefined ? {} : { streamModule: install.streamModule })
-    for (const t of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(runDir, 'temp', t), { recursive: true })
-  }
-  for (const f of generated.files) {
-    mkdirSync(dirname(f.path), { recursive: true })
-    writeFileSync(f.path, f.content, { mode: f.secret === true ? 0o600 : 0o644 })
-    if (f.secret === true) chmodSync(f.path, 0o600)
-  }
-  await checkConfig(install.binary, checkArgs(peer, generated.configPath, runDir), `the generated ${peer} configuration ${generated.configPath}`)
+  const input = { config, dir: runDir, ports, certificates: resolveCertificates(config), ...(driver.adminPort === true ? { adminPort: await freePort('127.0.0.1') } : {}) }
+  const generated = driver.render(input, install)
+  driver.prepare?.(runDir)
+  writePeerFiles(generated.files)
+  await checkConfig(install.binary, driver.checkArgs(generated.configPath, runDir), `the generated ${driver.name} configuration ${generated.configPath}`)
 
-  const started = spawnPeer(install.binary, runArgs(peer, generated.configPath, runDir))
+  const started = spawnPeer(install.binary, driver.runArgs(generated.configPath, runDir))
   const listeners = new Map<string, BoundListener>()
   for (const l of config.listeners) {
     listeners.set(l.name, { name: l.name, protocol: l.protocol, layer: listenerLayer(l.protocol), host: parseEndpoint(l.bind)!.host, port: ports[l.name]! })
@@ -56,73 +47,46 @@ export async function startPeer(peer: Peer, config: LbConfig, dir: string): Prom
   try {
     await waitBound(
       started,
-      config.listeners.map((l) => ({ port: ports[l.name]!, udp: l.protocol === 'udp' })),
+      [...config.listeners.map((l) => ({ port: ports[l.name]!, udp: l.protocol === 'udp' })), ...(input.adminPort === undefined ? [] : [{ port: input.adminPort, udp: false }])],
       START_TIMEOUT_MS,
     )
   } catch (e) {
     await stopTree(started.child)
-    throw new Error(`${peer} ${(e as Error).message}`)
+    throw new Error(`${driver.name} ${(e as Error).message}`)
   }
-  return peer === 'haproxy' ? haproxyBalancer(install, config, runDir, started, listeners) : nginxBalancer(install, started, listeners)
-}
-
-function checkArgs(peer: Peer, configPath: string, dir: string): string[] {
-  return peer === 'haproxy' ? ['-c', '-q', '-f', configPath] : ['-t', '-q', '-c', configPath, '-p', `${dir}/`, '-e', 'stderr']
-}
-
-function runArgs(peer: Peer, configPath: string, dir: string): string[] {
-  // -db: foreground, no daemon; nginx's configuration says `daemon off` itself.
-  return peer === 'haproxy' ? ['-db', '-f', configPath] : ['-c', configPath, '-p', `${dir}/`, '-e', 'stderr']
-}
-
-function haproxyBalancer(install: PeerInstall, config: LbConfig, dir: string, started: PeerChild, listeners: Map<string, BoundListener>): RunningBalancer {
+  const runtime = driver.attach({ install, config, input, started })
+  await runtime.ready?.()
   const pid = started.child.pid!
-  const runtime = new HaproxyRuntime(haproxySocketPath(dir), config, dir)
-  // Checks change states between the runner's polls: read them often enough to time transitions.
-  const poller = Object.values(config.pools).some((p) => p.healthCheck !== undefined) ? setInterval(() => void runtime.poll().catch(() => {}), HEALTH_POLL_MS) : undefined
-  poller?.unref()
   return {
-    implementation: 'haproxy',
+    implementation: driver.name as PeerName,
     version: install.version,
     pid,
     listeners,
-    pollEvents: () => runtime.pollEvents(),
+    ...controlOf(driver, runtime),
+    pollEvents: runtime.pollEvents ?? (async () => []),
     stats: async () => undefined,
-    cpuUs: () => processCpuUs(pid),
-    setWeight: (pool, backend, weight) => runtime.setWeight(pool, backend, weight),
-    setDraining: (pool, backend, draining) => runtime.setDraining(pool, backend, draining),
-    addBackend: (pool, backend) => runtime.addBackend(pool, backend),
-    removeBackend: (pool, backend) => runtime.removeBackend(pool, backend),
+    cpuUs: () => treeCpuUs(pid),
+    ...(runtime.metrics === undefined ? {} : { metrics: runtime.metrics }),
+    ...(runtime.reload === undefined ? {} : { reload: runtime.reload }),
     async stop() {
-      if (poller !== undefined) clearInterval(poller)
+      await runtime.beforeStop?.()
       await stopTree(started.child)
-      rmSync(haproxySocketPath(dir), { force: true })
+      runtime.afterStop?.()
     },
   }
 }
 
-const NGINX_NO_RUNTIME = 'nginx open source has no runtime API: weights and membership change only on reload'
-
-function nginxBalancer(install: PeerInstall, started: PeerChild, listeners: Map<string, BoundListener>): RunningBalancer {
-  const pid = started.child.pid!
+/** The driver's runtime changes; what it has none for throws `Unsupported` with the driver's reason. */
+function controlOf(driver: PeerDriver, runtime: PeerRuntime): BalancerControl {
+  const reason = driver.capabilities.reasons.runtime ?? `${driver.label} cannot make this change at run time`
   const unsupported = async () => {
-    throw new Unsupported(NGINX_NO_RUNTIME)
+    throw new Unsupported(reason)
   }
-  const control: BalancerControl = { setWeight: unsupported, setDraining: unsupported, addBackend: unsupported, removeBackend: unsupported }
   return {
-    implementation: 'nginx',
-    version: install.version,
-    pid,
-    listeners,
-    ...control,
-    pollEvents: async () => [],
-    stats: async () => undefined,
-    cpuUs() {
-      // The master and its workers: the worker does the proxying.
-      const own = processCpuUs(pid)
-      if (own === undefined) return undefined
-      return childPids(pid).reduce((sum, c) => sum + (processCpuUs(c) ?? 0), own)
-    },
-    stop: () => stopTree(started.child),
+    setWeight: runtime.setWeight ?? unsupported,
+    setDraining: runtime.setDraining ?? unsupported,
+    addBackend: runtime.addBackend ?? unsupported,
+    removeBackend: runtime.removeBackend ?? unsupported,
+    ...(runtime.setSplitWeights === undefined ? {} : { setSplitWeights: runtime.setSplitWeights }),
   }
 }

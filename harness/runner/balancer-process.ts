@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import type { LbConfig } from '../../engine/config/lb-config.js'
 import type { EngineEvent } from '../../engine/runtime/event-log.js'
 import type { EngineStats } from '../../engine/stats/engine-stats.js'
+import type { BalancerImplementation } from '../peers/peer-names.js'
 import { processCpuUs } from '../system/process-cpu.js'
 import { registerChildProcess } from '../providers/cleanup.js'
 import { withLivenessPipe } from '../system/liveness.js'
@@ -32,7 +33,9 @@ export interface BalancerControl {
 /** A running balancer under test. */
 export interface RunningBalancer extends BalancerControl {
   /** `direct`: no balancer, the load goes straight to a backend (see `direct-balancer.ts`). */
-  readonly implementation: 'engine' | 'haproxy' | 'nginx' | 'direct'
+  readonly implementation: BalancerImplementation
+  /** The user's name for an `external` balancer (reports label its runs with it). */
+  readonly name?: string
   readonly version: string
   readonly pid: number
   readonly listeners: ReadonlyMap<string, BoundListener>

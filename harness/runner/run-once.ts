@@ -24,9 +24,10 @@ import { scheduleTimeline, type TimelineContext } from './timeline.js'
 import { withFreeTargetPorts } from './target-ports.js'
 import { TrafficChecks } from './traffic-checks.js'
 import { skippedRun } from '../../reports/result/skipped-run.js'
+import type { ExternalSpec } from '../peers/external/external-schema.js'
 
 /** Starts the balancer under test for a resolved configuration, or says why it cannot run. */
-export type BalancerStarter = (implementation: RunningBalancer['implementation'], config: LbConfig, dir: string) => Promise<RunningBalancer | { skipped: string }>
+export type BalancerStarter = (implementation: RunningBalancer['implementation'], config: LbConfig, dir: string, external?: ExternalSpec) => Promise<RunningBalancer | { skipped: string }>
 
 /** What a run needs from around it. */
 export interface RunContext {
@@ -154,7 +155,7 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
     const all = () => [...instances.values()].flat()
     const endpoints = backends.map((b) => endpointOf(b, s.backends[b.spec.group]!.weight))
     const config = resolveBalancer(section, endpoints, `${s.name} balancer`)
-    const started_ = await ctx.startBalancer(section.implementation, config, ctx.dir)
+    const started_ = await ctx.startBalancer(section.implementation, config, ctx.dir, section.external)
     if ('skipped' in started_) return skippedVariant(v, repeat, section.implementation, ctx.provider.kind, started_.skipped)
     balancer = started_
     await waitReady(balancer, 10_000)
@@ -339,7 +340,7 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
       id: `${labelText(v.label) || 'run'} #${repeat}`,
       variant: v.label,
       repeat,
-      balancer: { implementation: balancer.implementation, version: balancer.version, layer: listener.layer, protocol: listener.protocol },
+      balancer: { implementation: balancer.implementation, ...(balancer.name === undefined ? {} : { name: balancer.name }), version: balancer.version, layer: listener.layer, protocol: listener.protocol },
       provider: ctx.provider.kind,
       load,
       startedAt,

@@ -8,7 +8,7 @@ import { runOnce, type RunContext } from './run-once.js'
 /** Versions of the balancers a scenario ran, for the environment record. */
 function peerVersions(runs: readonly RunResult[]): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const r of runs) if (r.balancer.implementation !== 'engine' && r.balancer.version !== '') out[r.balancer.implementation] = r.balancer.version
+  for (const r of runs) if (r.balancer.implementation !== 'engine' && r.balancer.version !== '') out[r.balancer.name ?? r.balancer.implementation] = r.balancer.version
   return out
 }
 

@@ -8,6 +8,7 @@ import { scenarioSchema, type Scenario } from './scenario-schema.js'
 import { withGeneratedRoutes } from './generated-routes.js'
 import { splitArmsOf } from './split-arms.js'
 import { scaleTimes } from './time-scale.js'
+import { externalIssues, inlineTemplateFile } from '../peers/external/external-checks.js'
 
 /** One combination of the matrix, fully validated. */
 export interface ScenarioVariant {
@@ -67,6 +68,7 @@ export function crossReferenceIssues(s: Scenario): Issue[] {
     if (pool !== undefined && poolListenerTarget(s.balancer, pool) !== undefined) issues.push({ path: 'balancer.implementation', message: `direct needs backends: pool ${pool} of listener ${listener} sends to another listener` })
   }
   if (target?.protocol === 'udp' && s.load.protocol !== undefined && s.load.protocol !== 'udp') issues.push({ path: 'load.protocol', message: 'a udp listener is loaded with udp' })
+  issues.push(...externalIssues(s.balancer.implementation, s.balancer.external, { listeners: s.balancer.listeners.map((l) => l.name), pools: Object.keys(s.balancer.pools) }))
   if (s.load.mode === 'open' && s.load.rate === undefined) issues.push({ path: 'load.rate', message: 'an open-loop load needs a rate' })
   if (s.load.generator === 'autocannon' && !['http', undefined].includes(s.load.protocol) && target?.protocol !== 'http') {
     issues.push({ path: 'load.generator', message: 'autocannon drives plain HTTP only; use the layerbench generator for https, tcp, tls and udp' })
@@ -144,6 +146,7 @@ export function parseScenario(raw: unknown, file: string, text: string, options:
   const m = matrixOnly.safeParse({ matrix: top.matrix, exclude: top.exclude, quick: top.quick })
   if (!m.success) throw new EngineError('LB_ERR_INVALID_SCENARIO', `${file} is invalid`, issuesOf(m.error))
   const { matrix: _matrix, ...body } = raw as Record<string, unknown>
+  inlineTemplateFile(body, file, issues)
   issues.push(...patternIssues(m.data.matrix, m.data.exclude, 'exclude'), ...patternIssues(m.data.matrix, m.data.quick.exclude ?? [], 'quick.exclude'))
   const combos = withoutExcluded(withoutExcluded(combinations(m.data.matrix), m.data.exclude), options.quick ? (m.data.quick.exclude ?? []) : [])
   if (combos.length === 0) issues.push({ path: options.quick ? 'quick.exclude' : 'exclude', message: 'every combination of the matrix is excluded' })

@@ -1,6 +1,8 @@
 import { z } from 'zod'
 import { listenerSchema, poolSchema } from '../../engine/config/lb-config.js'
 import { behaviourSchema } from '../backend/backend-config.js'
+import { externalSchema } from '../peers/external/external-schema.js'
+import { BALANCER_IMPLEMENTATIONS } from '../peers/peer-names.js'
 import { simulationSectionSchema } from '../simulator/simulation-schema.js'
 import { duration } from './duration.js'
 
@@ -56,7 +58,9 @@ const scenarioPoolSchema = poolSchema.omit({ backends: true }).extend({
  * pool (layer 7: the first pool its routes name), the baseline that balancers' costs are measured against.
  */
 export const balancerSectionSchema = z.strictObject({
-  implementation: z.enum(['engine', 'haproxy', 'nginx', 'direct']).default('engine'),
+  implementation: z.enum(BALANCER_IMPLEMENTATIONS).default('engine'),
+  /** The user's own balancer, for `implementation: external` (see the README's "Test your own balancer"). */
+  external: externalSchema.optional(),
   listeners: z.array(listenerSchema.extend({ bind: z.string().default('127.0.0.1:0') })).min(1),
   pools: z.record(name, scenarioPoolSchema),
   /** Pads a listener's route table to a size, to measure what a large table costs (see `generated-routes.ts`). */

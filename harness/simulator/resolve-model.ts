@@ -1,3 +1,4 @@
+import { isPeerName } from '../peers/peer-names.js'
 import { murmur3 } from '../../engine/balancing/hash.js'
 import { configureAlgorithm } from '../../engine/balancing/create-picker.js'
 import { EngineError, type Issue } from '../../engine/errors.js'
@@ -321,7 +322,7 @@ export function resolveModel(s: Scenario, options: ResolveOptions = {}): SimMode
   if (issues.length > 0) throw new EngineError('LB_ERR_INVALID_SIMULATION', `${s.name} cannot be simulated`, issues)
 
   const { cpu, tls } = connectionCosts(s, section, listener, notes)
-  if (s.balancer.implementation === 'haproxy' || s.balancer.implementation === 'nginx') notes.push(`simulated with the engine's algorithms and retry rules: ${s.balancer.implementation}'s own implementation is not modelled`)
+  if (isPeerName(s.balancer.implementation) || s.balancer.implementation === 'external') notes.push(`simulated with the engine's algorithms and retry rules: ${s.balancer.external?.name ?? s.balancer.implementation}'s own implementation is not modelled`)
   if (layer === 4 && s.load.mode === 'closed' && !s.load.newConnectionPerRequest) notes.push('layer 4 balances connections; the simulator places each request as if it opened its own connection')
   if (Object.values(s.backends).some((g) => g.behaviour.slowBody !== undefined || g.behaviour.responseBytes !== undefined)) notes.push('response sizes and slow bodies are not simulated')
 

@@ -3,6 +3,7 @@
  * drawn from the rest of the scenario (backends' behaviour, load rate and duration, timeline), so a
  * scenario without this section can still be simulated.
  */
+import { PEER_NAMES } from '../peers/peer-names.js'
 import { z } from 'zod'
 import { latencySchema } from '../backend/backend-config.js'
 import type { LatencySpec } from '../backend/latency-distribution.js'
@@ -110,7 +111,7 @@ export const simulationSectionSchema = z.strictObject({
        * The implementations these figures describe (measured on them): runs of any other simulate
        * a balancer that takes no time. Default: every one (`direct` has no balancer either way).
        */
-      implementations: z.array(z.enum(['engine', 'haproxy', 'nginx'])).min(1).optional(),
+      implementations: z.array(z.enum(['engine', ...PEER_NAMES, 'external'])).min(1).optional(),
     })
     .optional(),
   /**

@@ -1,5 +1,5 @@
 import { aggregateRuns } from '../result/aggregate.js'
-import type { ResultFile } from '../result/result-model.js'
+import { balancerName, type ResultFile } from '../result/result-model.js'
 import { type ChartSpec, bandHeight, chartConfig, variantLabel } from './chart-common.js'
 
 /** Throughput and p99 of one variant of one scenario (medians over repeats). */
@@ -21,7 +21,7 @@ export function crossScenarioRows(results: readonly ResultFile[]): ScenarioVaria
         variant: variantLabel(a.variant),
         rps: a.rps.median,
         p99Us: a.p99Us.median,
-        implementation: a.runs.find((r) => r.skipped === undefined)?.balancer.implementation ?? 'engine',
+        implementation: ((r) => (r === undefined ? 'engine' : balancerName(r.balancer)))(a.runs.find((r) => r.skipped === undefined)),
       })),
   )
 }

@@ -1,8 +1,10 @@
+import { BALANCER_IMPLEMENTATIONS } from '../../harness/peers/peer-names.js'
 import { aggregateRuns, type VariantAggregate } from '../result/aggregate.js'
 import type { ResultFile, RunResult } from '../result/result-model.js'
 import { type ChartSpec, bandHeight, chartConfig, variantLabel } from './chart-common.js'
 
-const BALANCERS: readonly string[] = ['engine', 'haproxy', 'nginx']
+/** Implementations that put a balancer in the path. */
+const BALANCERS: readonly string[] = BALANCER_IMPLEMENTATIONS.filter((i) => i !== 'direct')
 
 /** A run without a balancer in the path: an implementation that is not a balancer, or `balancer=direct` in its label. */
 export function isBaselineRun(run: RunResult): boolean {

@@ -1,5 +1,5 @@
 import { aggregateRuns, type Spread, type VariantAggregate } from '../result/aggregate.js'
-import type { ResultFile } from '../result/result-model.js'
+import { balancerName, type ResultFile } from '../result/result-model.js'
 import { type ChartSpec, bandHeight, chartConfig, variantLabel } from './chart-common.js'
 
 /** The metrics compared across variants, in panel order. */
@@ -46,7 +46,7 @@ export function comparisonRows(result: ResultFile, label?: string): ComparisonRo
     .filter((a) => a.skipped === undefined)
     .flatMap((a) => {
       const measured = a.runs.filter((r) => r.skipped === undefined)
-      const series = label ?? measured[0]?.balancer.implementation ?? 'engine'
+      const series = label ?? (measured[0] === undefined ? 'engine' : balancerName(measured[0].balancer))
       return comparisonMetrics.flatMap(({ id }) => {
         const s = spreadOf(a, id)
         return s === undefined || s.values.length === 0 ? [] : [{ series, variant: variantLabel(a.variant), metric: id, median: s.median, min: s.min, max: s.max, repeats: s.values.length }]

@@ -1,3 +1,4 @@
+import { PEER_NAMES } from '../../harness/peers/peer-names.js'
 import type { ResultFile } from '../result/result-model.js'
 import { formatCount, formatPercent, formatUs } from '../render/format.js'
 import { errorRate, expectationTally, medianOf, runsWhere, scenarioResult, type VariantMatch } from './measured-runs.js'
@@ -55,7 +56,7 @@ export const claimDefinitions: readonly ClaimDefinition[] = [
       const l4 = addedP50(result, 'engine', 'l4')
       const l7 = addedP50(result, 'engine', 'l7')
       if (l4 === undefined || l7 === undefined) return notMeasured('needs the engine at L4 and L7 and the direct baseline at the fixed rate with keep-alive')
-      const peers = ['haproxy', 'nginx']
+      const peers = PEER_NAMES
         .map((p) => [p, addedP50(result, p, 'l4'), addedP50(result, p, 'l7')] as const)
         .filter(([, a, b]) => a !== undefined && b !== undefined)
         .map(([p, a, b]) => `${p} ${formatUs(a)} / ${formatUs(b)}`)

@@ -9,7 +9,7 @@ import { variantComparisonChart } from '../charts/variant-comparison.js'
 import type { Comparison, ComparisonRow } from '../compare/comparison.js'
 import { rowCells, verdictCounts } from '../compare/row-format.js'
 import { aggregateRuns, type Spread } from '../result/aggregate.js'
-import type { EnvironmentResult, ResultFile, RunResult } from '../result/result-model.js'
+import { balancerName, type EnvironmentResult, type ResultFile, type RunResult } from '../result/result-model.js'
 import { formatCount, formatPercent, formatUs } from './format.js'
 import { chartSlot, escapeHtml, htmlDocument, type PageChart } from './html-document.js'
 import { htmlTable, passMark, type HtmlCell } from './html-table.js'
@@ -52,7 +52,7 @@ export function scenarioCharts(result: ResultFile): PageChart[] {
 function variantsTable(result: ResultFile): string {
   const rows = aggregateRuns(result).map((a): HtmlCell[] => {
     const first = a.runs[0]!
-    const balancer = `${first.balancer.implementation} L${first.balancer.layer} ${first.balancer.protocol}`
+    const balancer = `${balancerName(first.balancer)} L${first.balancer.layer} ${first.balancer.protocol}`
     const expect: HtmlCell = a.expectationsTotal === 0 ? '—' : { text: `${a.expectationsPassed === a.expectationsTotal ? '✓' : '✗'} ${a.expectationsPassed}/${a.expectationsTotal}`, class: a.expectationsPassed === a.expectationsTotal ? 'pass' : 'fail' }
     if (a.skipped !== undefined) return [a.key || 'default', balancer, { text: `skipped: ${a.skipped}`, class: 'warn' }, '', '', '', '', '', '', expect]
     const corrected = a.runs.map((r) => r.summary.correctedLatencyUs?.p99).filter((x): x is number => x !== undefined)

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { BALANCER_IMPLEMENTATIONS } from '../../harness/peers/peer-names.js'
 
 /** Percentiles of a latency distribution, µs. */
 export const latencySummarySchema = z.strictObject({
@@ -132,12 +133,17 @@ export const backendServiceSchema = z.strictObject({
   overshootUs: z.strictObject({ min: z.number(), mean: z.number(), p50: z.number(), p99: z.number(), max: z.number() }),
 })
 
+/** How reports name a run's balancer: the user's name for an external one, else its implementation. */
+export function balancerName(b: { readonly implementation: string; readonly name?: string | undefined }): string {
+  return b.name ?? b.implementation
+}
+
 /** One run of one variant. */
 export const runResultSchema = z.strictObject({
   id: z.string(),
   variant: z.record(z.string(), scalar),
   repeat: z.number().int().min(1),
-  balancer: z.strictObject({ implementation: z.enum(['engine', 'haproxy', 'nginx', 'direct', 'simulator']), version: z.string(), layer: z.union([z.literal(4), z.literal(7)]), protocol: z.string() }),
+  balancer: z.strictObject({ implementation: z.enum([...BALANCER_IMPLEMENTATIONS, 'simulator']), name: z.string().optional(), version: z.string(), layer: z.union([z.literal(4), z.literal(7)]), protocol: z.string() }),
   provider: z.enum(['process', 'docker', 'simulator']),
   load: z.strictObject({
     generator: z.string(),

@@ -8,7 +8,7 @@ import { processCpuUs as cpuOf } from '../../system/process-cpu.js'
 import { machineFacts, type MachineFacts } from '../../system/environment.js'
 import { closedLoop } from './closed-loop-client.js'
 import { parseLbConfig } from '../../../engine/config/load-lb-config.js'
-import { peerAvailable, startPeer } from '../../peers/index.js'
+import { isPeerName, PEER_NAMES, peerAvailable, startPeer } from '../../peers/index.js'
 import { startEngineProcess } from '../../runner/balancer-process.js'
 import { layerbenchVersion } from '../../system/environment.js'
 
@@ -114,9 +114,9 @@ function benchConfig(layer: 4 | 7, backendPort: number) {
 async function startSubject(subject: string, backendPort: number, dir: string): Promise<Started | undefined> {
   if (subject === 'direct') return undefined
   if (subject.startsWith('naive-')) return startChild(process.execPath, [here('./naive-proxies.js'), subject.slice(6), '0', String(backendPort)], /ready (\d+)/)
-  const [kind, l] = subject.split('-') as ['engine' | 'haproxy' | 'nginx', string]
+  const [kind, l] = subject.split('-') as [string, string]
   const config = benchConfig(l === 'l4' ? 4 : 7, backendPort)
-  const balancer = kind === 'engine' ? await startEngineProcess(config, dir, layerbenchVersion()) : await startPeer(kind, config, dir)
+  const balancer = isPeerName(kind) ? await startPeer(kind, config, dir) : await startEngineProcess(config, dir, layerbenchVersion())
   return { port: balancer.listeners.get('bench')!.port, cpuUs: () => balancer.cpuUs() ?? 0, stop: () => balancer.stop() }
 }
 
@@ -172,7 +172,7 @@ export async function runDataplaneBench(plan: DataplanePlan): Promise<DataplaneR
   const startedAt = new Date().toISOString()
   const warnings: string[] = []
   const missing = new Set<string>()
-  for (const peer of ['haproxy', 'nginx'] as const) {
+  for (const peer of PEER_NAMES.filter((p) => SUBJECTS.some((s) => s.name.startsWith(`${p}-`)))) {
     const a = await peerAvailable(peer)
     if (!a.available) {
       missing.add(peer)

@@ -52,9 +52,18 @@ export function scenarioFiles(args: readonly string[]): string[] {
 
 /** Starts the balancer under test: the reference engine, or a peer when its module says it can. */
 function balancerStarter(version: string): BalancerStarter {
-  return async (implementation, config, dir) => {
+  return async (implementation, config, dir, external) => {
     if (implementation === 'engine') return startEngineProcess(config, dir, version)
     if (implementation === 'direct') return directBalancer(config)
+    if (implementation === 'external') {
+      if (external === undefined) throw new Error('implementation external needs balancer.external')
+      const { startExternal } = await import('../../peers/external/start-external.js')
+      try {
+        return await startExternal(external, config, dir, external.config?.template)
+      } catch (e) {
+        return { skipped: `${external.name} did not start: ${(e as Error).message.split('\n').slice(0, 3).join(' ')}` }
+      }
+    }
     const peers = await import('../../peers/index.js')
     const available = await peers.peerAvailable(implementation)
     if (!available.available) return { skipped: `${implementation} is not available: ${available.reason ?? 'not installed'} (harness/setup/install-system.sh installs it)` }

@@ -5,13 +5,11 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { LbConfig } from '../../../engine/config/lb-config.js'
 import { issueCertificate } from '../../../engine/tls/self-signed.js'
-import { haproxyConfig } from '../../../harness/peers/haproxy-config.js'
-import { nginxConfig } from '../../../harness/peers/nginx-config.js'
-import { findPeer, peerAvailable } from '../../../harness/peers/peer-binaries.js'
+import { findPeer } from '../../../harness/peers/peer-binaries.js'
+import { PEER_NAMES, peerAvailable, peerDrivers, peerSupport, type PeerName } from '../../../harness/peers/registry.js'
 import { resolveCertificates } from '../../../harness/peers/peer-certificates.js'
 import { checkConfig } from '../../../harness/peers/peer-process.js'
-import { peerSupport } from '../../../harness/peers/peer-support.js'
-import type { Peer, PeerConfigOutput } from '../../../harness/peers/peer-types.js'
+import type { PeerConfigOutput } from '../../../harness/peers/peer-types.js'
 import { ALGORITHMS, featureFixtures, HASH_KEYS, l4, l7 } from './peer-fixtures.js'
 
 const cert = issueCertificate(undefined, { commonName: 'a.test', dnsNames: ['a.test'] })
@@ -20,17 +18,17 @@ const features = featureFixtures(cert, cert2)
 
 const PORTS = { web: 18080, db: 15432, tls: 18443, dns: 15353 }
 
-function generate(peer: Peer, config: LbConfig, dir: string, streamModule?: string): PeerConfigOutput {
+function generate(peer: PeerName, config: LbConfig, dir: string, streamModule?: string): PeerConfigOutput {
   const ports = Object.fromEntries(config.listeners.map((l) => [l.name, PORTS[l.name as keyof typeof PORTS]]))
-  const input = { config, dir, ports, certificates: resolveCertificates(config) }
-  return peer === 'haproxy' ? haproxyConfig(input) : nginxConfig(input, streamModule === undefined ? {} : { streamModule })
+  const input = { config, dir, ports, certificates: resolveCertificates(config), adminPort: 12_019 }
+  return peerDrivers[peer].render(input, { binary: peer, version: '', ...(streamModule === undefined ? {} : { modules: [streamModule] }) })
 }
 
 describe('generated configurations (snapshots)', () => {
   const SNAPSHOTS = ['routes: hosts, methods, paths, headers, cookies, query, edits', 'tls passthrough by SNI', 'https with two certificates', 'backups and weights', 'http health check', 'sticky cookie', 'udp listener']
   for (const name of SNAPSHOTS) {
     // A peer that cannot run a configuration has no configuration for it.
-    for (const peer of (['haproxy', 'nginx'] as const).filter((p) => peerSupport(p, features[name]!).runnable)) {
+    for (const peer of PEER_NAMES.filter((p) => peerSupport(p, features[name]!).runnable)) {
       it(`${name} on ${peer}`, () => {
         expect(generate(peer, features[name]!, '/run/layerbench', '/usr/lib/nginx/modules/ngx_stream_module.so').text).toMatchSnapshot()
       })
@@ -48,9 +46,9 @@ describe('generated configurations (snapshots)', () => {
     expect(n.text).toContain('server_name b.test *.b.test;')
   })
   it('every file a peer reads or writes is inside the run directory', () => {
-    const directive = /(?:\bpid|lock_file|_temp_path|stats socket|\bcrt|ssl_certificate(?:_key)?|map\() *"?([^\s";)]+)/g
+    const directive = /(?:\bpid|lock_file|_temp_path|stats socket|\bcrt|ssl_certificate(?:_key)?|map\(|"(?:certificate|key|root)":) *"?([^\s";)]+)/g
     for (const config of Object.values(features)) {
-      for (const peer of ['haproxy', 'nginx'] as const) {
+      for (const peer of PEER_NAMES) {
         if (!peerSupport(peer, config).runnable) continue
         const out = generate(peer, config, '/run/lb')
         for (const f of out.files) expect(f.path.startsWith('/run/lb/')).toBe(true)
@@ -61,7 +59,7 @@ describe('generated configurations (snapshots)', () => {
 })
 
 /** Every configuration a peer says it can run, with what it is called in the test list. */
-function runnableMatrix(peer: Peer): [string, LbConfig][] {
+function runnableMatrix(peer: PeerName): [string, LbConfig][] {
   const out: [string, LbConfig][] = []
   for (const algorithm of ALGORITHMS) {
     const keyed = ['ring-hash', 'maglev', 'rendezvous'].includes(algorithm)
@@ -76,23 +74,22 @@ function runnableMatrix(peer: Peer): [string, LbConfig][] {
 const work = mkdtempSync(join(tmpdir(), 'layerbench-peer-config-'))
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
-for (const peer of ['haproxy', 'nginx'] as const) {
+for (const peer of PEER_NAMES) {
   const available = await peerAvailable(peer)
   requirePeer(peer, available)
   describe.skipIf(!available.available)(`every runnable configuration passes ${peer}'s own check`, () => {
     const matrix = runnableMatrix(peer)
     it('the matrix holds every algorithm a peer runs and most features', () => {
-      expect(matrix.length).toBeGreaterThan(30)
+      expect(matrix.length).toBeGreaterThan(peer === 'caddy' ? 15 : 30)
     })
     matrix.forEach(([name, config], i) => {
       it(name, async () => {
-        const install = await findPeer(peer)
+        const install = await findPeer(peerDrivers[peer])
         const dir = join(work, `${peer}-${i}`)
         mkdirSync(join(dir, 'temp'), { recursive: true })
-        const out = generate(peer, config, dir, install.streamModule)
+        const out = generate(peer, config, dir, install.modules?.[0])
         for (const f of out.files) writeFileSync(f.path, f.content)
-        const args = peer === 'haproxy' ? ['-c', '-q', '-f', out.configPath] : ['-t', '-q', '-c', out.configPath, '-p', `${dir}/`, '-e', 'stderr']
-        await checkConfig(install.binary, args, name)
+        await checkConfig(install.binary, peerDrivers[peer].checkArgs(out.configPath, dir), name)
       })
     })
   })

@@ -11,7 +11,7 @@ import { parseProxyHeader } from '../../../engine/proxy-protocol/proxy-protocol.
 import { issueCertificate } from '../../../engine/tls/self-signed.js'
 import { startPeer } from '../../../harness/peers/start-peer.js'
 import { childPids } from '../../../harness/peers/peer-process.js'
-import type { Peer } from '../../../harness/peers/peer-types.js'
+import type { PeerName as Peer } from '../../../harness/peers/registry.js'
 import type { RunningBalancer } from '../../../harness/runner/balancer-process.js'
 import { processAlive } from '../../../harness/system/process-cpu.js'
 import { chiSquareTest } from '../../../reports/statistics/chi-square.js'
@@ -41,6 +41,18 @@ export function get(port: number, path: string, headers: Record<string, string> 
     req.on('error', reject)
     req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)))
     req.end()
+  })
+}
+
+/** Which backend answered, on a fresh connection each (a peer that reloads closes idle ones). */
+export function backendOf(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 10_000 }, (res) => {
+      res.resume()
+      res.on('end', () => resolve(String(res.headers['x-backend'] ?? `status ${res.statusCode}`)))
+    })
+    req.on('error', reject)
+    req.on('timeout', () => req.destroy(new Error('timed out')))
   })
 }
 

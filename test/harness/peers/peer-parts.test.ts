@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { haproxyBackendName, haproxyServerName } from '../../../harness/peers/haproxy-names.js'
-import { parseServersState, serverHealthy } from '../../../harness/peers/haproxy-runtime.js'
+import { haproxyBackendName, haproxyServerName } from '../../../harness/peers/haproxy/names.js'
+import { parseServersState, serverHealthy } from '../../../harness/peers/haproxy/runtime.js'
 import { integerWeights, toInteger } from '../../../harness/peers/integer-weights.js'
-import { parseHaproxyVersion, parseNginxStream, parseNginxVersion } from '../../../harness/peers/peer-binaries.js'
-import { haproxyLiteralFormat, haproxyWord, nginxHeaderVariable, nginxString, nginxValue, pcreLiteral } from '../../../harness/peers/quoting.js'
+import { parseHaproxyVersion } from '../../../harness/peers/haproxy/driver.js'
+import { parseNginxStream, parseNginxVersion } from '../../../harness/peers/nginx/driver.js'
+import { haproxyLiteralFormat, haproxyWord } from '../../../harness/peers/haproxy/quoting.js'
+import { nginxHeaderVariable, nginxString, nginxValue } from '../../../harness/peers/nginx/quoting.js'
+import { pcreLiteral } from '../../../harness/peers/quoting.js'
 
 describe('integerWeights', () => {
   it.each([

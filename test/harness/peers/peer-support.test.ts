@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { issueCertificate } from '../../../engine/tls/self-signed.js'
-import { peerSupport } from '../../../harness/peers/peer-support.js'
-import type { Peer } from '../../../harness/peers/peer-types.js'
+import { peerSupport, type PeerName as Peer } from '../../../harness/peers/registry.js'
 import { ALGORITHMS, featureFixtures, l4, l7 } from './peer-fixtures.js'
 
 /** `runs`: runnable with no entry about the feature; `approx:`/`no:` a substring of the entry expected. */

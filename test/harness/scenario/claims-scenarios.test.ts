@@ -13,8 +13,8 @@ const expectationNames = (name: string) => loadScenario(file(name)).variants[0]!
 describe('the claims scenarios', () => {
   it.each([
     ['canary-progressive', { mechanism: ['route-split', 'backend-weights'] }],
-    ['path-routing', { routes: [10, 100, 1000], balancer: ['engine', 'haproxy', 'nginx'] }],
-    ['host-routing', { routes: [10, 1000], balancer: ['engine', 'haproxy'] }],
+    ['path-routing', { routes: [10, 100, 1000], balancer: ['engine', 'haproxy', 'nginx', 'caddy'] }],
+    ['host-routing', { routes: [10, 1000], balancer: ['engine', 'haproxy', 'caddy'] }],
     ['sticky-sessions', { stickiness: ['cookie', 'source-ip', 'none'] }],
     ['algorithms', { algorithm: ['round-robin', 'weighted-round-robin', 'least-connections', 'random', 'p2c', 'peak-ewma'] }],
     ['consistent-hashing', { algorithm: ['ring-hash', 'maglev', 'rendezvous'] }],

@@ -13,7 +13,7 @@ const expectationNames = (name: string) => new Set(loadScenario(file(name)).vari
 
 describe('the layer scenarios', () => {
   it.each([
-    ['l4-vs-l7', { balancer: ['direct', 'engine', 'haproxy', 'nginx'], layer: ['l4', 'l7'], connection: ['keep-alive', 'new'], load: ['fixed-rate', 'max'] }],
+    ['l4-vs-l7', { balancer: ['direct', 'engine', 'haproxy', 'nginx', 'caddy'], layer: ['l4', 'l7'], connection: ['keep-alive', 'new'], load: ['fixed-rate', 'max'] }],
     ['tls-passthrough-vs-termination', { tls: ['passthrough', 'termination'] }],
     ['proxy-protocol-hybrid', { path: ['direct', 'l7', 'l4+l7'] }],
     ['non-http', { protocol: ['tcp', 'udp'] }],

@@ -1,8 +1,9 @@
-import type { LbConfig, ListenerConfig, PoolConfig, RouteSettings } from '../../engine/config/lb-config.js'
-import { mergeEdits, type HeaderEdits } from '../../engine/l7/header-edits.js'
-import { haproxyBackendName, haproxyKeyVariable } from './haproxy-names.js'
-import { algorithmOf, isKeyed } from './pool-usage.js'
-import { haproxyLiteralFormat, haproxyWord, pcreAnchored } from './quoting.js'
+import type { LbConfig, ListenerConfig, PoolConfig, RouteSettings } from '../../../engine/config/lb-config.js'
+import { mergeEdits, type HeaderEdits } from '../../../engine/l7/header-edits.js'
+import { haproxyBackendName, haproxyKeyVariable } from './names.js'
+import { algorithmOf, isKeyed } from '../pool-usage.js'
+import { pcreAnchored } from '../quoting.js'
+import { haproxyLiteralFormat, haproxyWord } from './quoting.js'
 
 /**
  * The rules of an HTTP frontend. Routes are first-match, so the first route whose ACLs all hold

@@ -1,4 +1,4 @@
-import { murmur3 } from '../../engine/balancing/hash.js'
+import { murmur3 } from '../../../engine/balancing/hash.js'
 
 /**
  * Names in the generated HAProxy configuration, derived from the engine's pool and backend names

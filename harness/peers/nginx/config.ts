@@ -1,12 +1,13 @@
 import { X509Certificate } from 'node:crypto'
 import { join } from 'node:path'
-import { parseEndpoint, type LbConfig, type ListenerConfig, type PoolConfig } from '../../engine/config/lb-config.js'
-import { integerWeights, toInteger } from './integer-weights.js'
-import { NginxHttpShared, nginxHttpListener } from './nginx-routes.js'
-import { MAX_WEIGHT, nginxAllowsBackup } from './peer-support.js'
-import { algorithmOf, backendId, isKeyed, isWeighted, listenerPools, poolUsage } from './pool-usage.js'
-import type { PeerConfigInput, PeerConfigOutput, PeerFile } from './peer-types.js'
-import { ms, NGINX_DOLLAR, nginxHeaderVariable, nginxString, pcreLiteral } from './quoting.js'
+import { parseEndpoint, type LbConfig, type ListenerConfig, type PoolConfig } from '../../../engine/config/lb-config.js'
+import { integerWeights, toInteger } from '../integer-weights.js'
+import { NginxHttpShared, nginxHttpListener } from './routes.js'
+import { NGINX_MAX_WEIGHT, nginxAllowsBackup } from './support.js'
+import { algorithmOf, backendId, isKeyed, isWeighted, listenerPools, poolUsage } from '../pool-usage.js'
+import type { PeerConfigInput, PeerConfigOutput, PeerFile } from '../peer-types.js'
+import { ms, pcreLiteral } from '../quoting.js'
+import { NGINX_DOLLAR, nginxHeaderVariable, nginxString } from './quoting.js'
 
 /** Options of the nginx configuration that depend on the installed build. */
 export interface NginxBuild {
@@ -140,14 +141,14 @@ function servers(pool: PoolConfig): string[] {
   const weighted = isWeighted(algorithmOf(pool))
   const { scale } = integerWeights(
     pool.backends.map((b) => b.weight),
-    MAX_WEIGHT.nginx,
+    NGINX_MAX_WEIGHT,
   )
   const od = pool.outlierDetection
   // fail_timeout takes whole seconds.
   const fails = od === undefined ? 'max_fails=0' : `max_fails=${od.consecutiveFailures} fail_timeout=${Math.max(1, Math.round(od.baseEjectionMs / 1000))}s`
   return pool.backends.map((b) => {
     const address = b.host.includes(':') && !b.host.startsWith('[') ? `[${b.host}]:${b.port}` : `${b.host}:${b.port}`
-    const weight = b.weight <= 0 ? 0 : weighted ? toInteger(b.weight, scale, MAX_WEIGHT.nginx) : 1
+    const weight = b.weight <= 0 ? 0 : weighted ? toInteger(b.weight, scale, NGINX_MAX_WEIGHT) : 1
     const flags = [weight === 0 ? 'down' : `weight=${weight}`, fails, ...(b.backup && nginxAllowsBackup(pool) ? ['backup'] : [])]
     return `server ${address} ${flags.join(' ')}; # ${backendId(b).replace(/[\r\n]/g, ' ')}`
   })

@@ -1,9 +1,10 @@
-import type { PoolConfig } from '../../engine/config/lb-config.js'
-import { stickyToken } from '../../engine/routing/sticky-cookie.js'
-import { integerWeights, toInteger } from './integer-weights.js'
-import { MAX_WEIGHT } from './peer-support.js'
-import { algorithmOf, isWeighted } from './pool-usage.js'
-import { haproxyWord, ms } from './quoting.js'
+import type { PoolConfig } from '../../../engine/config/lb-config.js'
+import { stickyToken } from '../../../engine/routing/sticky-cookie.js'
+import { integerWeights, toInteger } from '../integer-weights.js'
+import { HAPROXY_MAX_WEIGHT } from './support.js'
+import { algorithmOf, isWeighted } from '../pool-usage.js'
+import { ms } from '../quoting.js'
+import { haproxyWord } from './quoting.js'
 
 /** How a pool's engine weights become HAProxy weights (fixed at configuration time, reused at runtime). */
 export interface HaproxyWeights {
@@ -16,9 +17,9 @@ export function haproxyWeights(pool: PoolConfig): HaproxyWeights {
   if (!isWeighted(algorithmOf(pool))) return { of: (w) => (w > 0 ? 1 : 0) }
   const { scale } = integerWeights(
     pool.backends.map((b) => b.weight),
-    MAX_WEIGHT.haproxy,
+    HAPROXY_MAX_WEIGHT,
   )
-  return { of: (w) => toInteger(w, scale, MAX_WEIGHT.haproxy) }
+  return { of: (w) => toInteger(w, scale, HAPROXY_MAX_WEIGHT) }
 }
 
 /** A backend to declare, or to add at runtime. */

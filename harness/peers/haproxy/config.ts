@@ -1,11 +1,12 @@
 import { join } from 'node:path'
-import { parseEndpoint, type LbConfig, type ListenerConfig, type PoolConfig } from '../../engine/config/lb-config.js'
-import { checkHostHeader, haproxyBackendName, haproxyCheckHostMap, haproxyFrontendName, haproxyKeyVariable, haproxyServerName } from './haproxy-names.js'
-import { haproxyHttpRules, keyFetch } from './haproxy-routes.js'
-import { haproxyAddress, haproxyServerOptions, haproxyWeights } from './haproxy-server.js'
-import { algorithmOf, backendId, isKeyed, poolUsage } from './pool-usage.js'
-import type { PeerConfigInput, PeerConfigOutput, PeerFile } from './peer-types.js'
-import { haproxyLiteralFormat, haproxyWord, ms } from './quoting.js'
+import { parseEndpoint, type LbConfig, type ListenerConfig, type PoolConfig } from '../../../engine/config/lb-config.js'
+import { checkHostHeader, haproxyBackendName, haproxyCheckHostMap, haproxyFrontendName, haproxyKeyVariable, haproxyServerName } from './names.js'
+import { haproxyHttpRules, keyFetch } from './routes.js'
+import { haproxyAddress, haproxyServerOptions, haproxyWeights } from './server.js'
+import { algorithmOf, backendId, isKeyed, poolUsage } from '../pool-usage.js'
+import type { PeerConfigInput, PeerConfigOutput, PeerFile } from '../peer-types.js'
+import { ms } from '../quoting.js'
+import { haproxyLiteralFormat, haproxyWord } from './quoting.js'
 
 /** Where the runtime API listens, inside the run directory. */
 export function haproxySocketPath(dir: string): string {

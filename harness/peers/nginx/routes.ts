@@ -1,7 +1,8 @@
-import type { LbConfig, ListenerConfig, PoolConfig, RouteSettings } from '../../engine/config/lb-config.js'
-import { mergeEdits } from '../../engine/l7/header-edits.js'
-import { isHundredth } from './peer-support.js'
-import { ms, nginxHeaderVariable, nginxString, nginxValue, pcreAnchored, pcreLiteral } from './quoting.js'
+import type { LbConfig, ListenerConfig, PoolConfig, RouteSettings } from '../../../engine/config/lb-config.js'
+import { mergeEdits } from '../../../engine/l7/header-edits.js'
+import { isHundredth } from './support.js'
+import { ms, pcreAnchored, pcreLiteral } from '../quoting.js'
+import { nginxHeaderVariable, nginxString, nginxValue } from './quoting.js'
 
 /**
  * First-match routing in nginx. nginx has no boolean conditions over several variables, so each

@@ -1,11 +1,11 @@
 import { lookup } from 'node:dns/promises'
 import net from 'node:net'
-import type { LbConfig } from '../../engine/config/lb-config.js'
-import type { EngineEvent } from '../../engine/runtime/event-log.js'
-import type { BalancerControl } from '../runner/balancer-process.js'
-import { checkHostHeader, haproxyBackendName, haproxyCheckHostMap, haproxyServerName } from './haproxy-names.js'
-import { haproxyAddress, haproxyServerOptions, haproxyWeights } from './haproxy-server.js'
-import { backendId, poolUsage } from './pool-usage.js'
+import type { LbConfig } from '../../../engine/config/lb-config.js'
+import type { EngineEvent } from '../../../engine/runtime/event-log.js'
+import type { BalancerControl } from '../../runner/balancer-process.js'
+import { checkHostHeader, haproxyBackendName, haproxyCheckHostMap, haproxyServerName } from './names.js'
+import { haproxyAddress, haproxyServerOptions, haproxyWeights } from './server.js'
+import { backendId, poolUsage } from '../pool-usage.js'
 
 /** Sends one command to HAProxy's runtime API (a stats socket at admin level) and returns the answer. */
 export function haproxyCommand(socketPath: string, command: string, timeoutMs = 5000): Promise<string> {
