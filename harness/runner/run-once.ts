@@ -3,7 +3,7 @@ import type { EngineEvent } from '../../engine/runtime/event-log.js'
 import type { EngineStats } from '../../engine/stats/engine-stats.js'
 import type { BackendSeen, IntervalResult, RunEvent, RunResult } from '../../reports/result/result-model.js'
 import { generatorFor } from '../load/index.js'
-import type { LoadPlan, LoadProtocol, LoadSummary } from '../load/load-types.js'
+import type { IntervalSample, LoadPlan, LoadProtocol, LoadSummary } from '../load/load-types.js'
 import type { BackendProvider, BackendSpec, RunningBackend } from '../providers/index.js'
 import { configuredShares, judgeExpectations } from '../scenario/expectations.js'
 import { deriveFailover } from '../scenario/failover.js'
@@ -22,6 +22,7 @@ import { createRunPki, withRunCertificates } from './run-ca.js'
 import { scheduleTimeline, type TimelineContext } from './timeline.js'
 import { withFreeTargetPorts } from './target-ports.js'
 import { TrafficChecks } from './traffic-checks.js'
+import type { ProgressSink } from './run-progress.js'
 import { skippedRun } from '../../reports/result/skipped-run.js'
 
 /** Starts the balancer under test for a resolved configuration, or says why it cannot run. */
@@ -35,6 +36,8 @@ export interface RunContext {
   readonly dir: string
   readonly log: (line: string) => void
   readonly signal?: AbortSignal
+  /** Where the run's progress goes (its start, the measured phase, each interval). */
+  readonly onProgress?: ProgressSink
 }
 
 /** CPU steal above this share marks a run as measured on a noisy host. */
@@ -114,12 +117,17 @@ function spread(backends: RunResult['backends']): Pick<RunResult, 'fairness'> {
   return f === undefined ? {} : { fairness: f }
 }
 
+/** A run's name in results and progress: its variant and repeat. */
+function runId(v: ScenarioVariant, repeat: number): string {
+  return `${labelText(v.label) || 'run'} #${repeat}`
+}
+
 /** A run that could not happen, with its reason and no measurements. */
 function skippedVariant(v: ScenarioVariant, repeat: number, implementation: RunResult['balancer']['implementation'], provider: RunResult['provider'], reason: string): RunResult {
   const s = v.scenario
   return skippedRun(
     {
-      id: `${labelText(v.label) || 'run'} #${repeat}`,
+      id: runId(v, repeat),
       variant: v.label,
       repeat,
       balancer: { implementation, version: '', layer: 7, protocol: '' },
@@ -141,6 +149,8 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
   const startedAt = new Date().toISOString()
   const started = performance.now()
   const warnings: string[] = []
+  const id = runId(v, repeat)
+  ctx.onProgress?.({ type: 'run-start', scenario: s.name, run: id, warmupMs: s.load.warmup, durationMs: s.load.duration, atMs: started })
   const pki = createRunPki(s.balancer)
   // A listener another listener's pool sends to needs its port before the balancer starts.
   const section = await withFreeTargetPorts(withRunCertificates(s.balancer, pki))
@@ -192,6 +202,7 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
     // The measured phase: t = 0 is now for the timeline, the events and the time series.
     const t0 = performance.now()
     const t0Us = epochUs()
+    ctx.onProgress?.({ type: 'measuring', atMs: t0 })
     const events: RunEvent[] = []
     const nowMs = () => performance.now() - t0
     const toEvent = (e: EngineEvent): RunEvent => ({
@@ -241,7 +252,12 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
           }
     let summary: LoadSummary
     try {
-      summary = await generator.run({ ...plan, warmupMs: 0, ...(clientFeatures ? { onResponse } : {}) }, ctx.signal)
+      const progress = ctx.onProgress
+      const onSample =
+        progress === undefined
+          ? undefined
+          : (i: IntervalSample) => progress({ type: 'sample', sent: i.sent, failed: i.failed, untilMs: i.startMs + s.load.intervalMs, atMs: performance.now() })
+      summary = await generator.run({ ...plan, warmupMs: 0, ...(clientFeatures ? { onResponse } : {}) }, ctx.signal, onSample)
     } finally {
       timeline.stop()
       clearInterval(poller)
@@ -329,7 +345,7 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
     }
     const shares = configuredShares(s.expect, v.label, backendsResult)
     return {
-      id: `${labelText(v.label) || 'run'} #${repeat}`,
+      id,
       variant: v.label,
       repeat,
       balancer: { implementation: balancer.implementation, version: balancer.version, layer: listener.layer, protocol: listener.protocol },
