@@ -98,6 +98,15 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .action(async (file, opts) => setExit(await (await import('./commands/serve.js')).serveCommand(file, opts)))
 
   program
+    .command('init')
+    .description('write a commented scenario to start from (schema header included), ready to edit and validate')
+    .argument('[name]', 'scenario name, also the file name (default my-scenario)')
+    .option('--from <scenario>', 'start from a shipped scenario (a file name of scenarios/, e.g. canary-split)')
+    .option('--out <file>', 'where to write it (default <name>.yaml)')
+    .option('--force', 'replace the file if it exists')
+    .action(async (name: string | undefined, opts) => setExit((await import('./commands/init.js')).initCommand(name, opts)))
+
+  program
     .command('validate')
     .description('check balancer configurations: every problem at once, each with its path')
     .argument('<files...>', 'YAML files')
