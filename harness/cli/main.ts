@@ -65,6 +65,8 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .argument('<results...>', 'results.json, result.json files or directories of them')
     .option('--out <dir>', 'output directory (default: the one results directory given, else ./report)')
     .option('--baseline <results>', 'with one result set: add the regression gate against these saved results')
+    .option('--format <format>', 'instead of the pages, export the results to standard output: csv | json-lines | openmetrics')
+    .option('--per <grain>', 'with --format: one row (sample) per run or per interval of the time series', 'run')
     .action(async (paths: string[], opts) => setExit((await import('./commands/report.js')).reportCommand(paths, opts)))
 
   program
@@ -144,4 +146,9 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
   }
 }
 
+// Output piped into a reader that stops early (`| head`) ends the command quietly, as Unix tools do.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e
+  process.exit(process.exitCode ?? 0)
+})
 process.exitCode = await main(process.argv)
