@@ -87,7 +87,7 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option('--tool <tool>', 'cpu-prof | clinic-doctor | clinic-flame', 'cpu-prof')
     .option('--variant <dim=value...>', 'which variant of the matrix (default: the first)')
     .option('--out <dir>', 'output directory', 'out')
-    .option('--provider <kind>', 'backends as auto | process | docker', 'process')
+    .option('--provider <kind>', 'backends as auto | process | docker (process by default: the profile is of the engine, and container backends would only add the Docker daemon to the machine profiled)', 'process')
     .option('--quick', "the scenario's quick settings")
     .action(async (file: string, opts) => setExit(await (await import('./commands/profile.js')).profileCommand(file, opts)))
 
