@@ -32,7 +32,7 @@ export async function startPeer(peer: Peer, config: LbConfig, dir: string): Prom
   const runDir = resolve(dir, `${peer}-${process.pid}-${Date.now()}`)
   mkdirSync(runDir, { recursive: true })
   const ports = await allocatePorts(config)
-  const input = { config, dir: runDir, ports, certificates: resolveCertificates(config) }
+  const input = { config, dir: runDir, ports, certificates: await resolveCertificates(config) }
   let generated: PeerConfigOutput
   if (peer === 'haproxy') {
     generated = haproxyConfig(input)

@@ -52,7 +52,7 @@ function defaultProtocol(listenerProtocol: string): LoadProtocol {
   return listenerProtocol === 'https' || listenerProtocol === 'tls' ? 'https' : listenerProtocol === 'udp' ? 'udp' : 'http'
 }
 
-function backendSpecs(s: Scenario, pki: ReturnType<typeof createRunPki>): BackendSpec[] {
+function backendSpecs(s: Scenario, pki: Awaited<ReturnType<typeof createRunPki>>): BackendSpec[] {
   let n = 0
   return Object.entries(s.backends).flatMap(([group, g]) =>
     Array.from({ length: g.count }, (_, i) => ({
@@ -151,9 +151,9 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
   const warnings: string[] = []
   const id = runId(v, repeat)
   ctx.onProgress?.({ type: 'run-start', scenario: s.name, run: id, warmupMs: s.load.warmup, durationMs: s.load.duration, atMs: started })
-  const pki = createRunPki(s.balancer)
+  const pki = await createRunPki(s.balancer)
   // A listener another listener's pool sends to needs its port before the balancer starts.
-  const section = await withFreeTargetPorts(withRunCertificates(s.balancer, pki))
+  const section = await withFreeTargetPorts(await withRunCertificates(s.balancer, pki))
   const specs = backendSpecs(s, pki)
   const instances = new Map<string, RunningBackend[]>()
   let balancer: RunningBalancer | undefined
