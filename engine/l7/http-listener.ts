@@ -42,7 +42,7 @@ export async function startHttpListener(config: ListenerConfig, ctx: ListenerCon
     request: mergeEdits(listenerHeaders.request, r.headers?.request),
     response: mergeEdits(listenerHeaders.response, r.headers?.response),
   }))
-  const contexts: TlsContexts | undefined = config.protocol === 'https' ? loadTlsContexts(config.tls!.certificates, config.name) : undefined
+  const contexts: TlsContexts | undefined = config.protocol === 'https' ? await loadTlsContexts(config.tls!.certificates, config.name) : undefined
   const settings: L7Settings = {
     listener: config,
     proto: config.protocol === 'https' ? 'https' : 'http',

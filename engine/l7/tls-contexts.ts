@@ -17,8 +17,8 @@ export interface TlsContexts {
 }
 
 /** Loads (or, for `selfSigned`, generates) the certificates and builds a context for each. */
-export function loadTlsContexts(sources: readonly CertificateSource[], listener: string): TlsContexts {
-  const loaded = sources.map((source, i) => {
+export async function loadTlsContexts(sources: readonly CertificateSource[], listener: string): Promise<TlsContexts> {
+  const loaded = await Promise.all(sources.map(async (source, i) => {
     let cert: string
     let key: string
     if ('certFile' in source) {
@@ -32,7 +32,7 @@ export function loadTlsContexts(sources: readonly CertificateSource[], listener:
       cert = source.cert
       key = source.key
     } else {
-      const made = issueCertificate(undefined, { commonName: source.selfSigned.dnsNames[0]!, dnsNames: source.selfSigned.dnsNames, ipAddresses: source.selfSigned.ipAddresses })
+      const made = await issueCertificate(undefined, { commonName: source.selfSigned.dnsNames[0]!, dnsNames: source.selfSigned.dnsNames, ipAddresses: source.selfSigned.ipAddresses })
       cert = made.cert
       key = made.key
     }
@@ -46,7 +46,7 @@ export function loadTlsContexts(sources: readonly CertificateSource[], listener:
       throw new EngineError('LB_ERR_INVALID_CONFIG', `listener ${listener}: certificate ${i} is not a valid PEM certificate: ${(e as Error).message}`)
     }
     return { cert, context: tls.createSecureContext({ cert, key }), matches: serverNameMatcher(names) }
-  })
+  }))
   const defaultContext = loaded[0]!.context
   return {
     defaultContext,

@@ -1,33 +1,16 @@
 /**
- * Throw-away X.509 certificates for the harness and the tests, made with node:crypto alone (no
- * openssl binary): a CA, and leaves issued by it or signed by themselves. ECDSA P-256 keys and
+ * Throw-away X.509 certificates for the harness and the tests: a CA, and leaves issued by it or
+ * signed by themselves, built by @peculiar/x509 on node's WebCrypto. ECDSA P-256 keys and
  * ecdsa-with-SHA256 signatures; the profile is the RFC 5280 subset that OpenSSL's verifier (and so
- * node:tls with `rejectUnauthorized`) checks.
+ * node:tls with `rejectUnauthorized`) checks. WebCrypto is asynchronous, so these are too.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, X509Certificate } from 'node:crypto'
-import type { KeyObject } from 'node:crypto'
+import 'reflect-metadata'
+import { createPrivateKey, KeyObject, randomBytes, webcrypto, X509Certificate } from 'node:crypto'
+import * as x509 from '@peculiar/x509'
 import { EngineError } from '../errors.js'
 import type { Issue } from '../errors.js'
 import { parseIPv4, parseIPv6 } from '../proxy-protocol/ip-address.js'
-import {
-  bitString,
-  boolean,
-  explicit,
-  implicit,
-  integer,
-  namedBits,
-  objectIdentifier,
-  octetString,
-  readChildren,
-  readElement,
-  sequence,
-  setOf,
-  time,
-  utf8String,
-} from './der.js'
-import type { DerElement } from './der.js'
 import { normaliseHostName } from './host-name.js'
-
 /** A certificate and its private key, both PEM (the key as PKCS#8). */
 export interface CertificateAndKey {
   readonly cert: string
@@ -57,131 +40,96 @@ export interface LeafCertificateOptions {
   readonly now?: Date
 }
 
-const OID = {
-  commonName: '2.5.4.3',
-  ecPublicKey: '1.2.840.10045.2.1',
-  ecdsaWithSha256: '1.2.840.10045.4.3.2',
-  subjectKeyIdentifier: '2.5.29.14',
-  keyUsage: '2.5.29.15',
-  subjectAltName: '2.5.29.17',
-  basicConstraints: '2.5.29.19',
-  authorityKeyIdentifier: '2.5.29.35',
-  extKeyUsage: '2.5.29.37',
-  serverAuth: '1.3.6.1.5.5.7.3.1',
-} as const
+const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const
+const crypto = webcrypto
+x509.cryptoProvider.set(crypto)
+type CryptoKey = webcrypto.CryptoKey
+type CryptoKeyPair = webcrypto.CryptoKeyPair
 
-const KEY_USAGE = { digitalSignature: 0, keyCertSign: 5, cRLSign: 6 } as const
 const HOUR_MS = 3_600_000
 const DAY_MS = 86_400_000
 // Clients in the harness may run on clocks a little behind the one that issued the certificate.
 const BACKDATE_MS = HOUR_MS
 
 /** A new self-signed CA (basicConstraints CA:true, pathLen 0) for issuing test leaves. */
-export function generateCertificateAuthority(options: CertificateAuthorityOptions = {}): CertificateAndKey {
+export async function generateCertificateAuthority(options: CertificateAuthorityOptions = {}): Promise<CertificateAndKey> {
   const commonName = options.commonName ?? 'layerbench test CA'
   const issues = [...checkCommon(commonName, options.days, options.now)]
   if (issues.length > 0) throw new EngineError('LB_ERR_INVALID_OPTIONS', 'invalid certificate authority options', issues)
-  const { publicKey, privateKey } = newKeyPair()
-  const keyId = keyIdentifier(publicKey)
-  const name = distinguishedName(commonName)
-  const cert = signCertificate({
-    subject: name,
-    issuer: name,
-    subjectKey: publicKey,
-    signingKey: privateKey,
+  const keys = await newKeyPair()
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serialNumber(),
+    name: distinguishedName(commonName),
+    keys,
+    signingAlgorithm: ALGORITHM,
     ...validity(options.days, options.now),
     extensions: [
-      extension(OID.basicConstraints, true, sequence(boolean(true), integer(0))),
-      extension(OID.keyUsage, true, namedBits([KEY_USAGE.digitalSignature, KEY_USAGE.keyCertSign, KEY_USAGE.cRLSign])),
-      extension(OID.subjectKeyIdentifier, false, octetString(keyId)),
-      extension(OID.authorityKeyIdentifier, false, sequence(implicit(0, keyId))),
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(keys.publicKey),
     ],
   })
-  return { cert, key: exportKey(privateKey) }
+  return { cert: toPem(cert), key: exportKey(keys.privateKey) }
 }
 
 /**
  * A server certificate for `commonName` and the given names, signed by `ca` — or by its own key
  * when `ca` is undefined, in which case a client trusts it by listing the certificate itself as CA.
  */
-export function issueCertificate(ca: CertificateAndKey | undefined, options: LeafCertificateOptions): CertificateAndKey {
+export async function issueCertificate(ca: CertificateAndKey | undefined, options: LeafCertificateOptions): Promise<CertificateAndKey> {
   const dnsNames = options.dnsNames ?? []
   const ipAddresses = options.ipAddresses ?? []
   const issues: Issue[] = [...checkCommon(options.commonName, options.days, options.now)]
-  const dnsEntries = dnsNames.map((name, i) => {
+  const names: x509.JsonGeneralName[] = []
+  dnsNames.forEach((name, i) => {
     const host = normaliseHostName(name, { allowWildcard: true })
     if (host === undefined) issues.push({ path: `dnsNames[${i}]`, message: `${JSON.stringify(name)} is not a DNS name` })
-    // dNSName is an IA5String under an implicit [2] tag; the name is ASCII once validated.
-    return implicit(2, Buffer.from(host ?? '', 'latin1'))
+    else names.push({ type: 'dns', value: host })
   })
-  const ipEntries = ipAddresses.map((address, i) => {
-    const bytes = parseIPv4(address) ?? parseIPv6(address)
-    if (bytes === undefined) issues.push({ path: `ipAddresses[${i}]`, message: `${JSON.stringify(address)} is not an IP address` })
-    return implicit(7, bytes ?? Buffer.alloc(0))
+  ipAddresses.forEach((address, i) => {
+    if ((parseIPv4(address) ?? parseIPv6(address)) === undefined) issues.push({ path: `ipAddresses[${i}]`, message: `${JSON.stringify(address)} is not an IP address` })
+    else names.push({ type: 'ip', value: address })
   })
-  const issuer = ca === undefined ? undefined : loadIssuer(ca, issues)
+  const issuer = ca === undefined ? undefined : await loadIssuer(ca, issues)
   if (issues.length > 0) throw new EngineError('LB_ERR_INVALID_OPTIONS', 'invalid certificate options', issues)
 
-  const { publicKey, privateKey } = newKeyPair()
-  const keyId = keyIdentifier(publicKey)
+  const keys = await newKeyPair()
   const subject = distinguishedName(options.commonName)
-  const names = [...dnsEntries, ...ipEntries]
-  const cert = signCertificate({
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serialNumber(),
     subject,
     issuer: issuer?.name ?? subject,
-    subjectKey: publicKey,
-    signingKey: issuer?.key ?? privateKey,
+    publicKey: keys.publicKey,
+    signingKey: issuer?.key ?? keys.privateKey,
+    signingAlgorithm: ALGORITHM,
     ...validity(options.days, options.now),
     extensions: [
-      extension(OID.basicConstraints, true, sequence()),
-      extension(OID.keyUsage, true, namedBits([KEY_USAGE.digitalSignature])),
-      extension(OID.extKeyUsage, false, sequence(objectIdentifier(OID.serverAuth))),
-      ...(names.length > 0 ? [extension(OID.subjectAltName, false, sequence(...names))] : []),
-      extension(OID.subjectKeyIdentifier, false, octetString(keyId)),
-      extension(OID.authorityKeyIdentifier, false, sequence(implicit(0, issuer?.keyId ?? keyId))),
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      ...(names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names)] : []),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      issuer === undefined ? await x509.AuthorityKeyIdentifierExtension.create(keys.publicKey) : new x509.AuthorityKeyIdentifierExtension(issuer.keyId),
     ],
   })
-  return { cert, key: exportKey(privateKey) }
+  return { cert: toPem(cert), key: exportKey(keys.privateKey) }
 }
 
 /** SHA-256 of a PEM certificate's DER, as upper-case hex pairs joined by colons (as openssl and node print it). */
 export function certificateFingerprint(pem: string): string {
-  const hex = createHash('sha256').update(pemToDer(pem)).digest('hex').toUpperCase()
-  return hex.match(/../g)!.join(':')
-}
-
-interface CertificateFields {
-  readonly subject: Buffer
-  readonly issuer: Buffer
-  readonly subjectKey: KeyObject
-  readonly signingKey: KeyObject
-  readonly notBefore: Date
-  readonly notAfter: Date
-  readonly extensions: readonly Buffer[]
-}
-
-function signCertificate(fields: CertificateFields): string {
-  const algorithm = sequence(objectIdentifier(OID.ecdsaWithSha256))
-  const tbs = sequence(
-    explicit(0, integer(2)), // v3
-    integer(serialNumber()),
-    algorithm,
-    fields.issuer,
-    sequence(time(fields.notBefore), time(fields.notAfter)),
-    fields.subject,
-    fields.subjectKey.export({ type: 'spki', format: 'der' }),
-    explicit(3, sequence(...fields.extensions)),
-  )
-  // node:crypto encodes ECDSA signatures as the DER Ecdsa-Sig-Value X.509 expects.
-  const signature = sign('sha256', tbs, fields.signingKey)
-  return derToPem(sequence(tbs, algorithm, bitString(signature)), 'CERTIFICATE')
+  try {
+    return new X509Certificate(pem).fingerprint256
+  } catch {
+    throw new EngineError('LB_ERR_INVALID_OPTIONS', 'expected a PEM "CERTIFICATE" block')
+  }
 }
 
 /** 16 random bytes with the top bit clear and the next set: positive, and always 16 octets long. */
-function serialNumber(): Buffer {
+function serialNumber(): string {
   const bytes = randomBytes(16)
   bytes[0] = (bytes[0]! & 0x7f) | 0x40
-  return bytes
+  return bytes.toString('hex')
 }
 
 function validity(days = 30, now = new Date()): { notBefore: Date; notAfter: Date } {
@@ -189,39 +137,34 @@ function validity(days = 30, now = new Date()): { notBefore: Date; notAfter: Dat
   return { notBefore: new Date(seconds - BACKDATE_MS), notAfter: new Date(seconds + Math.round(days * DAY_MS)) }
 }
 
-function distinguishedName(commonName: string): Buffer {
-  return sequence(setOf(sequence(objectIdentifier(OID.commonName), utf8String(commonName))))
+/** A one-attribute name, the common name as a UTF8String (any character, no escaping rules). */
+function distinguishedName(commonName: string): x509.JsonName {
+  return [{ CN: [commonName] }]
 }
 
-function extension(oid: string, critical: boolean, value: Buffer): Buffer {
-  // DER omits a DEFAULT FALSE critical flag.
-  return sequence(objectIdentifier(oid), ...(critical ? [boolean(true)] : []), octetString(value))
+function newKeyPair(): Promise<CryptoKeyPair> {
+  return crypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']) as Promise<CryptoKeyPair>
 }
 
-function newKeyPair(): { publicKey: KeyObject; privateKey: KeyObject } {
-  return generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+function exportKey(key: CryptoKey): string {
+  return KeyObject.from(key).export({ type: 'pkcs8', format: 'pem' }).toString()
 }
 
-function exportKey(key: KeyObject): string {
-  return key.export({ type: 'pkcs8', format: 'pem' }).toString()
-}
-
-/** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits. */
-function keyIdentifier(publicKey: KeyObject): Buffer {
-  const spki = readChildren(readElement(publicKey.export({ type: 'spki', format: 'der' })))
-  const bits = spki[1]?.contents
-  if (bits === undefined) throw new Error('SubjectPublicKeyInfo without a key')
-  return createHash('sha1').update(bits.subarray(1)).digest()
+function toPem(cert: x509.X509Certificate): string {
+  const pem = cert.toString('pem')
+  return pem.endsWith('\n') ? pem : `${pem}\n`
 }
 
 interface Issuer {
-  readonly name: Buffer
-  readonly key: KeyObject
-  readonly keyId: Buffer
+  /** The CA's subject exactly as encoded in its certificate, for chain building by name. */
+  readonly name: x509.Name
+  readonly key: CryptoKey
+  /** The CA's subjectKeyIdentifier (hex), for chain building by key. */
+  readonly keyId: string
 }
 
-/** The CA's exact subject bytes, its signing key and its key id, or undefined after noting why not. */
-function loadIssuer(ca: CertificateAndKey, issues: Issue[]): Issuer | undefined {
+/** The CA's exact subject, its signing key and its key id, or undefined after noting why not. */
+async function loadIssuer(ca: CertificateAndKey, issues: Issue[]): Promise<Issuer | undefined> {
   let certificate: X509Certificate
   let key: KeyObject
   try {
@@ -241,27 +184,12 @@ function loadIssuer(ca: CertificateAndKey, issues: Issue[]): Issuer | undefined 
     return undefined
   }
   if (!certificate.ca) issues.push({ path: 'ca.cert', message: 'is not a CA certificate (basicConstraints CA:false)' })
-  const tbs = readChildren(readChildren(readElement(certificate.raw))[0]!)
-  // Field positions per RFC 5280 §4.1: [0] version, serial, signature, issuer, validity, subject.
-  const first = tbs[0]?.tag === 0xa0 ? 1 : 0
-  const subject = tbs[first + 4]
-  if (subject === undefined) throw new Error('CA certificate without a subject')
-  // Chain building matches our authorityKeyIdentifier against the CA's own subjectKeyIdentifier.
-  const keyId = subjectKeyIdentifierOf(tbs) ?? keyIdentifier(createPublicKey(ca.cert))
-  return { name: Buffer.from(subject.raw), key, keyId }
-}
-
-function subjectKeyIdentifierOf(tbs: readonly DerElement[]): Buffer | undefined {
-  const container = tbs.find((e) => e.tag === 0xa3)
-  if (container === undefined) return undefined
-  const wanted = objectIdentifier(OID.subjectKeyIdentifier)
-  for (const ext of readChildren(readChildren(container)[0]!)) {
-    const parts = readChildren(ext)
-    if (!parts[0]?.raw.equals(wanted)) continue
-    const value = parts[parts.length - 1]!
-    return Buffer.from(readElement(value.contents).contents)
-  }
-  return undefined
+  const parsed = new x509.X509Certificate(ca.cert)
+  const keyId =
+    parsed.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId ??
+    (await x509.SubjectKeyIdentifierExtension.create(await parsed.publicKey.export(ALGORITHM, ['verify']))).keyId
+  const signing = await crypto.subtle.importKey('pkcs8', key.export({ type: 'pkcs8', format: 'der' }), ALGORITHM, false, ['sign'])
+  return { name: parsed.subjectName, key: signing, keyId }
 }
 
 function checkCommon(commonName: string, days: number | undefined, now: Date | undefined): Issue[] {
@@ -273,15 +201,4 @@ function checkCommon(commonName: string, days: number | undefined, now: Date | u
   if (days !== undefined && !(Number.isFinite(days) && days > 0)) issues.push({ path: 'days', message: 'expected a positive number' })
   if (now !== undefined && !(now instanceof Date && Number.isFinite(now.getTime()))) issues.push({ path: 'now', message: 'expected a valid Date' })
   return issues
-}
-
-function derToPem(der: Buffer, label: string): string {
-  const lines = der.toString('base64').match(/.{1,64}/g) ?? []
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`
-}
-
-function pemToDer(pem: string): Buffer {
-  const match = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/.exec(pem)
-  if (match === null) throw new EngineError('LB_ERR_INVALID_OPTIONS', 'expected a PEM "CERTIFICATE" block')
-  return Buffer.from(match[1]!.replace(/\s+/g, ''), 'base64')
 }

@@ -46,6 +46,7 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option('--variant <dim=value...>', 'run only the variants matching (per dimension; dimensions a scenario lacks are ignored)')
     .option('--baseline <results>', 'compare with saved results (results.json, result.json or a directory); exit 1 on a regression')
     .option('--allow-missing', 'with --baseline: pass the gate even when variants of the baseline that were asked for were not measured')
+    .option('--verbose', 'also print backend and balancer messages (always kept in <out>/run.log)')
     .action(async (args: string[], opts) => setExit(await (await import('./commands/run.js')).runCommand(args, opts)))
 
   program
@@ -65,6 +66,8 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .argument('<results...>', 'results.json, result.json files or directories of them')
     .option('--out <dir>', 'output directory (default: the one results directory given, else ./report)')
     .option('--baseline <results>', 'with one result set: add the regression gate against these saved results')
+    .option('--format <format>', 'instead of the pages, export the results to standard output: csv | json-lines | openmetrics')
+    .option('--per <grain>', 'with --format: one row (sample) per run or per interval of the time series', 'run')
     .action(async (paths: string[], opts) => setExit((await import('./commands/report.js')).reportCommand(paths, opts)))
 
   program
@@ -86,7 +89,7 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option('--tool <tool>', 'cpu-prof | clinic-doctor | clinic-flame', 'cpu-prof')
     .option('--variant <dim=value...>', 'which variant of the matrix (default: the first)')
     .option('--out <dir>', 'output directory', 'out')
-    .option('--provider <kind>', 'backends as auto | process | docker', 'process')
+    .option('--provider <kind>', 'backends as auto | process | docker (process by default: the profile is of the engine, and container backends would only add the Docker daemon to the machine profiled)', 'process')
     .option('--quick', "the scenario's quick settings")
     .action(async (file: string, opts) => setExit(await (await import('./commands/profile.js')).profileCommand(file, opts)))
 
@@ -106,6 +109,15 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option('--drain-ms <ms>', 'longest graceful drain on shutdown', '10000')
     .option('--quiet', 'do not log engine events')
     .action(async (file, opts) => setExit(await (await import('./commands/serve.js')).serveCommand(file, opts)))
+
+  program
+    .command('init')
+    .description('write a commented scenario to start from (schema header included), ready to edit and validate')
+    .argument('[name]', 'scenario name, also the file name (default my-scenario)')
+    .option('--from <scenario>', 'start from a shipped scenario (a file name of scenarios/, e.g. canary-split)')
+    .option('--out <file>', 'where to write it (default <name>.yaml)')
+    .option('--force', 'replace the file if it exists')
+    .action(async (name: string | undefined, opts) => setExit((await import('./commands/init.js')).initCommand(name, opts)))
 
   program
     .command('validate')
@@ -145,4 +157,9 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
   }
 }
 
+// Output piped into a reader that stops early (`| head`) ends the command quietly, as Unix tools do.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e
+  process.exit(process.exitCode ?? 0)
+})
 process.exitCode = await main(process.argv)

@@ -33,7 +33,7 @@ export async function startPeer(peer: PeerName | PeerDriver, config: LbConfig, d
   const runDir = resolve(dir, `${driver.name}-${process.pid}-${Date.now()}`)
   mkdirSync(runDir, { recursive: true })
   const ports = await allocatePorts(config)
-  const input = { config, dir: runDir, ports, certificates: resolveCertificates(config), ...(driver.adminPort === true ? { adminPort: await freePort('127.0.0.1') } : {}) }
+  const input = { config, dir: runDir, ports, certificates: await resolveCertificates(config), ...(driver.adminPort === true ? { adminPort: await freePort('127.0.0.1') } : {}) }
   const generated = driver.render(input, install)
   driver.prepare?.(runDir)
   writePeerFiles(generated.files)

@@ -24,9 +24,9 @@ export function serverNamesOf(balancer: BalancerSection): string[] {
 }
 
 /** Creates the run's CA and the backend certificate. */
-export function createRunPki(balancer: BalancerSection): RunPki {
-  const ca = generateCertificateAuthority({ commonName: 'layerbench run CA' })
-  const backend = issueCertificate(ca, { commonName: 'backend.test', dnsNames: serverNamesOf(balancer), ipAddresses: ['127.0.0.1'] })
+export async function createRunPki(balancer: BalancerSection): Promise<RunPki> {
+  const ca = await generateCertificateAuthority({ commonName: 'layerbench run CA' })
+  const backend = await issueCertificate(ca, { commonName: 'backend.test', dnsNames: serverNamesOf(balancer), ipAddresses: ['127.0.0.1'] })
   return { ca, backend }
 }
 
@@ -34,22 +34,24 @@ export function createRunPki(balancer: BalancerSection): RunPki {
  * The balancer section with every `selfSigned` certificate replaced by one the run's CA issued for
  * the same names, so clients verify the balancer's certificate like any other.
  */
-export function withRunCertificates(balancer: BalancerSection, pki: RunPki): BalancerSection {
-  return {
-    ...balancer,
-    listeners: balancer.listeners.map((l) =>
+export async function withRunCertificates(balancer: BalancerSection, pki: RunPki): Promise<BalancerSection> {
+  const listeners = await Promise.all(
+    balancer.listeners.map(async (l) =>
       l.tls === undefined
         ? l
         : {
             ...l,
             tls: {
-              certificates: l.tls.certificates.map((c) => {
-                if (!('selfSigned' in c)) return c
-                const issued = issueCertificate(pki.ca, { commonName: c.selfSigned.dnsNames[0]!, dnsNames: c.selfSigned.dnsNames, ipAddresses: c.selfSigned.ipAddresses })
-                return { cert: issued.cert, key: issued.key }
-              }),
+              certificates: await Promise.all(
+                l.tls.certificates.map(async (c) => {
+                  if (!('selfSigned' in c)) return c
+                  const issued = await issueCertificate(pki.ca, { commonName: c.selfSigned.dnsNames[0]!, dnsNames: c.selfSigned.dnsNames, ipAddresses: c.selfSigned.ipAddresses })
+                  return { cert: issued.cert, key: issued.key }
+                }),
+              ),
             },
           },
     ),
-  }
+  )
+  return { ...balancer, listeners }
 }

@@ -4,7 +4,7 @@ import type { EngineStats } from '../../engine/stats/engine-stats.js'
 import type { BackendSeen, BackendService, IntervalResult, RunEvent, RunResult } from '../../reports/result/result-model.js'
 import { mergeServiceTimes, serviceWarnings, type ServiceTimeSnapshot } from '../backend/service-times.js'
 import { generatorFor } from '../load/index.js'
-import type { LoadPlan, LoadProtocol, LoadSummary } from '../load/load-types.js'
+import type { IntervalSample, LoadPlan, LoadProtocol, LoadSummary } from '../load/load-types.js'
 import type { BackendProvider, BackendSpec, RunningBackend } from '../providers/index.js'
 import { configuredShares, judgeExpectations } from '../scenario/expectations.js'
 import { deriveFailover } from '../scenario/failover.js'
@@ -23,6 +23,7 @@ import { createRunPki, withRunCertificates } from './run-ca.js'
 import { scheduleTimeline, type TimelineContext } from './timeline.js'
 import { withFreeTargetPorts } from './target-ports.js'
 import { TrafficChecks } from './traffic-checks.js'
+import type { ProgressSink } from './run-progress.js'
 import { skippedRun } from '../../reports/result/skipped-run.js'
 import type { ExternalSpec } from '../peers/external/external-schema.js'
 
@@ -37,6 +38,8 @@ export interface RunContext {
   readonly dir: string
   readonly log: (line: string) => void
   readonly signal?: AbortSignal
+  /** Where the run's progress goes (its start, the measured phase, each interval). */
+  readonly onProgress?: ProgressSink
 }
 
 /** CPU steal above this share marks a run as measured on a noisy host. */
@@ -51,7 +54,7 @@ function defaultProtocol(listenerProtocol: string): LoadProtocol {
   return listenerProtocol === 'https' || listenerProtocol === 'tls' ? 'https' : listenerProtocol === 'udp' ? 'udp' : 'http'
 }
 
-function backendSpecs(s: Scenario, pki: ReturnType<typeof createRunPki>): BackendSpec[] {
+function backendSpecs(s: Scenario, pki: Awaited<ReturnType<typeof createRunPki>>): BackendSpec[] {
   let n = 0
   return Object.entries(s.backends).flatMap(([group, g]) =>
     Array.from({ length: g.count }, (_, i) => ({
@@ -116,12 +119,17 @@ function spread(backends: RunResult['backends']): Pick<RunResult, 'fairness'> {
   return f === undefined ? {} : { fairness: f }
 }
 
+/** A run's name in results and progress: its variant and repeat. */
+function runId(v: ScenarioVariant, repeat: number): string {
+  return `${labelText(v.label) || 'run'} #${repeat}`
+}
+
 /** A run that could not happen, with its reason and no measurements. */
 function skippedVariant(v: ScenarioVariant, repeat: number, implementation: RunResult['balancer']['implementation'], provider: RunResult['provider'], reason: string): RunResult {
   const s = v.scenario
   return skippedRun(
     {
-      id: `${labelText(v.label) || 'run'} #${repeat}`,
+      id: runId(v, repeat),
       variant: v.label,
       repeat,
       balancer: { implementation, version: '', layer: 7, protocol: '' },
@@ -143,9 +151,11 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
   const startedAt = new Date().toISOString()
   const started = performance.now()
   const warnings: string[] = []
-  const pki = createRunPki(s.balancer)
+  const id = runId(v, repeat)
+  ctx.onProgress?.({ type: 'run-start', scenario: s.name, run: id, warmupMs: s.load.warmup, durationMs: s.load.duration, atMs: started })
+  const pki = await createRunPki(s.balancer)
   // A listener another listener's pool sends to needs its port before the balancer starts.
-  const section = await withFreeTargetPorts(withRunCertificates(s.balancer, pki))
+  const section = await withFreeTargetPorts(await withRunCertificates(s.balancer, pki))
   const specs = backendSpecs(s, pki)
   const instances = new Map<string, RunningBackend[]>()
   let balancer: RunningBalancer | undefined
@@ -194,6 +204,7 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
     // The measured phase: t = 0 is now for the timeline, the events and the time series.
     const t0 = performance.now()
     const t0Us = epochUs()
+    ctx.onProgress?.({ type: 'measuring', atMs: t0 })
     const events: RunEvent[] = []
     const nowMs = () => performance.now() - t0
     const toEvent = (e: EngineEvent): RunEvent => ({
@@ -243,7 +254,12 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
           }
     let summary: LoadSummary
     try {
-      summary = await generator.run({ ...plan, warmupMs: 0, ...(clientFeatures ? { onResponse } : {}) }, ctx.signal)
+      const progress = ctx.onProgress
+      const onSample =
+        progress === undefined
+          ? undefined
+          : (i: IntervalSample) => progress({ type: 'sample', sent: i.sent, failed: i.failed, untilMs: i.startMs + s.load.intervalMs, atMs: performance.now() })
+      summary = await generator.run({ ...plan, warmupMs: 0, ...(clientFeatures ? { onResponse } : {}) }, ctx.signal, onSample)
     } finally {
       timeline.stop()
       clearInterval(poller)
@@ -337,7 +353,7 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
     }
     const shares = configuredShares(s.expect, v.label, backendsResult)
     return {
-      id: `${labelText(v.label) || 'run'} #${repeat}`,
+      id,
       variant: v.label,
       repeat,
       balancer: { implementation: balancer.implementation, ...(balancer.name === undefined ? {} : { name: balancer.name }), version: balancer.version, layer: listener.layer, protocol: listener.protocol },

@@ -14,6 +14,22 @@ export interface HtmlDocumentInput {
   readonly body: string
   readonly charts: readonly PageChart[]
   readonly runtime: string
+  /** Files the page offers for download, carried inside it; links come from {@link downloadLink}. */
+  readonly downloads?: readonly PageDownload[]
+}
+
+/** A file carried inside a page: offered by a link that needs no request, online or not. */
+export interface PageDownload {
+  readonly id: string
+  /** The file name the browser saves it as. */
+  readonly file: string
+  readonly type: string
+  readonly text: string
+}
+
+/** A link that saves one of the page's {@link PageDownload}s (its href is made from the embedded text when the page loads). */
+export function downloadLink(d: PageDownload, label: string): string {
+  return `<a class="download" data-download="lb-download-${escapeHtml(d.id)}" data-type="${escapeHtml(d.type)}" download="${escapeHtml(d.file)}">${escapeHtml(label)}</a>`
 }
 
 /** Escapes text for HTML element content and attribute values. */
@@ -62,13 +78,20 @@ figure.chart { margin: 12px 0 20px; min-height: 40px; overflow-x: auto; }
 div.wide { overflow-x: auto; }
 .headline { font-size: 15px; margin: 8px 0 16px; }
 details > summary { cursor: pointer; color: var(--muted); margin: 6px 0; }
+section.answer { margin: 8px 0 16px; } p.question { font-size: 16px; margin: 4px 0 10px; max-width: 900px; }
+p.downloads a.download { margin-right: 12px; } ul.verdicts { margin: 4px 0 8px; padding-left: 20px; }
 code { font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: var(--bg-soft); padding: 0 4px; border-radius: 4px; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
 `
 
-// Renders every chart slot with vega's SVG renderer; a failure is shown in place and logged.
+// Points every download link at a blob of its embedded text (nothing is fetched), then renders
+// every chart slot with vega's SVG renderer; a chart's failure is shown in place and logged.
 const BOOT = `
 (function () {
+  document.querySelectorAll('a[data-download]').forEach(function (a) {
+    var text = JSON.parse(document.getElementById(a.dataset.download).textContent);
+    a.href = URL.createObjectURL(new Blob([text], { type: a.dataset.type }));
+  });
   var specs = JSON.parse(document.getElementById('lb-charts').textContent);
   var slots = document.querySelectorAll('[data-chart]');
   var pending = slots.length;
@@ -102,6 +125,7 @@ export function htmlDocument(input: HtmlDocumentInput): string {
 </head>
 <body>
 ${input.body}
+${(input.downloads ?? []).map((d) => `<script id="lb-download-${escapeHtml(d.id)}" type="application/json">${scriptJson(d.text)}</script>`).join('\n')}
 <script id="lb-charts" type="application/json">${scriptJson(specs)}</script>
 <script>${inlineScript(input.runtime)}</script>
 <script>${BOOT}</script>

@@ -2,6 +2,7 @@ import { crossScenarioChart } from '../charts/cross-scenario.js'
 import type { Comparison } from '../compare/comparison.js'
 import { verdictCounts } from '../compare/row-format.js'
 import { aggregateRuns } from '../result/aggregate.js'
+import { spreadText } from './key-figures.js'
 import type { EnvironmentResult, ResultFile } from '../result/result-model.js'
 import { formatCount, formatUs } from './format.js'
 import { chartSlot, escapeHtml, htmlDocument, type PageChart } from './html-document.js'
@@ -65,8 +66,8 @@ function scenarioRow(result: ResultFile, href: string): HtmlCell[] {
     firstSentence(result.scenario.description),
     String(aggregates.length),
     String(result.runs.length),
-    best === undefined ? '—' : formatCount(best.rps.median),
-    lowest === undefined ? '—' : formatUs(lowest.p99Us.median),
+    best === undefined ? '—' : spreadText(best.rps, formatCount),
+    lowest === undefined ? '—' : spreadText(lowest.p99Us, formatUs),
     expectations.length === 0 ? '—' : { text: `${passed === expectations.length ? '✓' : '✗'} ${passed}/${expectations.length}`, class: passed === expectations.length ? 'pass' : 'fail' },
     warnings === 0 ? '0' : { text: String(warnings), class: 'warn' },
   ]

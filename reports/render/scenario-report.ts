@@ -8,11 +8,13 @@ import { timelineChart } from '../charts/timeline.js'
 import { variantComparisonChart } from '../charts/variant-comparison.js'
 import type { Comparison, ComparisonRow } from '../compare/comparison.js'
 import { rowCells, verdictCounts } from '../compare/row-format.js'
-import { aggregateRuns, type Spread } from '../result/aggregate.js'
-import { balancerName, type EnvironmentResult, type ResultFile, type RunResult } from '../result/result-model.js'
+import { aggregateRuns } from '../result/aggregate.js'
+import type { EnvironmentResult, ResultFile, RunResult } from '../result/result-model.js'
 import { formatCount, formatPercent, formatUs } from './format.js'
-import { chartSlot, escapeHtml, htmlDocument, type PageChart } from './html-document.js'
-import { htmlTable, passMark, type HtmlCell } from './html-table.js'
+import { answerSection, expectationsSection, headlineChart } from './answer-section.js'
+import { chartSlot, downloadLink, escapeHtml, htmlDocument, type PageChart, type PageDownload } from './html-document.js'
+import { keyFiguresCsv, keyFiguresTable } from './key-figures.js'
+import { htmlTable, type HtmlCell } from './html-table.js'
 import { timingSection } from './timing-table.js'
 
 /** Options of {@link renderScenarioReport}. */
@@ -28,11 +30,6 @@ export interface ScenarioReportOptions {
 /** Timelines are drawn per variant (with their events) up to this many variants, then all in one. */
 const MAX_TIMELINES = 12
 
-/** A spread as text: the median, and the range over repeats when there are several. */
-function spreadText(s: Spread, format: (v: number) => string): string {
-  return s.values.length > 1 ? `${format(s.median)} (${format(s.min)}–${format(s.max)})` : format(s.median)
-}
-
 /** The scenario's charts in reading order, each only when its data is there. */
 export function scenarioCharts(result: ResultFile): PageChart[] {
   const charts: [string, ChartSpec | undefined][] = [
@@ -47,29 +44,6 @@ export function scenarioCharts(result: ResultFile): PageChart[] {
   if (variants.length <= MAX_TIMELINES) variants.forEach((v, i) => charts.push([`timeline-${i}`, timelineChart(result, variants.length > 1 ? { variant: v } : {})]))
   else charts.push(['timeline', timelineChart(result)])
   return charts.filter((c): c is [string, ChartSpec] => c[1] !== undefined).map(([id, spec]) => ({ id, spec }))
-}
-
-function variantsTable(result: ResultFile): string {
-  const rows = aggregateRuns(result).map((a): HtmlCell[] => {
-    const first = a.runs[0]!
-    const balancer = `${balancerName(first.balancer)} L${first.balancer.layer} ${first.balancer.protocol}`
-    const expect: HtmlCell = a.expectationsTotal === 0 ? '—' : { text: `${a.expectationsPassed === a.expectationsTotal ? '✓' : '✗'} ${a.expectationsPassed}/${a.expectationsTotal}`, class: a.expectationsPassed === a.expectationsTotal ? 'pass' : 'fail' }
-    if (a.skipped !== undefined) return [a.key || 'default', balancer, { text: `skipped: ${a.skipped}`, class: 'warn' }, '', '', '', '', '', '', expect]
-    const corrected = a.runs.map((r) => r.summary.correctedLatencyUs?.p99).filter((x): x is number => x !== undefined)
-    return [
-      a.key || 'default',
-      balancer,
-      spreadText(a.rps, (v) => formatCount(v)),
-      spreadText(a.p50Us, formatUs),
-      spreadText(a.p99Us, formatUs),
-      spreadText(a.p999Us, formatUs),
-      corrected.length === 0 ? '—' : formatUs(corrected.sort((x, y) => x - y)[Math.floor((corrected.length - 1) / 2)]),
-      spreadText(a.errorRate, formatPercent),
-      a.balancerCpuPerRequestUs === undefined ? '—' : spreadText(a.balancerCpuPerRequestUs, (v) => formatUs(v)),
-      expect,
-    ]
-  })
-  return htmlTable(['variant', 'balancer', 'req/s', 'p50', 'p99', 'p99.9', 'p99 corrected', 'errors', 'LB CPU/req', 'expectations'], rows, [2, 3, 4, 5, 6, 7, 8])
 }
 
 function runsTable(runs: readonly RunResult[]): string {
@@ -95,12 +69,6 @@ function runsTable(runs: readonly RunResult[]): string {
     ),
     [2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
   )
-}
-
-function expectationsTable(runs: readonly RunResult[]): string {
-  const rows = runs.flatMap((r) => r.expectations.map((e): HtmlCell[] => [passMark(e.pass), r.id, e.name, e.expected, e.actual]))
-  if (rows.length === 0) return '<p>This scenario states no expectations.</p>'
-  return htmlTable(['', 'run', 'expectation', 'expected', 'measured'], rows)
 }
 
 function failoverTable(runs: readonly RunResult[]): string {
@@ -176,38 +144,43 @@ export function suiteComparisonSection(c: Comparison): string {
 }
 
 /**
- * One scenario's report page: key figures per variant, expectations ✓/✗, the charts, failover
- * and traffic checks, every run with its CPU and machine noise, warnings, and the environment.
+ * One scenario's report page, leading with the answer: the scenario's question, the verdicts (its
+ * claims, its expectations as a count with the failures named) and the headline chart, with the
+ * page's data to download. Then the key figures per variant (medians with their range over
+ * repeats), the failed expectations (every check folded below), the other charts, failover and
+ * traffic checks, every run with its CPU and machine noise, warnings, and the environment.
  * Pure: the same result renders the same page.
  */
 export function renderScenarioReport(result: ResultFile, options: ScenarioReportOptions): string {
   const charts = scenarioCharts(result)
+  const headline = headlineChart(charts)
   const runs = result.runs
-  const expectations = runs.flatMap((r) => r.expectations)
-  const passed = expectations.filter((e) => e.pass).length
   const skipped = runs.filter((r) => r.skipped !== undefined).length
-  const headline =
-    `${runs.length} run${runs.length === 1 ? '' : 's'} (${aggregateRuns(result).length} variant(s))` +
-    (skipped > 0 ? `, ${skipped} skipped` : '') +
-    (expectations.length === 0 ? '' : ` · <span class="${passed === expectations.length ? 'pass' : 'fail'}">${passed}/${expectations.length} expectations held</span>`)
+  const downloads: PageDownload[] = [
+    { id: 'result', file: `${result.scenario.name}-result.json`, type: 'application/json', text: JSON.stringify(result, null, 2) + '\n' },
+    { id: 'key-figures', file: `${result.scenario.name}-key-figures.csv`, type: 'text/csv', text: keyFiguresCsv(result) },
+  ]
+  const data =
+    `<p class="downloads">Data of this page (carried inside it, no network needed): ${downloadLink(downloads[0]!, 'result.json')} ${downloadLink(downloads[1]!, 'key figures (CSV)')}` +
+    ` · ${runs.length} run${runs.length === 1 ? '' : 's'} of ${aggregateRuns(result).length} variant(s)${skipped > 0 ? `, ${skipped} skipped` : ''}</p>`
+  const rest = charts.filter((c) => c !== headline)
   const body = [
     options.indexHref === undefined ? '' : `<nav class="crumbs"><a href="${escapeHtml(options.indexHref)}">← all scenarios</a></nav>`,
     `<h1>${escapeHtml(result.scenario.name)}</h1>`,
-    `<p class="lead">${escapeHtml(result.scenario.description)}</p>`,
     result.scenario.tags.length === 0 ? '' : `<p class="tags">${result.scenario.tags.map((t) => `<span>${escapeHtml(t)}</span>`).join('')}</p>`,
-    `<p class="headline">${headline}</p>`,
+    answerSection(result, headline, data),
     '<h2>Key figures</h2>',
-    '<p>Medians over the repeats, with their range; latency as measured by the load generator (µs resolution), “corrected” from each request’s intended send time.</p>',
-    variantsTable(result),
+    '<p>Medians over the repeats, with their range (min–max) when there are several; latency as measured by the load generator (µs resolution), “corrected” from each request’s intended send time.</p>',
+    keyFiguresTable(result),
     '<h2>Expectations</h2>',
-    expectationsTable(runs),
+    expectationsSection(result),
     options.comparison === undefined ? '' : comparisonSection(options.comparison),
-    charts.length === 0 ? '' : '<h2>Charts</h2>',
-    ...charts.map((c) => chartSlot(c.id)),
+    rest.length === 0 ? '' : '<h2>Charts</h2>',
+    ...rest.map((c) => chartSlot(c.id)),
     failoverTable(runs),
     trafficChecksTable(runs),
     '<h2>Runs</h2>',
-    '<p>CPU time per request is the stable figure on a shared machine; steal and foreign load say how much the machine was disturbed while measuring.</p>',
+    '<p>One row per run (not summarised over repeats). CPU time per request is the stable figure on a shared machine; steal and foreign load say how much the machine was disturbed while measuring.</p>',
     runsTable(runs),
     timingSection(runs),
     '<h2>Warnings</h2>',
@@ -216,5 +189,5 @@ export function renderScenarioReport(result: ResultFile, options: ScenarioReport
     htmlTable(['', ''], environmentRows(result.environment, result.scenario)),
     `<footer>layerbench result schema ${escapeHtml(result.schema)} · re-render with <code>layerbench report result.json</code></footer>`,
   ]
-  return htmlDocument({ title: `${result.scenario.name} · layerbench`, body: body.join('\n'), charts, runtime: options.runtime })
+  return htmlDocument({ title: `${result.scenario.name} · layerbench`, body: body.join('\n'), charts, runtime: options.runtime, downloads })
 }

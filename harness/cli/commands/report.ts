@@ -3,12 +3,15 @@ import { join, resolve } from 'node:path'
 import { compareResults, loadResults } from '../../../reports/compare/index.js'
 import { liveAndSimulated } from '../../../reports/compare/simulated-against-live.js'
 import { writeComparisonReport, writeSuiteReport } from '../../../reports/publish/write-reports.js'
+import { exportFormats, isExportFormat } from '../../../reports/export/index.js'
 import { CliError, ExitCode } from '../exit-codes.js'
 
 /** Options of `layerbench report`. */
 export interface ReportOptions {
   out?: string
   baseline?: string
+  format?: string
+  per?: string
 }
 
 /** Where a report of these inputs goes by default: a lone directory is re-rendered in place. */
@@ -30,6 +33,7 @@ export function defaultReportDir(paths: readonly string[]): string {
  * with the regression gate's verdicts of the second against the first when there are two.
  */
 export function reportCommand(paths: string[], opts: ReportOptions): ExitCode {
+  if (opts.format !== undefined) return exportCommand(paths, opts.format, opts.per ?? 'run')
   if (opts.baseline !== undefined && paths.length > 1) throw new CliError('--baseline applies to a single result set; with several, the first is the baseline', ExitCode.BadInput)
   const sides = paths.map((p) => {
     const results = loadResults(p)
@@ -50,5 +54,14 @@ export function reportCommand(paths: string[], opts: ReportOptions): ExitCode {
   const comparison = sides.length === 2 && liveAndSimulated(sides) === undefined ? compareResults(sides[0]!.results, sides[1]!.results) : undefined
   const file = writeComparisonReport(join(out, 'comparison.html'), sides, comparison)
   process.stdout.write(`wrote ${file} comparing ${sides.length} results\n`)
+  return ExitCode.Ok
+}
+
+/** `report --format F [--per run|interval]`: every result given, in one export, on standard output. */
+function exportCommand(paths: readonly string[], format: string, per: string): ExitCode {
+  if (!isExportFormat(format)) throw new CliError(`--format: expected ${Object.keys(exportFormats).join(', ')}, got "${format}"`, ExitCode.BadInput)
+  if (per !== 'run' && per !== 'interval') throw new CliError(`--per: expected run or interval, got "${per}"`, ExitCode.BadInput)
+  const results = paths.flatMap((p) => loadResults(p))
+  process.stdout.write(exportFormats[format](results, per))
   return ExitCode.Ok
 }

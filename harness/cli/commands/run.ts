@@ -5,7 +5,7 @@ import { EngineError } from '../../../engine/errors.js'
 import { compareResults, gateFails, hasMissing, hasRegression, loadResults, renderComparisonTable, ResultsError } from '../../../reports/compare/index.js'
 import { writeScenarioResult, writeSuiteReport } from '../../../reports/publish/write-reports.js'
 import { renderConsoleSummary } from '../../../reports/render/console-summary.js'
-import type { ResultFile } from '../../../reports/result/result-model.js'
+import type { ResultFile, RunResult } from '../../../reports/result/result-model.js'
 import { createProvider, installCleanupHandlers, reapStale } from '../../providers/index.js'
 import { startEngineProcess, type RunningBalancer } from '../../runner/balancer-process.js'
 import { directBalancer } from '../../runner/direct-balancer.js'
@@ -17,6 +17,9 @@ import { CliError, ExitCode } from '../exit-codes.js'
 import { loadSuite } from '../../scenario/load-suite.js'
 import { labelMatches, parseVariantFilters } from '../../scenario/variant-filter.js'
 import { missingNotice } from './compare.js'
+import type { LoadedScenario } from '../../scenario/load-scenario.js'
+import type { FinishedRun } from '../../runner/run-progress.js'
+import { createProgressDisplay, type ProgressDisplay } from '../progress/terminal-progress.js'
 
 /** Options of `layerbench run`. */
 export interface RunOptions {
@@ -26,6 +29,7 @@ export interface RunOptions {
   variant?: string[]
   baseline?: string
   allowMissing?: boolean
+  verbose?: boolean
 }
 
 /** Scenario files named by the arguments: files as given, directories' `*.yaml` sorted by name. */
@@ -107,48 +111,14 @@ export async function runCommand(args: string[], opts: RunOptions): Promise<Exit
   const runnable = loaded.filter((l) => !isSimulationOnly(l))
   if (runnable.length === 0) throw new CliError(`only simulation scenarios given: run them with layerbench simulate ${simulationOnly.map((l) => l.file).join(' ')}`, ExitCode.BadInput)
 
-  const log = (line: string) => process.stderr.write(`${line}\n`)
-  for (const l of simulationOnly) log(`skipping ${l.name}: simulation only (layerbench simulate ${l.file})`)
-  installCleanupHandlers()
-  const reaped = await reapStale(log)
-  if (reaped.containers + reaped.processes > 0) log(`removed what an earlier run left: ${reaped.containers} container(s), ${reaped.processes} process(es)`)
-  const runId = `run-${process.pid}-${Date.now().toString(36)}`
-  let provider
-  try {
-    provider = await createProvider(opts.provider as 'auto' | 'process' | 'docker', { runId, log })
-  } catch (e) {
-    if (e instanceof EngineError && e.code === 'LB_ERR_DOCKER_UNAVAILABLE') throw new CliError(e.message, ExitCode.Environment)
-    throw e
-  }
-  const description = await provider.describe()
-  log(`provider: ${description.kind}${description.kind === "docker" && description.version !== undefined ? ` (Docker Engine ${description.version})` : ""}`)
   const out = resolve(opts.out)
   mkdirSync(out, { recursive: true })
-  const scratch = mkdtempSync(join(tmpdir(), 'layerbench-run-'))
-  const version = layerbenchVersion()
-  const abort = new AbortController()
+  const display = createProgressDisplay({ stderr: process.stderr, stdout: process.stdout, verbose: opts.verbose ?? false, logFile: join(out, 'run.log'), now: () => performance.now() })
   const results: ResultFile[] = []
-  const tty = process.stderr.isTTY === true
   try {
-    for (const scenario of runnable) {
-      const runs = scenario.repeats * scenario.variants.length
-      log(`scenario ${scenario.name}: ${scenario.variants.length} variant(s) × ${scenario.repeats} repeat(s)`)
-      const result = await runScenario(
-        scenario,
-        { provider, startBalancer: balancerStarter(version), dir: scratch, log, signal: abort.signal, engineVersion: version, ...(description.kind !== 'docker' || description.version === undefined ? {} : { dockerVersion: description.version }) },
-        (run, done) => {
-          const failed = run.expectations.filter((e) => !e.pass).length
-          const line = `  [${done}/${runs}] ${run.id}: ${run.skipped !== undefined ? `skipped (${run.skipped})` : `${run.summary.rps.toFixed(0)} req/s, p99 ${run.summary.latencyUs.p99} µs, ${run.summary.requests.failed} failed${failed > 0 ? `, ${failed} expectation(s) failed` : ''}`}`
-          process.stderr.write(tty ? `\r\x1b[2K${line}${done === runs ? '\n' : ''}` : `${line}\n`)
-        },
-      )
-      results.push(result)
-      writeScenarioResult(out, result)
-      process.stdout.write(renderConsoleSummary(result) + '\n\n')
-    }
+    await runSuite(runnable, simulationOnly, opts, display, results)
   } finally {
-    await provider.stopAll()
-    rmSync(scratch, { recursive: true, force: true })
+    await display.close()
   }
   const comparison = baseline === undefined ? undefined : compareResults(baselineForWhatRan(baseline, results, opts.variant ?? []), results)
   const written = writeSuiteReport(out, results, { scenarioResultsWritten: true, ...(comparison === undefined ? {} : { comparison }) })
@@ -157,12 +127,74 @@ export async function runCommand(args: string[], opts: RunOptions): Promise<Exit
   if (comparison !== undefined && !hasRegression(comparison) && hasMissing(comparison)) process.stdout.write(missingNotice(opts.allowMissing ?? false) + '\n')
   const regressed = comparison !== undefined && gateFails(comparison, { allowMissing: opts.allowMissing ?? false })
   process.stdout.write(
-    `wrote ${results.length} result(s) and the report to ${out} (open ${written.index})` +
+    `wrote ${results.length} result(s) and the report to ${out} (open ${written.index}; backend and balancer messages in ${join(out, 'run.log')})` +
       `${failed.length > 0 ? `; ${failed.length} expectation(s) failed` : '; every expectation held'}${regressed ? '; the gate against the baseline failed' : ''}\n`,
   )
   return failed.length > 0 || regressed ? ExitCode.Failed : ExitCode.Ok
 }
 
+/** Runs the scenarios one by one, showing progress on `display`, and collects their results. */
+async function runSuite(runnable: readonly LoadedScenario[], simulationOnly: readonly LoadedScenario[], opts: RunOptions, display: ProgressDisplay, results: ResultFile[]): Promise<void> {
+  const out = resolve(opts.out)
+  const { notice, chatter } = display
+  for (const l of simulationOnly) notice(`skipping ${l.name}: simulation only (layerbench simulate ${l.file})`)
+  installCleanupHandlers(notice)
+  const reaped = await reapStale(notice)
+  if (reaped.containers + reaped.processes > 0) notice(`removed what an earlier run left: ${reaped.containers} container(s), ${reaped.processes} process(es)`)
+  const runId = `run-${process.pid}-${Date.now().toString(36)}`
+  let provider
+  try {
+    provider = await createProvider(opts.provider as 'auto' | 'process' | 'docker', { runId, log: chatter })
+  } catch (e) {
+    if (e instanceof EngineError && e.code === 'LB_ERR_DOCKER_UNAVAILABLE') throw new CliError(e.message, ExitCode.Environment)
+    throw e
+  }
+  const description = await provider.describe()
+  notice(`provider: ${description.kind}${description.kind === 'docker' && description.version !== undefined ? ` (Docker Engine ${description.version})` : ''}`)
+  const scratch = mkdtempSync(join(tmpdir(), 'layerbench-run-'))
+  const version = layerbenchVersion()
+  const abort = new AbortController()
+  const planned = (l: LoadedScenario) => l.repeats * l.variants.reduce((sum, v) => sum + v.scenario.load.warmup + v.scenario.load.duration, 0)
+  display.sink({ type: 'suite', runs: runnable.reduce((n, l) => n + l.repeats * l.variants.length, 0), plannedMs: runnable.reduce((ms, l) => ms + planned(l), 0) })
+  try {
+    for (const scenario of runnable) {
+      notice(`scenario ${scenario.name}: ${scenario.variants.length} variant(s) × ${scenario.repeats} repeat(s)`)
+      const result = await runScenario(
+        scenario,
+        {
+          provider,
+          startBalancer: balancerStarter(version),
+          dir: scratch,
+          log: chatter,
+          signal: abort.signal,
+          onProgress: display.sink,
+          engineVersion: version,
+          ...(description.kind !== 'docker' || description.version === undefined ? {} : { dockerVersion: description.version }),
+        },
+        (run) => display.sink({ type: 'run-end', run: finishedRun(scenario.name, run), atMs: performance.now() }),
+      )
+      results.push(result)
+      writeScenarioResult(out, result)
+      display.print(renderConsoleSummary(result) + '\n\n')
+    }
+  } finally {
+    await provider.stopAll()
+    rmSync(scratch, { recursive: true, force: true })
+  }
+}
+
+/** The figures of a run that its progress line shows. */
+function finishedRun(scenario: string, run: RunResult): FinishedRun {
+  return {
+    scenario,
+    run: run.id,
+    ...(run.skipped === undefined ? {} : { skipped: run.skipped }),
+    rps: run.summary.rps,
+    p99Us: run.summary.latencyUs.p99,
+    failed: run.summary.requests.failed,
+    expectationsFailed: run.expectations.filter((e) => !e.pass).length,
+  }
+}
 
 /**
  * The part of the baseline this run was asked to measure: the scenarios given and the variants

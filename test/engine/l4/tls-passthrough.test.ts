@@ -13,11 +13,11 @@ import { backendStats, connectTo, listenerStats, received, sleep } from './l4-su
 let ca: CertificateAndKey
 const certs: Record<'api' | 'shop' | 'fallback', CertificateAndKey> = {} as never
 
-beforeAll(() => {
-  ca = generateCertificateAuthority()
-  certs.api = issueCertificate(ca, { commonName: 'api.example.com', dnsNames: ['api.example.com'] })
-  certs.shop = issueCertificate(ca, { commonName: 'shop', dnsNames: ['*.shop.example.com'] })
-  certs.fallback = issueCertificate(ca, {
+beforeAll(async () => {
+  ca = await generateCertificateAuthority()
+  certs.api = await issueCertificate(ca, { commonName: 'api.example.com', dnsNames: ['api.example.com'] })
+  certs.shop = await issueCertificate(ca, { commonName: 'shop', dnsNames: ['*.shop.example.com'] })
+  certs.fallback = await issueCertificate(ca, {
     commonName: 'fallback',
     dnsNames: ['fallback.example.com', 'shop.example.com', 'unknown.example.net'],
     ipAddresses: ['127.0.0.1'],

@@ -87,8 +87,8 @@ describe('PROXY protocol from downstream', () => {
   })
 
   it('an https listener reads the PROXY header, then completes the TLS handshake', async () => {
-    const ca = generateCertificateAuthority()
-    const leaf = issueCertificate(ca, { commonName: 'proxied.test', dnsNames: ['proxied.test'] })
+    const ca = await generateCertificateAuthority()
+    const leaf = await issueCertificate(ca, { commonName: 'proxied.test', dnsNames: ['proxied.test'] })
     const backend = await httpBackend('b1')
     const engine = await engineFrom({
       listeners: [{ name: 'secure', protocol: 'https', bind: '127.0.0.1:0', tls: { certificates: [{ cert: leaf.cert, key: leaf.key }] }, routes: [{ pool: 'app' }], ...trusted }],

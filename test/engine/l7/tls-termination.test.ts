@@ -21,10 +21,10 @@ let ca: CertificateAndKey
 let alpha: CertificateAndKey
 let beta: CertificateAndKey
 
-beforeAll(() => {
-  ca = generateCertificateAuthority({ commonName: 'layerbench l7 test CA' })
-  alpha = issueCertificate(ca, { commonName: 'alpha.test', dnsNames: ['alpha.test', '*.alpha.test'] })
-  beta = issueCertificate(ca, { commonName: 'beta.test', dnsNames: ['beta.test'] })
+beforeAll(async () => {
+  ca = await generateCertificateAuthority({ commonName: 'layerbench l7 test CA' })
+  alpha = await issueCertificate(ca, { commonName: 'alpha.test', dnsNames: ['alpha.test', '*.alpha.test'] })
+  beta = await issueCertificate(ca, { commonName: 'beta.test', dnsNames: ['beta.test'] })
 })
 
 async function httpsEngine() {
@@ -159,7 +159,7 @@ describe('TLS to backends (re-encryption)', () => {
 
   /** An HTTPS backend presenting a certificate for backend.test issued by the test CA. */
   async function httpsBackend(): Promise<{ port: number; seen: { servername: string | false | null; proto: string | undefined }[] }> {
-    const leaf = issueCertificate(ca, { commonName: 'backend.test', dnsNames: ['backend.test'] })
+    const leaf = await issueCertificate(ca, { commonName: 'backend.test', dnsNames: ['backend.test'] })
     const seen: { servername: string | false | null; proto: string | undefined }[] = []
     const server = https.createServer({ cert: leaf.cert, key: leaf.key }, (req, res) => {
       seen.push({ servername: (req.socket as tls.TLSSocket).servername, proto: req.headers['x-forwarded-proto'] as string | undefined })

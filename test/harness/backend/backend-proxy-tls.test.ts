@@ -72,8 +72,10 @@ describe.each([
   })
 })
 
+const localhost = await issueCertificate(undefined, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] })
+
 describe('TLS', () => {
-  const { cert, key } = issueCertificate(undefined, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] })
+  const { cert, key } = localhost
   let plain: SpawnedBackend
   let proxied: SpawnedBackend
   beforeAll(async () => {

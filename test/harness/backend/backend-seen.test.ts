@@ -79,8 +79,8 @@ describe('what a running backend reports it saw', () => {
   })
 
   it('https: every request counted as TLS', async () => {
-    const ca = generateCertificateAuthority({ commonName: 'test CA' })
-    const cert = issueCertificate(ca, { commonName: 'backend.test', dnsNames: ['backend.test'], ipAddresses: [] })
+    const ca = await generateCertificateAuthority({ commonName: 'test CA' })
+    const cert = await issueCertificate(ca, { commonName: 'backend.test', dnsNames: ['backend.test'], ipAddresses: [] })
     const b = await backend({ id: 'seen-tls', http: { port: 0, tls: { cert: cert.cert, key: cert.key } } })
     const c = await new Promise<RawConnection>((resolve, reject) => {
       const socket = tls.connect({ host: '127.0.0.1', port: b.ports.http!, servername: 'backend.test', ca: ca.cert }, () => resolve(new RawConnection(socket)))

@@ -40,10 +40,9 @@ export interface ScriptedHttpBackendOptions {
   readonly heldUs?: number[]
 }
 
-let cert: CertificateAndKey | undefined
+const cert = await issueCertificate(undefined, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] })
 /** One self-signed certificate for localhost / 127.0.0.1, shared by the TLS servers of a test file. */
 export function testCertificate(): CertificateAndKey {
-  cert ??= issueCertificate(undefined, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] })
   return cert
 }
 

@@ -37,11 +37,12 @@ describe('Caddy support', () => {
 const available = await peerAvailable('caddy')
 requirePeer('caddy', available)
 
+const leaf = await issueCertificate(undefined, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] })
+
 describe.skipIf(!available.available)('Caddy end to end', () => {
   let balancer: RunningPeer
   let healthy = true
   const dir = mkdtempSync(join(tmpdir(), 'layerbench-caddy-e2e-'))
-  const leaf = issueCertificate(undefined, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] })
   beforeAll(async () => {
     const checked = await httpBackend('checked', (req, res) => {
       if (req.url !== '/health') return false

@@ -12,15 +12,15 @@ import { checkConfig } from '../../../harness/peers/peer-process.js'
 import type { PeerConfigOutput } from '../../../harness/peers/peer-types.js'
 import { ALGORITHMS, featureFixtures, HASH_KEYS, l4, l7 } from './peer-fixtures.js'
 
-const cert = issueCertificate(undefined, { commonName: 'a.test', dnsNames: ['a.test'] })
-const cert2 = issueCertificate(undefined, { commonName: 'b.test', dnsNames: ['b.test', '*.b.test'] })
+const cert = await issueCertificate(undefined, { commonName: 'a.test', dnsNames: ['a.test'] })
+const cert2 = await issueCertificate(undefined, { commonName: 'b.test', dnsNames: ['b.test', '*.b.test'] })
 const features = featureFixtures(cert, cert2)
 
 const PORTS = { web: 18080, db: 15432, tls: 18443, dns: 15353 }
 
-function generate(peer: PeerName, config: LbConfig, dir: string, streamModule?: string): PeerConfigOutput {
+async function generate(peer: PeerName, config: LbConfig, dir: string, streamModule?: string): Promise<PeerConfigOutput> {
   const ports = Object.fromEntries(config.listeners.map((l) => [l.name, PORTS[l.name as keyof typeof PORTS]]))
-  const input = { config, dir, ports, certificates: resolveCertificates(config), adminPort: 12_019 }
+  const input = { config, dir, ports, certificates: await resolveCertificates(config), adminPort: 12_019 }
   return peerDrivers[peer].render(input, { binary: peer, version: '', ...(streamModule === undefined ? {} : { modules: [streamModule] }) })
 }
 
@@ -29,28 +29,28 @@ describe('generated configurations (snapshots)', () => {
   for (const name of SNAPSHOTS) {
     // A peer that cannot run a configuration has no configuration for it.
     for (const peer of PEER_NAMES.filter((p) => peerSupport(p, features[name]!).runnable)) {
-      it(`${name} on ${peer}`, () => {
-        expect(generate(peer, features[name]!, '/run/layerbench', '/usr/lib/nginx/modules/ngx_stream_module.so').text).toMatchSnapshot()
+      it(`${name} on ${peer}`, async () => {
+        expect((await generate(peer, features[name]!, '/run/layerbench', '/usr/lib/nginx/modules/ngx_stream_module.so')).text).toMatchSnapshot()
       })
     }
   }
-  it('HAProxy gets the certificate and its key in one PEM, nginx in two files, keys private', () => {
-    const h = generate('haproxy', features['https with two certificates']!, '/run/lb')
+  it('HAProxy gets the certificate and its key in one PEM, nginx in two files, keys private', async () => {
+    const h = await generate('haproxy', features['https with two certificates']!, '/run/lb')
     const pems = h.files.filter((f) => f.path.endsWith('.pem'))
     expect(pems).toHaveLength(2)
     expect(pems[0]!.content).toContain('BEGIN CERTIFICATE')
     expect(pems[0]!.content).toContain('PRIVATE KEY')
     expect(pems.every((f) => f.secret === true)).toBe(true)
-    const n = generate('nginx', features['https with two certificates']!, '/run/lb')
+    const n = await generate('nginx', features['https with two certificates']!, '/run/lb')
     expect(n.files.filter((f) => f.path.endsWith('.pem'))).toHaveLength(4)
     expect(n.text).toContain('server_name b.test *.b.test;')
   })
-  it('every file a peer reads or writes is inside the run directory', () => {
+  it('every file a peer reads or writes is inside the run directory', async () => {
     const directive = /(?:\bpid|lock_file|_temp_path|stats socket|\bcrt|ssl_certificate(?:_key)?|map\(|"(?:certificate|key|root)":) *"?([^\s";)]+)/g
     for (const config of Object.values(features)) {
       for (const peer of PEER_NAMES) {
         if (!peerSupport(peer, config).runnable) continue
-        const out = generate(peer, config, '/run/lb')
+        const out = await generate(peer, config, '/run/lb')
         for (const f of out.files) expect(f.path.startsWith('/run/lb/')).toBe(true)
         for (const m of out.text.matchAll(directive)) expect(m[1]!.startsWith('/run/lb/'), m[0]).toBe(true)
       }
@@ -87,7 +87,7 @@ for (const peer of PEER_NAMES) {
         const install = await findPeer(peerDrivers[peer])
         const dir = join(work, `${peer}-${i}`)
         mkdirSync(join(dir, 'temp'), { recursive: true })
-        const out = generate(peer, config, dir, install.modules?.[0])
+        const out = await generate(peer, config, dir, install.modules?.[0])
         for (const f of out.files) writeFileSync(f.path, f.content)
         await checkConfig(install.binary, peerDrivers[peer].checkArgs(out.configPath, dir), name)
       })

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { parseLbConfig } from '../../../engine/config/load-lb-config.js'
 import { parseProxyHeader } from '../../../engine/proxy-protocol/proxy-protocol.js'
-import { issueCertificate } from '../../../engine/tls/self-signed.js'
+import { issueCertificate, type CertificateAndKey } from '../../../engine/tls/self-signed.js'
 import { startPeer } from '../../../harness/peers/start-peer.js'
 import { childPids } from '../../../harness/peers/peer-process.js'
 import type { PeerName as Peer } from '../../../harness/peers/registry.js'
@@ -113,12 +113,17 @@ export const TRICKY = `it's "50%" $HOME \\ {x};`
 export function sharedEndToEnd(peer: Peer): { balancer: () => RunningBalancer } {
   let balancer: RunningBalancer
   const dir = mkdtempSync(join(tmpdir(), `layerbench-${peer}-e2e-`))
-  const leaf = issueCertificate(undefined, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] })
-  const sniA = issueCertificate(undefined, { commonName: 'a.test', dnsNames: ['a.test'] })
-  const sniB = issueCertificate(undefined, { commonName: 'b.test', dnsNames: ['b.test'] })
+  let leaf: CertificateAndKey
+  let sniA: CertificateAndKey
+  let sniB: CertificateAndKey
   const tlsServers: tls.Server[] = []
 
   beforeAll(async () => {
+    ;[leaf, sniA, sniB] = await Promise.all([
+      issueCertificate(undefined, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] }),
+      issueCertificate(undefined, { commonName: 'a.test', dnsNames: ['a.test'] }),
+      issueCertificate(undefined, { commonName: 'b.test', dnsNames: ['b.test'] }),
+    ])
     const tcp = await Promise.all(['t1', 't2', 't3'].map((id) => tcpServer(id, (s) => s.end(id))))
     const [api, web] = await Promise.all([httpBackend('api1'), httpBackend('web1')])
     const hashed = await Promise.all(['h1', 'h2', 'h3'].map((id) => httpBackend(id)))

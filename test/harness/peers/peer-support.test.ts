@@ -59,8 +59,8 @@ describe('peerSupport: algorithms', () => {
   })
 })
 
-const cert = issueCertificate(undefined, { commonName: 'a.test', dnsNames: ['a.test'] })
-const cert2 = issueCertificate(undefined, { commonName: 'b.test', dnsNames: ['b.test'] })
+const cert = await issueCertificate(undefined, { commonName: 'a.test', dnsNames: ['a.test'] })
+const cert2 = await issueCertificate(undefined, { commonName: 'b.test', dnsNames: ['b.test'] })
 const features = featureFixtures(cert, cert2)
 
 const FEATURE_TABLE: Record<string, { where: string; haproxy: Expect; nginx: Expect }> = {

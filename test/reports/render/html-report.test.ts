@@ -4,6 +4,10 @@ import { renderComparisonReport } from '../../../reports/render/comparison-repor
 import { escapeHtml, scriptJson } from '../../../reports/render/html-document.js'
 import { firstSentence, renderIndexPage, suiteEnvironments } from '../../../reports/render/index-page.js'
 import { renderScenarioReport, scenarioCharts } from '../../../reports/render/scenario-report.js'
+import { headlineChart } from '../../../reports/render/answer-section.js'
+import { formatCount } from '../../../reports/render/format.js'
+import { spreadText } from '../../../reports/render/key-figures.js'
+import { aggregateRuns } from '../../../reports/result/aggregate.js'
 import type { ResultFile } from '../../../reports/result/result-model.js'
 import { fixtureNames, fixtureResult } from '../../helpers/fixture-results.js'
 
@@ -17,24 +21,80 @@ function pageSpecs(html: string): Record<string, unknown> {
 }
 
 describe('scenario report page', () => {
-  it('has a slot for every chart and a compiled vega spec for every slot', () => {
+  it('has a slot for every chart, the headline first, and a compiled vega spec for every slot', () => {
     const result = fixtureResult('failover')
     const html = renderScenarioReport(result, { runtime })
     const slots = [...html.matchAll(/data-chart="([^"]+)"/g)].map((m) => m[1])
-    expect(slots).toEqual(scenarioCharts(result).map((c) => c.id))
+    const charts = scenarioCharts(result).map((c) => c.id)
+    // Failover is what this scenario asks about: its chart leads, the others keep their order.
+    expect(slots).toEqual(['failover', ...charts.filter((id) => id !== 'failover')])
     const specs = pageSpecs(html)
     expect(Object.keys(specs).sort()).toEqual([...slots].sort())
     for (const spec of Object.values(specs)) expect((spec as { $schema: string }).$schema).toMatch(/vega\/v6/)
   })
 
-  it('lists every expectation with ✓ or ✗ and counts them in the headline', () => {
+  it('leads with the question and the answer: the description, the verdicts and the headline chart come before any table', () => {
+    for (const name of fixtureNames) {
+      const result = fixtureResult(name)
+      const html = renderScenarioReport(result, { runtime })
+      const at = (needle: string) => {
+        const i = html.indexOf(needle)
+        expect(i, `${name}: ${needle}`).toBeGreaterThan(-1)
+        return i
+      }
+      const question = at('<strong>The question.</strong>')
+      const answer = at('<h2 id="answer">The answer</h2>')
+      const verdicts = at('<ul class="verdicts">')
+      const headline = at(`data-chart="${headlineChart(scenarioCharts(result))!.id}"`)
+      const firstTable = at('<table>')
+      expect([question, answer, verdicts, headline, firstTable]).toEqual([question, answer, verdicts, headline, firstTable].sort((x, y) => x - y))
+      expect(html.slice(question, answer)).toContain(escapeHtml(firstSentence(result.scenario.description)))
+    }
+  })
+
+  it('folds the expectations to the failures and a count; every check stays behind the disclosure', () => {
     const result = fixtureResult('failover')
     const all = result.runs.flatMap((r) => r.expectations)
-    const passed = all.filter((e) => e.pass).length
+    expect(all.every((e) => e.pass)).toBe(true)
+    const held = renderScenarioReport(result, { runtime })
+    expect(held).toContain(`every expectation held (${all.length} checks over ${result.runs.length} run(s))`)
+    expect(held).toContain(`<p class="pass">All ${all.length} checks held.</p><details><summary>every check (${all.length}, ${all.length} held)</summary>`)
+    // Two checks of one run fail: they are named in the answer and listed above the fold of the rest.
+    const failing: ResultFile = { ...result, runs: result.runs.map((r, i) => (i === 1 ? { ...r, expectations: r.expectations.map((e) => ({ ...e, pass: false })) } : r)) }
+    const failed = failing.runs[1]!.expectations.length
+    const html = renderScenarioReport(failing, { runtime })
+    expect(html).toContain(`✗ ${failed} of ${all.length} expectation checks failed</span>: ${escapeHtml(failing.runs[1]!.expectations[0]!.name)}`)
+    const section = html.slice(html.indexOf('<h2>Expectations</h2>'))
+    const [open, folded] = section.split('<details>')
+    expect(open).toContain(`${failed} of ${all.length} checks failed:`)
+    expect((open!.match(/<td class="fail">✗<\/td>/g) ?? []).length).toBe(failed)
+    expect(open).not.toMatch(/<td class="pass">/)
+    const inside = folded!.slice(0, folded!.indexOf('</details>'))
+    expect(inside).toContain(`every check (${all.length}, ${all.length - failed} held)`)
+    expect((inside.match(/<td class="pass">✓<\/td>/g) ?? []).length).toBe(all.length - failed)
+    expect((inside.match(/<td class="fail">✗<\/td>/g) ?? []).length).toBe(failed)
+  })
+
+  it('shows every figure from repeats with its range', () => {
+    const result = fixtureResult('algorithm-spread')
+    const repeated = aggregateRuns(result).find((a) => a.rps.values.length > 1)
+    expect(repeated).toBeDefined()
     const html = renderScenarioReport(result, { runtime })
-    expect(html).toContain(`${passed}/${all.length} expectations held`)
-    expect((html.match(/<td class="pass">✓<\/td>/g) ?? []).length).toBe(passed)
-    expect((html.match(/<td class="fail">✗<\/td>/g) ?? []).length).toBe(all.length - passed)
+    const row = html.slice(html.indexOf(`<td>${escapeHtml(repeated!.key)}</td>`))
+    const cells = [...row.slice(0, row.indexOf('</tr>')).matchAll(/<td[^>]*>([^<]*)<\/td>/g)].map((m) => m[1]!)
+    // variant, balancer, repeats, then seven figures: each a median with its (min–max).
+    expect(cells[2]).toBe(String(repeated!.rps.values.length))
+    for (const c of cells.slice(3, 10)) expect(c).toMatch(/^(—|.+ \(.+–.+\))$/)
+    expect(cells[3]).toBe(spreadText(repeated!.rps, formatCount))
+  })
+
+  it('carries its result and key-figure CSV for download, and nothing else but the page', () => {
+    const result = fixtureResult('canary-split')
+    const html = renderScenarioReport(result, { runtime })
+    const embedded = (id: string) => JSON.parse(JSON.parse(new RegExp(`<script id="lb-download-${id}" type="application/json">(.*?)</script>`, 's').exec(html)![1]!)) as unknown
+    expect(embedded('result')).toEqual(result)
+    expect(html).toContain(`download="${result.scenario.name}-result.json"`)
+    expect(html).toContain(`download="${result.scenario.name}-key-figures.csv"`)
   })
 
   it('shows the environment, the scenario file hash and warnings', () => {

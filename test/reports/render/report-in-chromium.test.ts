@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -8,6 +8,7 @@ import { loadScenario } from '../../../harness/scenario/load-scenario.js'
 import { simulateScenario } from '../../../harness/simulator/simulate-scenario.js'
 import { compareResults } from '../../../reports/compare/index.js'
 import { writeComparisonReport, writeSuiteReport } from '../../../reports/publish/write-reports.js'
+import { aggregateRuns } from '../../../reports/result/aggregate.js'
 import { fixtureNames, fixtureResult } from '../../helpers/fixture-results.js'
 
 const CHROMIUM = process.env.LAYERBENCH_CHROMIUM ?? '/usr/bin/chromium'
@@ -25,6 +26,7 @@ describe.runIf(available || required)('reports in headless Chromium', () => {
   let browser: Browser
   let dir: string
   let pages: string[]
+  let scenarioPages: string[]
   let liveAndSimulatedPage: string
 
   beforeAll(async () => {
@@ -43,6 +45,7 @@ describe.runIf(available || required)('reports in headless Chromium', () => {
       { label: 'live', results: [fixtureResult('algorithm-spread')] },
       { label: 'simulated', results: [simulated] },
     ])
+    scenarioPages = fixtureNames.map((n) => written.scenarios.find((p) => p.includes(`/${n}/`))!)
     pages = [written.index, ...written.scenarios, comparison, liveAndSimulatedPage]
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] })
   }, 60_000)
@@ -89,6 +92,44 @@ describe.runIf(available || required)('reports in headless Chromium', () => {
       }
     }
   }, 180_000)
+
+  it('scenario pages: the headline chart drawn above the fold, the data downloads offline', async () => {
+    for (const [i, name] of fixtureNames.entries()) {
+      const file = scenarioPages[i]!
+      expect(file).toContain(`/${name}/`)
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true, offline: true })
+      const page = await context.newPage()
+      const requests: string[] = []
+      page.on('request', (r) => requests.push(r.url()))
+      await page.goto(pathToFileURL(file).href)
+      await page.waitForSelector('body[data-charts-done="true"]', { timeout: 30_000 })
+      // The answer's chart is the page's first, drawn, and starts well inside the first screen.
+      const headline = page.locator('section.answer figure.chart')
+      expect(await headline.count(), name).toBe(1)
+      expect(await headline.getAttribute('data-rendered'), name).toBe('true')
+      const box = (await headline.boundingBox())!
+      expect(box.y + Math.min(box.height, 200), name).toBeLessThan(900)
+      expect(await page.$eval('figure.chart', (f) => f.closest('section.answer') !== null)).toBe(true)
+
+      const saved = async (label: string): Promise<{ name: string; text: string }> => {
+        const [download] = await Promise.all([page.waitForEvent('download'), page.click(`a.download:has-text("${label}")`)])
+        expect(download.url()).toMatch(/^blob:/)
+        const path = await download.path()
+        return { name: download.suggestedFilename(), text: readFileSync(path, 'utf8') }
+      }
+      const json = await saved('result.json')
+      expect(json.name).toBe(`${name}-result.json`)
+      expect(JSON.parse(json.text)).toEqual(fixtureResult(name))
+      const csv = await saved('key figures (CSV)')
+      expect(csv.name).toBe(`${name}-key-figures.csv`)
+      const lines = csv.text.split('\r\n').filter((l) => l !== '')
+      expect(lines[0]).toMatch(/^variant,balancer,repeats,skipped,rpsMedian,rpsMin,rpsMax,/)
+      expect(lines.length - 1).toBe(aggregateRuns(fixtureResult(name)).length)
+      // Nothing was fetched: only the page itself (the downloads are blobs made in the page).
+      expect(requests.filter((u) => !u.startsWith('blob:'))).toEqual([pathToFileURL(file).href])
+      await context.close()
+    }
+  }, 120_000)
 
   it('shows a live run and its simulation side by side, every variant paired, in the browser', async () => {
     const context = await browser.newContext()
