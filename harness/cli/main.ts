@@ -45,6 +45,8 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option('--quick', 'short durations for CI (each scenario says how short)')
     .option('--variant <dim=value...>', 'run only the variants matching (per dimension; dimensions a scenario lacks are ignored)')
     .option('--baseline <results>', 'compare with saved results (results.json, result.json or a directory); exit 1 on a regression')
+    .option('--check-stability', 'run the suite twice (<out>/first, <out>/second) and compare the claims’ verdicts; exit 1 if one held where the other did not')
+    .option('--price-per-core-hour <usd>', 'price of one core for an hour, for the cost-per-million-requests claim (default 0.04)')
     .action(async (args: string[], opts) => setExit(await (await import('./commands/run.js')).runCommand(args, opts)))
 
   program
@@ -64,6 +66,7 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .argument('<results...>', 'results.json, result.json files or directories of them')
     .option('--out <dir>', 'output directory (default: the one results directory given, else ./report)')
     .option('--baseline <results>', 'with one result set: add the regression gate against these saved results')
+    .option('--price-per-core-hour <usd>', 'price of one core for an hour, for the cost-per-million-requests claim (default 0.04)')
     .action(async (paths: string[], opts) => setExit((await import('./commands/report.js')).reportCommand(paths, opts)))
 
   program

@@ -4,11 +4,13 @@ import { compareResults, loadResults } from '../../../reports/compare/index.js'
 import { liveAndSimulated } from '../../../reports/compare/simulated-against-live.js'
 import { writeComparisonReport, writeSuiteReport } from '../../../reports/publish/write-reports.js'
 import { CliError, ExitCode } from '../exit-codes.js'
+import { pricePerCoreHour } from '../price-option.js'
 
 /** Options of `layerbench report`. */
 export interface ReportOptions {
   out?: string
   baseline?: string
+  pricePerCoreHour?: string
 }
 
 /** Where a report of these inputs goes by default: a lone directory is re-rendered in place. */
@@ -30,6 +32,7 @@ export function defaultReportDir(paths: readonly string[]): string {
  * with the regression gate's verdicts of the second against the first when there are two.
  */
 export function reportCommand(paths: string[], opts: ReportOptions): ExitCode {
+  const price = pricePerCoreHour(opts.pricePerCoreHour)
   if (opts.baseline !== undefined && paths.length > 1) throw new CliError('--baseline applies to a single result set; with several, the first is the baseline', ExitCode.BadInput)
   const sides = paths.map((p) => {
     const results = loadResults(p)
@@ -42,7 +45,7 @@ export function reportCommand(paths: string[], opts: ReportOptions): ExitCode {
   if (sides.length === 1) {
     const results = sides[0]!.results
     const comparison = baseline === undefined ? undefined : compareResults(baseline, results)
-    const written = writeSuiteReport(out, results, comparison === undefined ? {} : { comparison })
+    const written = writeSuiteReport(out, results, { ...(comparison === undefined ? {} : { comparison }), ...(price === undefined ? {} : { claimContext: { pricePerCoreHour: price } }) })
     process.stdout.write(`wrote ${written.index}, ${written.scenarios.length} scenario report(s), ${written.summary}\n`)
     return ExitCode.Ok
   }
