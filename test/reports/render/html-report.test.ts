@@ -6,6 +6,7 @@ import { firstSentence, renderIndexPage, suiteEnvironments } from '../../../repo
 import { renderScenarioReport, scenarioCharts } from '../../../reports/render/scenario-report.js'
 import type { ResultFile } from '../../../reports/result/result-model.js'
 import { fixtureNames, fixtureResult } from '../../helpers/fixture-results.js'
+import { syntheticResult } from '../../helpers/synthetic-results.js'
 
 // A stand-in for vega's runtime: the pages' structure does not depend on it.
 const runtime = '/* vega */'
@@ -25,6 +26,16 @@ describe('scenario report page', () => {
     const specs = pageSpecs(html)
     expect(Object.keys(specs).sort()).toEqual([...slots].sort())
     for (const spec of Object.values(specs)) expect((spec as { $schema: string }).$schema).toMatch(/vega\/v6/)
+  })
+
+  it('names the bottleneck of each maximum-load run, flagging the generator or a backend', () => {
+    // 10 000 req/s × 95 µs of generator CPU a request: 0.95 of a core.
+    const run = syntheticResult({ name: 's', variants: [{ repeats: 1, noise: 0 }] }).runs[0]!
+    const bound = { ...run, cpu: { ...run.cpu, generatorUs: 95 * run.summary.requests.sent, perRequestUs: { ...run.cpu.perRequestUs, generator: 95 } } }
+    const html = renderScenarioReport({ ...syntheticResult({ name: 's', variants: [] }), runs: [bound, run] }, { runtime })
+    expect(html).toContain('<th>bottleneck</th>')
+    expect(html).toContain('<td class="warn">generator</td>')
+    expect(html).toContain('<td>none</td>')
   })
 
   it('lists every expectation with ✓ or ✗ and counts them in the headline', () => {
