@@ -29,11 +29,15 @@ function withNote(why: string, ...paired: readonly PairedValues[]): string {
   return note === '' ? why : `${why}. ${note}`
 }
 
-/** An inconclusive outcome: the interval straddles, and how many repeats might settle it. */
-function inconclusive(measured: string, figures: readonly ClaimFigure[], judgements: readonly FigureJudgement[], why: string): ClaimJudgement {
+/** Beyond this many repeats (a scenario's limit) a suggestion is no help: the figure sits on its threshold, or the machine is too disturbed. */
+const MOST_REPEATS = 100
+
+/** An inconclusive outcome: the interval straddles, how many repeats might settle it, then the note on disturbed repeats. */
+function inconclusive(measured: string, figures: readonly ClaimFigure[], judgements: readonly FigureJudgement[], reason: string, ...paired: readonly PairedValues[]): ClaimJudgement {
   const needed = repeatsNeeded(judgements)
-  const more = needed === undefined ? '' : Number.isFinite(needed) ? `; about ${needed} repeats might settle it` : '; the figures sit on the threshold: more repeats would not settle it'
-  return { verdict: 'inconclusive', measured, figures, why: `${why}${more}`, ...(needed === undefined || !Number.isFinite(needed) ? {} : { repeatsNeeded: needed }) }
+  const helpful = needed !== undefined && needed <= MOST_REPEATS
+  const more = needed === undefined ? '' : helpful ? `; about ${needed} repeats might settle it` : `; more than ${MOST_REPEATS} repeats would be needed: the figure sits too close to its threshold for this machine's noise`
+  return { verdict: 'inconclusive', measured, figures, why: withNote(`${reason}${more}`, ...paired), ...(helpful ? { repeatsNeeded: needed } : {}) }
 }
 
 /** Added latency of one balancer and layer over direct at the fixed rate, paired by repeat. */
@@ -74,7 +78,7 @@ const latencyAdded: ClaimDefinition = {
       const why = j7.side === 'below' ? 'L7 adds more than L4, beyond the interval, but both stay in microseconds on a keep-alive path' : 'L7 adds more than L4, but L4 too adds a millisecond or more here'
       return { verdict: 'holds with nuance', measured, figures: shown, why: note(why) }
     }
-    return inconclusive(measured, shown, [j4, j7, jd], note('an interval straddles its threshold (1 ms for each layer, 0 for L7 − L4)'))
+    return inconclusive(measured, shown, [j4, j7, jd], 'an interval straddles its threshold (1 ms for each layer, 0 for L7 − L4)', p4, p7, gap)
   },
 }
 
@@ -112,7 +116,7 @@ const throughput: ClaimDefinition = {
     const why = (w: string) => withNote(w, ratio)
     if (j.side === 'above') return { verdict: 'holds', measured, figures, basis, why: why('one core carries more requests at L4, beyond the interval') }
     if (j.side === 'below') return { verdict: 'does not hold here', measured, figures, basis, why: why('one core carries more requests at L7, beyond the interval') }
-    return { ...inconclusive(measured, figures, [j], why('the ratio’s interval straddles 1')), basis }
+    return { ...inconclusive(measured, figures, [j], 'the ratio’s interval straddles 1', ratio), basis }
   },
 }
 
@@ -141,7 +145,7 @@ const resources: ClaimDefinition = {
     const why = (w: string) => withNote(w, c.ratio)
     if (j.side === 'above') return { verdict: 'holds', measured, figures, why: why('parsing and proxying HTTP costs more CPU than relaying bytes, beyond the interval') }
     if (j.side === 'below') return { verdict: 'does not hold here', measured, figures, why: why('L7 used less CPU per request than L4, beyond the interval') }
-    return inconclusive(measured, figures, [j], why('the ratio’s interval straddles 1'))
+    return inconclusive(measured, figures, [j], 'the ratio’s interval straddles 1', c.ratio)
   },
 }
 
@@ -162,7 +166,7 @@ const cloudCost: ClaimDefinition = {
     const why = (w: string) => withNote(`${w} (the balancer’s CPU only: instances, traffic and memory are not priced)`, c.ratio)
     if (j.side === 'above') return { verdict: 'holds', measured, figures, why: why('a million requests cost more CPU at L7, beyond the interval') }
     if (j.side === 'below') return { verdict: 'does not hold here', measured, figures, why: why('a million requests cost less CPU at L7, beyond the interval') }
-    return inconclusive(measured, figures, [j], why('the cost ratio’s interval straddles 1'))
+    return inconclusive(measured, figures, [j], 'the cost ratio’s interval straddles 1 (the balancer’s CPU only)', c.ratio)
   },
 }
 

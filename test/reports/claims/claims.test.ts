@@ -77,10 +77,10 @@ describe('claims', () => {
   it('disturbed repeats are excluded with their reason while five quiet ones remain, else kept and the interval widened to the full range', () => {
     const excluded = claim([layers({ l4: 30, l7: 1500, repeats: 7, steal: 2 })], 'latency-added')
     expect(excluded.verdict).toBe('holds')
-    expect(excluded.why).toContain('excluded as disturbed: repeat 1: steal 30%; repeat 2: steal 30%')
+    expect(excluded.why).toContain('excluded as disturbed: repeat 1 (steal 30%), repeat 2 (steal 30%)')
     expect(excluded.figures![0]!.n).toBe(5)
     const kept = claim([layers({ l4: 30, l7: 1500, repeats: 6, steal: 2 })], 'latency-added')
-    expect(kept.why).toContain('disturbed but kept')
+    expect(kept.why).toContain('2 disturbed repeat(s) kept (too few quiet ones), so the interval is the full range: steal up to 30%')
     expect(kept.figures![0]!.n).toBe(6)
     // Six values would give a 95% interval inside the range; kept disturbed repeats widen it to the full range.
     expect(kept.figures![0]!.confidence).toBeCloseTo(1 - 2 / 64)

@@ -31,12 +31,17 @@ describe('pairing interleaved repeats', () => {
   it('leaves disturbed pairs out while five quiet ones remain; otherwise keeps them all and says so', () => {
     const seven = pairedByRepeat(runs([1, 2, 3, 4, 5, 6, 7], [2]), runs([0, 0, 0, 0, 0, 0, 0], [5]), diff)
     expect(seven.values).toEqual([1, 3, 4, 6, 7])
-    expect(seven.excluded).toEqual(['repeat 2: other processes 45% of the CPU', 'repeat 5: other processes 45% of the CPU'])
-    expect(disturbanceNote(seven)).toContain('excluded as disturbed: repeat 2')
+    expect(seven.excluded).toEqual([
+      { repeat: 2, foreign: 0.45 },
+      { repeat: 5, foreign: 0.45 },
+    ])
+    expect(disturbanceNote(seven)).toBe('excluded as disturbed: repeat 2 (other processes 45% of the CPU), repeat 5 (other processes 45% of the CPU)')
     const five = pairedByRepeat(runs([1, 2, 3, 4, 5], [2]), runs([0, 0, 0, 0, 0]), diff)
     expect(five.values).toEqual([1, 2, 3, 4, 5])
-    expect(five.keptDisturbed).toEqual(['repeat 2: other processes 45% of the CPU'])
-    expect(disturbanceNote(five)).toContain('disturbed but kept')
+    expect(five.keptDisturbed).toEqual([{ repeat: 2, foreign: 0.45 }])
+    // Two comparisons of the same repeats: one line per repeat, the worst of each.
+    const steal = pairedByRepeat(runs([1, 2, 3, 4, 5]).map((r) => (r.repeat === 2 ? { ...r, machine: { steal: 0.2, busy: 0.9, heavySteal: true } } : r)), runs([0, 0, 0, 0, 0]), diff)
+    expect(disturbanceNote(five, steal)).toBe('1 disturbed repeat(s) kept (too few quiet ones), so the interval is the full range: steal up to 20%, other processes up to 45% of the CPU')
     expect(disturbanceNote(pairedByRepeat(runs([1, 2]), runs([0, 0]), diff))).toBe('')
   })
 })
