@@ -1,7 +1,7 @@
 import type { ResultFile } from '../result/result-model.js'
 import { formatCount, formatPercent, formatUs } from '../render/format.js'
-import type { ClaimFigure } from './claim-figure.js'
-import { layerClaims, unmeasuredClaims } from './layer-claims.js'
+import { formatFigure, type ClaimFigure } from './claim-figure.js'
+import { addedP50Figure, layerClaims, unmeasuredClaims } from './layer-claims.js'
 import { errorRate, expectationTally, medianOf, runsWhere, scenarioResult, type VariantMatch } from './measured-runs.js'
 
 /**
@@ -132,11 +132,11 @@ export const claimDefinitions: readonly ClaimDefinition[] = [
       const both = runsWhere(result, { path: 'l4+l7' })
       const seen = expectationTally(both, 'backend sees the real client address')
       if (seen.total === 0) return notMeasured('needs the L4 + L7 path with the backends reporting the client address')
-      const at = (path: string) => medianOf(runsWhere(result, { path }), p50)
-      const direct = at('direct')
-      const l7 = at('l7')
-      const l4l7 = at('l4+l7')
-      const costs = direct !== undefined && l7 !== undefined && l4l7 !== undefined ? `; p50 cost of the L7 tier ${formatUs(l7 - direct)}, of the L4 tier in front ${formatUs(l4l7 - l7)}` : ''
+      const at = (path: string) => runsWhere(result, { path })
+      const costs = [addedP50Figure('p50 cost of the L7 tier', at('l7'), at('direct')), addedP50Figure('of the L4 tier in front', at('l4+l7'), at('l7'))]
+        .filter((f) => f !== undefined)
+        .map((f) => `; ${formatFigure(f)}`)
+        .join('')
       const holds = seen.passed === seen.total
       return { verdict: holds ? 'holds' : 'does not hold here', measured: `real client address seen in ${seen.passed}/${seen.total} runs${costs}`, why: holds ? 'PROXY v2 carried the client address through both tiers' : 'the backends saw a balancer address' }
     },

@@ -40,10 +40,19 @@ function inconclusive(measured: string, figures: readonly ClaimFigure[], judgeme
   return { verdict: 'inconclusive', measured, figures, why: withNote(`${reason}${more}`, ...paired), ...(helpful ? { repeatsNeeded: needed } : {}) }
 }
 
+/** A percentile of `through` minus that of `base`, paired by repeat: the latency one path adds over another. */
+function addedOver(through: readonly RunResult[], base: readonly RunResult[], metric: 'p50' | 'p99'): PairedValues {
+  return pairedByRepeat(through, base, (t, b) => t.summary.latencyUs[metric] - b.summary.latencyUs[metric])
+}
+
+/** The p50 `through` adds over `base`, with its interval; undefined when no repeat has both. */
+export function addedP50Figure(label: string, through: readonly RunResult[], base: readonly RunResult[]): ClaimFigure | undefined {
+  return figureOf(label, 'added-µs', addedOver(through, base, 'p50'))
+}
+
 /** Added latency of one balancer and layer over direct at the fixed rate, paired by repeat. */
 function added(result: ResultFile, balancer: string, layer: string, metric: 'p50' | 'p99'): PairedValues {
-  const direct = runsWhere(result, { ...FIXED, balancer: 'direct' })
-  return pairedByRepeat(runsWhere(result, { ...FIXED, balancer, layer }), direct, (t, d) => t.summary.latencyUs[metric] - d.summary.latencyUs[metric])
+  return addedOver(runsWhere(result, { ...FIXED, balancer, layer }), runsWhere(result, { ...FIXED, balancer: 'direct' }), metric)
 }
 
 const latencyAdded: ClaimDefinition = {
@@ -53,7 +62,7 @@ const latencyAdded: ClaimDefinition = {
   judge(result) {
     const p4 = added(result, 'engine', 'l4', 'p50')
     const p7 = added(result, 'engine', 'l7', 'p50')
-    const gap = pairedByRepeat(runsWhere(result, { ...FIXED, balancer: 'engine', layer: 'l7' }), runsWhere(result, { ...FIXED, balancer: 'engine', layer: 'l4' }), (a, b) => a.summary.latencyUs.p50 - b.summary.latencyUs.p50)
+    const gap = addedOver(runsWhere(result, { ...FIXED, balancer: 'engine', layer: 'l7' }), runsWhere(result, { ...FIXED, balancer: 'engine', layer: 'l4' }), 'p50')
     const l4 = figureOf('engine L4 added p50', 'added-µs', p4)
     const l7 = figureOf('engine L7 added p50', 'added-µs', p7)
     const d = figureOf('L7 − L4 p50', 'added-µs', gap)

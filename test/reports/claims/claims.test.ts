@@ -129,6 +129,22 @@ describe('claims', () => {
     expect(claim([unnamed], 'hybrid').verdict).toBe('not measured')
   })
 
+  it('the hybrid tier’s costs are differences with their sign and interval, paired by repeat', () => {
+    const seen = [{ name: 'backend sees the real client address', expected: '', actual: '', pass: true }]
+    const r = syntheticResult({
+      name: 'proxy-protocol-hybrid',
+      variants: [
+        { seed: 1, variant: { path: 'direct' }, p50Us: 300 },
+        { seed: 2, variant: { path: 'l7' }, p50Us: 500 },
+        // The L4 tier in front measured faster than L7 alone: a negative cost, shown with its sign.
+        { seed: 3, variant: { path: 'l4+l7' }, p50Us: 480, expectations: seen },
+      ],
+    })
+    const c = claim([r], 'hybrid')
+    expect(c.verdict).toBe('holds')
+    expect(c.measured).toMatch(/p50 cost of the L7 tier \+\d+ µs \[\+\d+, \+\d+\] \(93\.7%, 5 repeats\); of the L4 tier in front −\d+\.\d µs \[/)
+  })
+
   it('content routing holds only with requests checked and none misrouted', () => {
     const routed = (misrouted: number, checked = 1000): ResultFile => {
       const r = syntheticResult({ name: 'path-routing', variants: [{ ...exact, variant: { routes: 10 } }] })
