@@ -360,7 +360,7 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
       cpu,
       machine: machineResult,
       ...(bottleneck === undefined ? {} : { bottleneck }),
-      ...(loaded === undefined ? {} : { engineTimeUs: loaded.engineTimeUs }),
+      ...(loaded === undefined ? {} : { engineTimeUs: loaded.engineTimeUs, observed: { connections: loaded.connections.total, requests: loaded.requests, responses: { ...loaded.responses } } }),
       expectations: judgeExpectations(s.expect, v.label, { ...measured, load, timeseries: ts }),
       warnings: [...new Set(warnings)],
       histograms: summary.histograms,

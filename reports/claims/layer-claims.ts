@@ -1,4 +1,5 @@
 import { runBottleneck, type BottleneckKind } from '../result/bottleneck.js'
+import { formatCount } from '../render/format.js'
 import type { ResultFile, RunResult } from '../result/result-model.js'
 import { claimFigure, formatFigure, judgeFigure, repeatsNeeded, type ClaimFigure, type FigureJudgement } from './claim-figure.js'
 import type { ClaimContext, ClaimDefinition, ClaimJudgement } from './claims.js'
@@ -188,12 +189,6 @@ const unmeasured: readonly ClaimDefinition[] = [
     judge: () => notMeasured('no scenario sends WebSocket traffic yet: the load generator and the backend app speak HTTP, TCP lines and UDP only (the engine’s L7 upgrade path is tested in its own unit tests)'),
   },
   {
-    id: 'observability',
-    claim: 'Layer 4 observes connection counts; layer 7 observes request rates, status codes and latency.',
-    scenario: 'l4-vs-l7',
-    judge: () => notMeasured('result.json does not record what each layer’s /metrics and /stats exposed during the run'),
-  },
-  {
     id: 'direct-server-return',
     claim: 'Direct server return gives layer 4 massive throughput: responses bypass the balancer.',
     scenario: 'l4-vs-l7',
@@ -205,7 +200,30 @@ const unmeasured: readonly ClaimDefinition[] = [
   },
 ]
 
+const observability: ClaimDefinition = {
+  id: 'observability',
+  claim: 'Layer 4 observes connection counts; layer 7 observes request rates, status codes and latency.',
+  scenario: 'l4-vs-l7',
+  judge(result) {
+    const seen = (layer: string) => runsWhere(result, { balancer: 'engine', layer }).flatMap((r) => (r.observed === undefined ? [] : [{ ...r.observed, sent: r.summary.requests.sent }]))
+    const l4 = seen('l4')
+    const l7 = seen('l7')
+    if (l4.length === 0 || l7.length === 0) return notMeasured('needs the engine’s own statistics (/stats) from runs at L4 and at L7')
+    const statuses = (o: { responses: Record<string, number> }) => Object.values(o.responses).reduce((a, b) => a + b, 0)
+    const sum = <T>(xs: readonly T[], f: (o: T) => number) => xs.reduce((a, o) => a + f(o), 0)
+    const measured =
+      `what the engine’s /stats reported (warm-up included) against requests sent: L4 ${formatCount(sum(l4, (o) => o.connections))} connections, ${formatCount(sum(l4, (o) => o.requests))} relayed, ${formatCount(sum(l4, statuses))} statuses for ${formatCount(sum(l4, (o) => o.sent))} requests; ` +
+      `L7 ${formatCount(sum(l7, (o) => o.connections))} connections, ${formatCount(sum(l7, (o) => o.requests))} requests, ${formatCount(sum(l7, statuses))} statuses for ${formatCount(sum(l7, (o) => o.sent))} requests; ${l4.length} and ${l7.length} runs`
+    // The L4 relay counts a relayed connection as its unit of work: never more than its connections, and no statuses.
+    // Each L7 run must have seen at least the requests the generator sent in the measured phase.
+    const l4Blind = l4.every((o) => o.connections > 0 && o.requests <= o.connections && statuses(o) === 0)
+    const l7Sees = l7.every((o) => o.requests >= o.sent && statuses(o) >= o.sent)
+    if (l4Blind && l7Sees) return { verdict: 'holds', measured, why: 'the L4 relay counted connections and bytes only; the L7 proxy counted every request and its status (and times each request: engine time, head → upstream)' }
+    return { verdict: 'does not hold here', measured, why: l4Blind ? 'the L7 proxy missed requests or statuses' : 'the L4 relay reported requests or statuses, or no connections' }
+  },
+}
+
 /** The claims the l4-vs-l7 scenario judges, in reading order. */
-export const layerClaims: readonly ClaimDefinition[] = [latencyAdded, throughput, resources, cloudCost]
+export const layerClaims: readonly ClaimDefinition[] = [latencyAdded, throughput, resources, cloudCost, observability]
 /** Claims of the seeds not judged from a measurement yet. */
 export const unmeasuredClaims: readonly ClaimDefinition[] = unmeasured

@@ -226,6 +226,12 @@ export const runResultSchema = z.strictObject({
       detail: z.string(),
     })
     .optional(),
+  /**
+   * What the balancer's own statistics reported for the listener under load (reference engine
+   * only; warm-up included): connections accepted, requests it saw, responses by status class.
+   * An L4 relay sees connections and bytes; an L7 proxy also sees requests and their statuses.
+   */
+  observed: z.strictObject({ connections: z.number().int(), requests: z.number().int(), responses: counts }).optional(),
   /** Engine-side timings (reference engine only): accept → connected (L4), head → upstream (L7). */
   engineTimeUs: latencySummarySchema.optional(),
   expectations: z.array(z.strictObject({ name: z.string(), expected: z.string(), actual: z.string(), pass: z.boolean() })),

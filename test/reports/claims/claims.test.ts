@@ -145,6 +145,21 @@ describe('claims', () => {
     expect(c.measured).toMatch(/p50 cost of the L7 tier \+\d+ µs \[\+\d+, \+\d+\] \(93\.7%, 5 repeats\); of the L4 tier in front −\d+\.\d µs \[/)
   })
 
+  it('observability: L4 reports connections only, L7 every request and its status, from the engine’s own statistics', () => {
+    // L7 counts `extra` requests more than the run sent (its warm-up), or fewer when negative.
+    const observed = (l4: { connections: number; requests: number; responses: Record<string, number> }, extra: number) => {
+      const r = layers({ l4: 30, l7: 90 })
+      const l7 = (sent: number) => ({ connections: 16, requests: sent + extra, responses: { '2xx': sent + extra } })
+      return { ...r, runs: r.runs.map((run): RunResult => (run.variant.balancer !== 'engine' ? run : { ...run, observed: run.variant.layer === 'l4' ? l4 : l7(run.summary.requests.sent) })) }
+    }
+    const holds = claim([observed({ connections: 16, requests: 16, responses: {} }, 100)], 'observability')
+    expect(holds.verdict).toBe('holds')
+    expect(holds.measured).toContain('L4 160 connections, 160 relayed, 0 statuses for 993 121 requests')
+    expect(claim([observed({ connections: 16, requests: 16, responses: {} }, -1)], 'observability').verdict).toBe('does not hold here')
+    expect(claim([observed({ connections: 16, requests: 5000, responses: { '2xx': 5000 } }, 0)], 'observability').verdict).toBe('does not hold here')
+    expect(claim([layers({ l4: 30, l7: 90 })], 'observability').verdict).toBe('not measured')
+  })
+
   it('content routing holds only with requests checked and none misrouted', () => {
     const routed = (misrouted: number, checked = 1000): ResultFile => {
       const r = syntheticResult({ name: 'path-routing', variants: [{ ...exact, variant: { routes: 10 } }] })
