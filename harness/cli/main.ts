@@ -47,6 +47,8 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option('--baseline <results>', 'compare with saved results (results.json, result.json or a directory); exit 1 on a regression')
     .option('--allow-missing', 'with --baseline: pass the gate even when variants of the baseline that were asked for were not measured')
     .option('--verbose', 'also print backend and balancer messages (always kept in <out>/run.log)')
+    .option('--check-stability', 'run the suite twice (<out>/first, <out>/second) and compare the claims’ verdicts; exit 1 if one held where the other did not')
+    .option('--price-per-core-hour <usd>', 'price of one core for an hour, for the cost-per-million-requests claim (default 0.04)')
     .action(async (args: string[], opts) => setExit(await (await import('./commands/run.js')).runCommand(args, opts)))
 
   program
@@ -68,6 +70,7 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option('--baseline <results>', 'with one result set: add the regression gate against these saved results')
     .option('--format <format>', 'instead of the pages, export the results to standard output: csv | json-lines | openmetrics')
     .option('--per <grain>', 'with --format: one row (sample) per run or per interval of the time series', 'run')
+    .option('--price-per-core-hour <usd>', 'price of one core for an hour, for the cost-per-million-requests claim (default 0.04)')
     .action(async (paths: string[], opts) => setExit((await import('./commands/report.js')).reportCommand(paths, opts)))
 
   program

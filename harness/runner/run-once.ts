@@ -4,6 +4,7 @@ import type { EngineStats } from '../../engine/stats/engine-stats.js'
 import type { BackendSeen, BackendService, IntervalResult, RunEvent, RunResult } from '../../reports/result/result-model.js'
 import { mergeServiceTimes, serviceWarnings, type ServiceTimeSnapshot } from '../backend/service-times.js'
 import { generatorFor } from '../load/index.js'
+import { bottleneckWarning, runBottleneck } from '../../reports/result/bottleneck.js'
 import type { IntervalSample, LoadPlan, LoadProtocol, LoadSummary } from '../load/load-types.js'
 import type { BackendProvider, BackendSpec, RunningBackend } from '../providers/index.js'
 import { configuredShares, judgeExpectations } from '../scenario/expectations.js'
@@ -352,6 +353,21 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
       ...(keys === undefined ? {} : { remap: keys.results(withEffectTimes(changes, events)) }),
     }
     const shares = configuredShares(s.expect, v.label, backendsResult)
+    const cpu: RunResult['cpu'] = {
+      balancerUs,
+      backendsUs,
+      generatorUs,
+      perRequestUs: { balancer: balancerUs === null || sent === 0 ? null : balancerUs / sent, backends: backendsUs === null || sent === 0 ? null : backendsUs / sent, generator: sent === 0 ? 0 : generatorUs / sent },
+    }
+    const machineResult: RunResult['machine'] = {
+      steal: machine?.steal ?? 0,
+      busy: machine?.busy ?? 0,
+      ...(machine === undefined || machine.spanCpuSeconds === 0 ? {} : { foreign: Math.max(0, machine.busy - ((balancerUs ?? 0) + (backendsUs ?? 0) + generatorUs) / 1e6 / machine.spanCpuSeconds) }),
+      heavySteal: (machine?.steal ?? 0) > HEAVY_STEAL,
+    }
+    const bottleneck = runBottleneck({ summary: measured.summary, cpu, backends: backendsResult, machine: machineResult, load })
+    const bottleneckWarned = bottleneck === undefined ? undefined : bottleneckWarning(bottleneck)
+    if (bottleneckWarned !== undefined) warnings.push(bottleneckWarned)
     return {
       id,
       variant: v.label,
@@ -365,19 +381,10 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
       ...(shares === undefined ? {} : { configuredShares: shares }),
       timeseries: ts,
       events,
-      cpu: {
-        balancerUs,
-        backendsUs,
-        generatorUs,
-        perRequestUs: { balancer: balancerUs === null || sent === 0 ? null : balancerUs / sent, backends: backendsUs === null || sent === 0 ? null : backendsUs / sent, generator: sent === 0 ? 0 : generatorUs / sent },
-      },
-      machine: {
-        steal: machine?.steal ?? 0,
-        busy: machine?.busy ?? 0,
-        ...(machine === undefined || machine.spanCpuSeconds === 0 ? {} : { foreign: Math.max(0, machine.busy - ((balancerUs ?? 0) + (backendsUs ?? 0) + generatorUs) / 1e6 / machine.spanCpuSeconds) }),
-        heavySteal: (machine?.steal ?? 0) > HEAVY_STEAL,
-      },
-      ...(loaded === undefined ? {} : { engineTimeUs: loaded.engineTimeUs }),
+      cpu,
+      machine: machineResult,
+      ...(bottleneck === undefined ? {} : { bottleneck }),
+      ...(loaded === undefined ? {} : { engineTimeUs: loaded.engineTimeUs, observed: { connections: loaded.connections.total, requests: loaded.requests, responses: { ...loaded.responses } } }),
       expectations: judgeExpectations(s.expect, v.label, { ...measured, load, timeseries: ts }),
       warnings: [...new Set(warnings)],
       histograms: summary.histograms,

@@ -1,10 +1,19 @@
 import { PEER_NAMES } from '../../harness/peers/peer-names.js'
 import type { ResultFile } from '../result/result-model.js'
 import { formatCount, formatPercent, formatUs } from '../render/format.js'
+import { formatFigure, type ClaimFigure } from './claim-figure.js'
+import { addedP50Figure, layerClaims, unmeasuredClaims } from './layer-claims.js'
 import { errorRate, expectationTally, medianOf, runsWhere, scenarioResult, type VariantMatch } from './measured-runs.js'
 
-/** What this run says about a claim. `not measured` when the suite did not run what it needs. */
-export type ClaimVerdict = 'holds' | 'holds with nuance' | 'does not hold here' | 'not measured'
+/**
+ * What this run says about a claim. A measured figure decides only when its interval clears the
+ * claim's threshold; `inconclusive` when it straddles. `not measured`: the suite did not run what
+ * it needs; `not measurable here`: this machine cannot measure it.
+ */
+export type ClaimVerdict = 'holds' | 'holds with nuance' | 'does not hold here' | 'inconclusive' | 'not measured' | 'not measurable here'
+
+/** The verdicts in the order the page counts them. */
+export const claimVerdicts: readonly ClaimVerdict[] = ['holds', 'holds with nuance', 'does not hold here', 'inconclusive', 'not measured', 'not measurable here']
 
 /** A claim of the L4-vs-L7 literature beside what this run measured. */
 export interface ClaimOutcome {
@@ -18,6 +27,20 @@ export interface ClaimOutcome {
   readonly measured: string
   /** Why the verdict, in a sentence. */
   readonly why: string
+  /** The compared figures with their intervals, when the verdict rests on measured figures. */
+  readonly figures?: readonly ClaimFigure[]
+  /** Inconclusive: about how many repeats might settle it. */
+  readonly repeatsNeeded?: number
+  /** What a throughput figure is: the measured maximum or the balancer-bound capacity. */
+  readonly basis?: string
+}
+
+/** What a claim's judge returns: the outcome without the claim's own identity. */
+export type ClaimJudgement = Omit<ClaimOutcome, 'id' | 'claim' | 'scenario'>
+
+/** Settings a user gives the claims: the price of a core-hour for the cost claim (USD). */
+export interface ClaimContext {
+  readonly pricePerCoreHour?: number
 }
 
 /** A claim and how to judge it from a suite's results. Pure. */
@@ -25,82 +48,16 @@ export interface ClaimDefinition {
   readonly id: string
   readonly claim: string
   readonly scenario: string
-  judge(result: ResultFile): Omit<ClaimOutcome, 'id' | 'claim' | 'scenario'>
+  judge(result: ResultFile, context: ClaimContext): ClaimJudgement
 }
 
 const notMeasured = (what: string) => ({ verdict: 'not measured' as const, measured: '—', why: what })
 const p50 = (r: { summary: { latencyUs: { p50: number } } }) => r.summary.latencyUs.p50
-const lbCpu = (r: { cpu: { perRequestUs: { balancer: number | null } } }) => r.cpu.perRequestUs.balancer
 const rps = (r: { summary: { rps: number } }) => r.summary.rps
-
-/** Latency the engine adds over direct at one layer, at the fixed moderate rate, keep-alive. */
-function addedP50(result: ResultFile, balancer: string, layer: string): number | undefined {
-  const at: VariantMatch = { load: 'fixed-rate', connection: 'keep-alive' }
-  const direct = medianOf(runsWhere(result, { ...at, balancer: 'direct' }), p50)
-  const through = medianOf(runsWhere(result, { ...at, balancer, layer }), p50)
-  return direct === undefined || through === undefined ? undefined : through - direct
-}
-
-/** A ratio judged against a margin: above 1 + margin holds, within it is a nuance, below does not hold. */
-function byRatio(ratio: number, margin: number): ClaimVerdict {
-  return ratio > 1 + margin ? 'holds' : ratio >= 1 - margin ? 'holds with nuance' : 'does not hold here'
-}
 
 /** Every claim the claims page checks, in reading order. */
 export const claimDefinitions: readonly ClaimDefinition[] = [
-  {
-    id: 'latency-added',
-    claim: 'Layer 4 adds microseconds of latency; layer 7 adds milliseconds.',
-    scenario: 'l4-vs-l7',
-    judge(result) {
-      const l4 = addedP50(result, 'engine', 'l4')
-      const l7 = addedP50(result, 'engine', 'l7')
-      if (l4 === undefined || l7 === undefined) return notMeasured('needs the engine at L4 and L7 and the direct baseline at the fixed rate with keep-alive')
-      const peers = PEER_NAMES
-        .map((p) => [p, addedP50(result, p, 'l4'), addedP50(result, p, 'l7')] as const)
-        .filter(([, a, b]) => a !== undefined && b !== undefined)
-        .map(([p, a, b]) => `${p} ${formatUs(a)} / ${formatUs(b)}`)
-      const measured = `added p50 over direct, L4 / L7: engine ${formatUs(l4)} / ${formatUs(l7)}${peers.length > 0 ? `; ${peers.join('; ')}` : ''}`
-      if (l4 < 1000 && l7 >= 1000) return { verdict: 'holds', measured, why: 'L4 stays under a millisecond and L7 adds a millisecond or more' }
-      if (l7 > l4 && l7 < 1000) return { verdict: 'holds with nuance', measured, why: `L7 adds ${(l7 / Math.max(l4, 1)).toFixed(1)}× what L4 adds, but both stay in microseconds on a keep-alive path` }
-      if (l7 > l4) return { verdict: 'holds with nuance', measured, why: 'L7 adds more than L4, but L4 too adds a millisecond or more here' }
-      return { verdict: 'does not hold here', measured, why: 'L7 did not add more latency than L4' }
-    },
-  },
-  {
-    id: 'throughput',
-    claim: 'Layer 4 is faster: it sustains more requests per second than layer 7.',
-    scenario: 'l4-vs-l7',
-    judge(result) {
-      const at: VariantMatch = { load: 'max', connection: 'keep-alive', balancer: 'engine' }
-      const l4 = medianOf(runsWhere(result, { ...at, layer: 'l4' }), rps)
-      const l7 = medianOf(runsWhere(result, { ...at, layer: 'l7' }), rps)
-      if (l4 === undefined || l7 === undefined || l7 === 0) return notMeasured('needs the engine at L4 and L7 under maximum (closed-loop) load with keep-alive')
-      const ratio = l4 / l7
-      const measured = `engine at max load: L4 ${formatCount(l4)} req/s, L7 ${formatCount(l7)} req/s (×${ratio.toFixed(2)})`
-      const verdict = byRatio(ratio, 0.05)
-      return { verdict, measured, why: verdict === 'holds' ? 'L4 sustained more requests per second' : verdict === 'holds with nuance' ? 'within 5%: on this machine the backends or the load generator bound the rate, not the layer' : 'L7 sustained more' }
-    },
-  },
-  {
-    id: 'resources',
-    claim: 'Layer 7 is resource-intensive: inspecting content costs more CPU per request.',
-    scenario: 'l4-vs-l7',
-    judge(result) {
-      // At maximum load: at a low rate, timers and idle work inflate the per-request figure.
-      const at: VariantMatch = { load: 'max', connection: 'keep-alive', balancer: 'engine' }
-      const l4 = medianOf(runsWhere(result, { ...at, layer: 'l4' }), lbCpu)
-      const l7 = medianOf(runsWhere(result, { ...at, layer: 'l7' }), lbCpu)
-      if (l4 === undefined || l7 === undefined || l4 === 0) return notMeasured('needs the engine’s CPU time at L4 and L7 under maximum load with keep-alive')
-      const ratio = l7 / l4
-      const verdict = byRatio(ratio, 0.1)
-      return {
-        verdict,
-        measured: `engine CPU per request: L4 ${formatUs(l4)}, L7 ${formatUs(l7)} (×${ratio.toFixed(2)})`,
-        why: verdict === 'holds' ? 'parsing and proxying HTTP costs more CPU than relaying bytes' : verdict === 'holds with nuance' ? 'within 10% of each other' : 'L7 used less CPU per request than L4',
-      }
-    },
-  },
+  ...layerClaims,
   {
     id: 'tls',
     claim: 'Layer 7 terminates TLS (backends get plaintext); layer 4 passes it through, end-to-end encrypted.',
@@ -176,11 +133,11 @@ export const claimDefinitions: readonly ClaimDefinition[] = [
       const both = runsWhere(result, { path: 'l4+l7' })
       const seen = expectationTally(both, 'backend sees the real client address')
       if (seen.total === 0) return notMeasured('needs the L4 + L7 path with the backends reporting the client address')
-      const at = (path: string) => medianOf(runsWhere(result, { path }), p50)
-      const direct = at('direct')
-      const l7 = at('l7')
-      const l4l7 = at('l4+l7')
-      const costs = direct !== undefined && l7 !== undefined && l4l7 !== undefined ? `; p50 cost of the L7 tier ${formatUs(l7 - direct)}, of the L4 tier in front ${formatUs(l4l7 - l7)}` : ''
+      const at = (path: string) => runsWhere(result, { path })
+      const costs = [addedP50Figure('p50 cost of the L7 tier', at('l7'), at('direct')), addedP50Figure('of the L4 tier in front', at('l4+l7'), at('l7'))]
+        .filter((f) => f !== undefined)
+        .map((f) => `; ${formatFigure(f)}`)
+        .join('')
       const holds = seen.passed === seen.total
       return { verdict: holds ? 'holds' : 'does not hold here', measured: `real client address seen in ${seen.passed}/${seen.total} runs${costs}`, why: holds ? 'PROXY v2 carried the client address through both tiers' : 'the backends saw a balancer address' }
     },
@@ -200,13 +157,14 @@ export const claimDefinitions: readonly ClaimDefinition[] = [
       return { verdict: holds ? 'holds' : 'does not hold here', measured, why: holds ? 'a database-style TCP protocol and UDP datagrams went through without HTTP' : 'requests were lost' }
     },
   },
+  ...unmeasuredClaims,
 ]
 
 /** Judges every claim against a suite's results; a claim whose scenario did not run is `not measured`. */
-export function evaluateClaims(results: readonly ResultFile[], definitions: readonly ClaimDefinition[] = claimDefinitions): ClaimOutcome[] {
+export function evaluateClaims(results: readonly ResultFile[], definitions: readonly ClaimDefinition[] = claimDefinitions, context: ClaimContext = {}): ClaimOutcome[] {
   return definitions.map((d) => {
     const result = scenarioResult(results, d.scenario)
-    const outcome = result === undefined ? notMeasured(`the suite did not run ${d.scenario}`) : d.judge(result)
+    const outcome = result === undefined ? notMeasured(`the suite did not run ${d.scenario}`) : d.judge(result, context)
     return { id: d.id, claim: d.claim, scenario: d.scenario, ...outcome }
   })
 }

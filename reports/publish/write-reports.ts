@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { createRequire } from 'node:module'
 import { claimsMarkdown, claimsSection } from '../claims/claims-section.js'
-import { evaluateClaims } from '../claims/claims.js'
+import { claimDefinitions, evaluateClaims, type ClaimContext, type ClaimOutcome } from '../claims/claims.js'
 import type { Comparison } from '../compare/comparison.js'
 import type { ResultFile } from '../result/result-model.js'
 import { renderComparisonReport, type LabelledResults } from '../render/comparison-report.js'
@@ -41,6 +41,8 @@ export interface WrittenReport {
   readonly summary: string
   readonly results: string
   readonly scenarios: readonly string[]
+  /** The claims as this suite judged them. */
+  readonly claims: readonly ClaimOutcome[]
 }
 
 /** The suite document written to results.json. */
@@ -56,7 +58,14 @@ export function suiteDocument(results: readonly ResultFile[]): { schema: 'layerb
 export function writeSuiteReport(
   out: string,
   results: readonly ResultFile[],
-  options: { comparison?: Comparison; sections?: readonly IndexSection[]; /** Each `<scenario>/result.json` is already there (written as it was measured). */ scenarioResultsWritten?: boolean } = {},
+  options: {
+    comparison?: Comparison
+    sections?: readonly IndexSection[]
+    /** Each `<scenario>/result.json` is already there (written as it was measured). */
+    scenarioResultsWritten?: boolean
+    /** What the user set for the claims (the price of a core-hour). */
+    claimContext?: ClaimContext
+  } = {},
 ): WrittenReport {
   mkdirSync(out, { recursive: true })
   const scenarios: string[] = []
@@ -72,8 +81,12 @@ export function writeSuiteReport(
   // The claims page appears when the suite measured at least one claim (a user's own suite may measure none).
   // Claims are about what a machine measured: a simulation's balancer CPU is an input, not a
   // measurement, and it models no TLS.
-  const claims = evaluateClaims(results.filter((r) => r.environment.provider !== 'simulator'))
-  const measured = claims.some((c) => c.verdict !== 'not measured')
+  const claims = evaluateClaims(
+    results.filter((r) => r.environment.provider !== 'simulator'),
+    claimDefinitions,
+    options.claimContext ?? {},
+  )
+  const measured = claims.some((c) => c.verdict !== 'not measured' && c.verdict !== 'not measurable here')
   const sections = [...(measured ? [claimsSection(claims, hrefOf)] : []), ...(options.sections ?? [])]
   writeFileSync(paths.results, JSON.stringify(suiteDocument(results), null, 2) + '\n')
   writeFileSync(paths.summary, renderSummaryMarkdown(results, options.comparison) + (measured ? `\n${claimsMarkdown(claims)}` : ''))
@@ -86,7 +99,7 @@ export function writeSuiteReport(
       sections,
     }),
   )
-  return { ...paths, scenarios }
+  return { ...paths, scenarios, claims }
 }
 
 /** Writes a comparison report of several labelled results to `file`. */

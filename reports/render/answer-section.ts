@@ -19,13 +19,15 @@ const verdictMark: Record<ClaimVerdict, { text: string; class: string }> = {
   holds: { text: '✓ holds', class: 'pass' },
   'holds with nuance': { text: '≈ holds with nuance', class: 'warn' },
   'does not hold here': { text: '✗ does not hold here', class: 'fail' },
+  inconclusive: { text: '? inconclusive', class: 'warn' },
   'not measured': { text: 'not measured', class: '' },
+  'not measurable here': { text: 'not measurable here', class: '' },
 }
 
 /** The verdicts on this scenario: the claims it measures, and its expectations as a count with the failures named. */
 export function verdictList(result: ResultFile): string {
   const items: string[] = []
-  for (const c of evaluateClaims([result]).filter((x) => x.scenario === result.scenario.name && x.verdict !== 'not measured')) {
+  for (const c of evaluateClaims([result]).filter((x) => x.scenario === result.scenario.name && x.verdict !== 'not measured' && x.verdict !== 'not measurable here')) {
     const mark = verdictMark[c.verdict]
     items.push(`<li><span class="${mark.class}">${escapeHtml(mark.text)}</span>: ${escapeHtml(c.claim)} — ${escapeHtml(c.measured)} (${escapeHtml(c.why)})</li>`)
   }

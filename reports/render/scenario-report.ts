@@ -6,6 +6,7 @@ import { layerOverheadChart } from '../charts/layer-overhead.js'
 import { latencySpectrumChart } from '../charts/latency-spectrum.js'
 import { timelineChart } from '../charts/timeline.js'
 import { variantComparisonChart } from '../charts/variant-comparison.js'
+import { runBottleneck } from '../result/bottleneck.js'
 import type { Comparison, ComparisonRow } from '../compare/comparison.js'
 import { rowCells, verdictCounts } from '../compare/row-format.js'
 import { aggregateRuns } from '../result/aggregate.js'
@@ -46,12 +47,19 @@ export function scenarioCharts(result: ResultFile): PageChart[] {
   return charts.filter((c): c is [string, ChartSpec] => c[1] !== undefined).map(([id, spec]) => ({ id, spec }))
 }
 
+/** What bounded a maximum-load run; the generator or a backend is flagged: the rate then says little of the balancer. */
+function bottleneckCell(r: RunResult): HtmlCell {
+  const b = r.bottleneck ?? runBottleneck(r)
+  if (b === undefined) return '—'
+  return b.kind === 'generator' || b.kind === 'backends' ? { text: b.kind, class: 'warn' } : b.kind
+}
+
 function runsTable(runs: readonly RunResult[]): string {
   return htmlTable(
-    ['run', 'provider', 'sent', 'failed', 'req/s', 'p50', 'p99', 'CPU/req LB', 'backends', 'generator', 'steal', 'foreign load'],
+    ['run', 'provider', 'sent', 'failed', 'req/s', 'p50', 'p99', 'CPU/req LB', 'backends', 'generator', 'steal', 'foreign load', 'bottleneck'],
     runs.map((r): HtmlCell[] =>
       r.skipped !== undefined
-        ? [r.id, r.provider, { text: `skipped: ${r.skipped}`, class: 'warn' }, '', '', '', '', '', '', '', '', '']
+        ? [r.id, r.provider, { text: `skipped: ${r.skipped}`, class: 'warn' }, '', '', '', '', '', '', '', '', '', '']
         : [
             r.id,
             r.provider,
@@ -65,6 +73,7 @@ function runsTable(runs: readonly RunResult[]): string {
             formatUs(r.cpu.perRequestUs.generator),
             r.machine.heavySteal ? { text: `${formatPercent(r.machine.steal)} heavy`, class: 'warn' } : formatPercent(r.machine.steal),
             r.machine.foreign === undefined ? '—' : formatPercent(r.machine.foreign),
+            bottleneckCell(r),
           ],
     ),
     [2, 3, 4, 5, 6, 7, 8, 9, 10, 11],

@@ -238,6 +238,24 @@ export const runResultSchema = z.strictObject({
    * generator used: other processes competing with the measurement).
    */
   machine: z.strictObject({ steal: z.number(), busy: z.number(), foreign: z.number().optional(), heavySteal: z.boolean() }),
+  /**
+   * Closed-loop (maximum-load) runs: what limited the rate — a process that saturated its core
+   * (balancer, generator, backends), the machine's shared cores, or none — with each party's share
+   * of one core and the machine's busy and steal shares it was judged from.
+   */
+  bottleneck: z
+    .strictObject({
+      kind: z.enum(['balancer', 'generator', 'backends', 'machine', 'none']),
+      shares: z.strictObject({ balancer: z.number().nullable(), backend: z.number().nullable(), generator: z.number(), busy: z.number(), steal: z.number() }),
+      detail: z.string(),
+    })
+    .optional(),
+  /**
+   * What the balancer's own statistics reported for the listener under load (reference engine
+   * only; warm-up included): connections accepted, requests it saw, responses by status class.
+   * An L4 relay sees connections and bytes; an L7 proxy also sees requests and their statuses.
+   */
+  observed: z.strictObject({ connections: z.number().int(), requests: z.number().int(), responses: counts }).optional(),
   /** Engine-side timings (reference engine only): accept → connected (L4), head → upstream (L7). */
   engineTimeUs: latencySummarySchema.optional(),
   expectations: z.array(z.strictObject({ name: z.string(), expected: z.string(), actual: z.string(), pass: z.boolean() })),

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import type { ResultFile } from '../../reports/result/result-model.js'
 import { layerbench } from '../helpers/cli.js'
 import { fixturePath, fixtureResult } from '../helpers/fixture-results.js'
+import { syntheticResult } from '../helpers/synthetic-results.js'
 
 /** The fixture with every run's p99 multiplied: a regression far beyond any noise threshold. */
 function slowerP99(factor: number): ResultFile {
@@ -54,6 +55,40 @@ describe('layerbench report', () => {
     expect(r.stderr).toContain('LB_ERR_INVALID_RESULTS')
     expect(r.stderr).toMatch(/runs: .*expected array/)
     expect(r.stderr).toMatch(/extra: unknown key/)
+  })
+})
+
+describe('layerbench report: the claims page', () => {
+  /** l4-vs-l7 with five repeats of what the claims read: the engine 30 µs (L4) and 90 µs (L7) over direct, 36 and 72 µs of CPU a request. */
+  const layers = () =>
+    syntheticResult({
+      name: 'l4-vs-l7',
+      variants: [
+        { seed: 1, variant: { balancer: 'direct', layer: 'l4', connection: 'keep-alive', load: 'fixed-rate' }, p50Us: 200 },
+        { seed: 2, variant: { balancer: 'engine', layer: 'l4', connection: 'keep-alive', load: 'fixed-rate' }, p50Us: 230 },
+        { seed: 3, variant: { balancer: 'engine', layer: 'l7', connection: 'keep-alive', load: 'fixed-rate' }, p50Us: 290 },
+        { seed: 4, variant: { balancer: 'engine', layer: 'l4', connection: 'keep-alive', load: 'max' }, balancerCpuUs: 36 },
+        { seed: 5, variant: { balancer: 'engine', layer: 'l7', connection: 'keep-alive', load: 'max' }, balancerCpuUs: 72 },
+      ],
+    })
+
+  it('shows each figure with its interval and prices the CPU at the price given', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lb-report-'))
+    const file = join(dir, 'result.json')
+    writeFileSync(file, JSON.stringify(layers()))
+    const r = layerbench(['report', file, '--out', dir, '--price-per-core-hour', '1'])
+    expect(r.code, r.stderr).toBe(0)
+    const summary = readFileSync(join(dir, 'summary.md'), 'utf8')
+    expect(summary).toContain('A claim holds or does not hold only when the interval clears')
+    expect(summary).toMatch(/engine L4 added p50 \+\d+\.\d µs \[\+\d+\.\d, \+\d+\.\d\] \(93\.7%, 5 repeats\)/)
+    expect(summary).toContain('balancer CPU at $1 per core-hour')
+    expect(readFileSync(join(dir, 'index.html'), 'utf8')).toContain('L7 ÷ L4 CPU per request')
+  })
+
+  it('exits 2 on a price that is not a positive number', () => {
+    const r = layerbench(['report', fixturePath('canary-split'), '--out', mkdtempSync(join(tmpdir(), 'lb-report-')), '--price-per-core-hour', 'cheap'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('--price-per-core-hour: expected a positive number of USD, got "cheap"')
   })
 })
 

@@ -5,6 +5,7 @@ import { liveAndSimulated } from '../../../reports/compare/simulated-against-liv
 import { writeComparisonReport, writeSuiteReport } from '../../../reports/publish/write-reports.js'
 import { exportFormats, isExportFormat } from '../../../reports/export/index.js'
 import { CliError, ExitCode } from '../exit-codes.js'
+import { pricePerCoreHour } from '../price-option.js'
 
 /** Options of `layerbench report`. */
 export interface ReportOptions {
@@ -12,6 +13,7 @@ export interface ReportOptions {
   baseline?: string
   format?: string
   per?: string
+  pricePerCoreHour?: string
 }
 
 /** Where a report of these inputs goes by default: a lone directory is re-rendered in place. */
@@ -34,6 +36,7 @@ export function defaultReportDir(paths: readonly string[]): string {
  */
 export function reportCommand(paths: string[], opts: ReportOptions): ExitCode {
   if (opts.format !== undefined) return exportCommand(paths, opts.format, opts.per ?? 'run')
+  const price = pricePerCoreHour(opts.pricePerCoreHour)
   if (opts.baseline !== undefined && paths.length > 1) throw new CliError('--baseline applies to a single result set; with several, the first is the baseline', ExitCode.BadInput)
   const sides = paths.map((p) => {
     const results = loadResults(p)
@@ -46,7 +49,7 @@ export function reportCommand(paths: string[], opts: ReportOptions): ExitCode {
   if (sides.length === 1) {
     const results = sides[0]!.results
     const comparison = baseline === undefined ? undefined : compareResults(baseline, results)
-    const written = writeSuiteReport(out, results, comparison === undefined ? {} : { comparison })
+    const written = writeSuiteReport(out, results, { ...(comparison === undefined ? {} : { comparison }), ...(price === undefined ? {} : { claimContext: { pricePerCoreHour: price } }) })
     process.stdout.write(`wrote ${written.index}, ${written.scenarios.length} scenario report(s), ${written.summary}\n`)
     return ExitCode.Ok
   }

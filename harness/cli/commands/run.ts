@@ -1,10 +1,12 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { EngineError } from '../../../engine/errors.js'
 import { compareResults, gateFails, hasMissing, hasRegression, loadResults, renderComparisonTable, ResultsError } from '../../../reports/compare/index.js'
 import { writeScenarioResult, writeSuiteReport } from '../../../reports/publish/write-reports.js'
 import { renderConsoleSummary } from '../../../reports/render/console-summary.js'
+import type { ClaimContext, ClaimOutcome } from '../../../reports/claims/claims.js'
+import { compareVerdicts, stabilityMarkdown } from '../../../reports/claims/verdict-stability.js'
 import type { ResultFile, RunResult } from '../../../reports/result/result-model.js'
 import { createProvider, installCleanupHandlers, reapStale } from '../../providers/index.js'
 import { startEngineProcess, type RunningBalancer } from '../../runner/balancer-process.js'
@@ -17,6 +19,7 @@ import { CliError, ExitCode } from '../exit-codes.js'
 import { loadSuite } from '../../scenario/load-suite.js'
 import { labelMatches, parseVariantFilters } from '../../scenario/variant-filter.js'
 import { missingNotice } from './compare.js'
+import { pricePerCoreHour } from '../price-option.js'
 import type { LoadedScenario } from '../../scenario/load-scenario.js'
 import type { FinishedRun } from '../../runner/run-progress.js'
 import { createProgressDisplay, type ProgressDisplay } from '../progress/terminal-progress.js'
@@ -30,6 +33,10 @@ export interface RunOptions {
   baseline?: string
   allowMissing?: boolean
   verbose?: boolean
+  /** Run the whole suite twice and compare the claims' verdicts (exit 1 when one contradicts the other). */
+  checkStability?: boolean
+  /** Price of a core-hour for the cost claim, USD. */
+  pricePerCoreHour?: string
 }
 
 /** Scenario files named by the arguments: files as given, directories' `*.yaml` sorted by name. */
@@ -89,10 +96,13 @@ function balancerStarter(version: string): BalancerStarter {
  * `<out>/<scenario>/result.json` as soon as it is measured, then the suite's report (index.html,
  * per-scenario report.html, summary.md, results.json). Exit 0 when every expectation held and
  * nothing regressed against `--baseline`, 1 otherwise, 3 when the environment cannot do what was
- * asked (docker unreachable).
+ * asked (docker unreachable). `--check-stability` runs the suite twice (`<out>/first`,
+ * `<out>/second`) and writes `<out>/stability.md`; exit 1 also when a claim held in one run and
+ * did not hold in the other.
  */
 export async function runCommand(args: string[], opts: RunOptions): Promise<ExitCode> {
   if (!['auto', 'process', 'docker'].includes(opts.provider)) throw new CliError(`--provider: expected auto, process or docker, got "${opts.provider}"`, ExitCode.BadInput)
+  const price = pricePerCoreHour(opts.pricePerCoreHour)
   const files = scenarioFiles(args)
   const { loaded, problems } = loadSuite(files, { quick: opts.quick ?? false, ...(opts.variant === undefined ? {} : { variant: opts.variant }) })
   let baseline: ResultFile[] | undefined
@@ -112,16 +122,41 @@ export async function runCommand(args: string[], opts: RunOptions): Promise<Exit
   if (runnable.length === 0) throw new CliError(`only simulation scenarios given: run them with layerbench simulate ${simulationOnly.map((l) => l.file).join(' ')}`, ExitCode.BadInput)
 
   const out = resolve(opts.out)
+  const pass: SuitePass = { runnable, simulationOnly, opts, ...(baseline === undefined ? {} : { baseline }), claimContext: price === undefined ? {} : { pricePerCoreHour: price } }
+  if (opts.checkStability !== true) return (await runPass(out, pass)).exit
+  // Twice, one after the other on the same machine: the second run's verdicts must not contradict the first's.
+  const first = await runPass(join(out, 'first'), pass)
+  process.stderr.write('stability: first run done, running the suite again\n')
+  const second = await runPass(join(out, 'second'), pass)
+  const stability = compareVerdicts(first.claims, second.claims)
+  const markdown = stabilityMarkdown(stability)
+  writeFileSync(join(out, 'stability.md'), markdown)
+  process.stdout.write(`\n${markdown}\nwrote ${join(out, 'stability.md')}\n`)
+  return !stability.stable || first.exit !== ExitCode.Ok || second.exit !== ExitCode.Ok ? ExitCode.Failed : ExitCode.Ok
+}
+
+/** What one pass over the suite needs. */
+interface SuitePass {
+  readonly runnable: readonly LoadedScenario[]
+  readonly simulationOnly: readonly LoadedScenario[]
+  readonly opts: RunOptions
+  readonly baseline?: ResultFile[]
+  readonly claimContext: ClaimContext
+}
+
+/** Runs every scenario once into `out` and writes the suite's report; its exit code and claims. */
+async function runPass(out: string, p: SuitePass): Promise<{ exit: ExitCode; claims: readonly ClaimOutcome[] }> {
+  const { opts, baseline } = p
   mkdirSync(out, { recursive: true })
   const display = createProgressDisplay({ stderr: process.stderr, stdout: process.stdout, verbose: opts.verbose ?? false, logFile: join(out, 'run.log'), now: () => performance.now() })
   const results: ResultFile[] = []
   try {
-    await runSuite(runnable, simulationOnly, opts, display, results)
+    await runSuite(p.runnable, p.simulationOnly, out, opts, display, results)
   } finally {
     await display.close()
   }
   const comparison = baseline === undefined ? undefined : compareResults(baselineForWhatRan(baseline, results, opts.variant ?? []), results)
-  const written = writeSuiteReport(out, results, { scenarioResultsWritten: true, ...(comparison === undefined ? {} : { comparison }) })
+  const written = writeSuiteReport(out, results, { scenarioResultsWritten: true, claimContext: p.claimContext, ...(comparison === undefined ? {} : { comparison }) })
   if (comparison !== undefined) process.stdout.write(`against the baseline ${opts.baseline}:\n${renderComparisonTable(comparison)}\n`)
   const failed = results.flatMap((r) => r.runs.flatMap((run) => run.expectations.filter((e) => !e.pass).map((e) => `${r.scenario.name} ${run.id}: ${e.name}`)))
   if (comparison !== undefined && !hasRegression(comparison) && hasMissing(comparison)) process.stdout.write(missingNotice(opts.allowMissing ?? false) + '\n')
@@ -130,12 +165,11 @@ export async function runCommand(args: string[], opts: RunOptions): Promise<Exit
     `wrote ${results.length} result(s) and the report to ${out} (open ${written.index}; backend and balancer messages in ${join(out, 'run.log')})` +
       `${failed.length > 0 ? `; ${failed.length} expectation(s) failed` : '; every expectation held'}${regressed ? '; the gate against the baseline failed' : ''}\n`,
   )
-  return failed.length > 0 || regressed ? ExitCode.Failed : ExitCode.Ok
+  return { exit: failed.length > 0 || regressed ? ExitCode.Failed : ExitCode.Ok, claims: written.claims }
 }
 
 /** Runs the scenarios one by one, showing progress on `display`, and collects their results. */
-async function runSuite(runnable: readonly LoadedScenario[], simulationOnly: readonly LoadedScenario[], opts: RunOptions, display: ProgressDisplay, results: ResultFile[]): Promise<void> {
-  const out = resolve(opts.out)
+async function runSuite(runnable: readonly LoadedScenario[], simulationOnly: readonly LoadedScenario[], out: string, opts: RunOptions, display: ProgressDisplay, results: ResultFile[]): Promise<void> {
   const { notice, chatter } = display
   for (const l of simulationOnly) notice(`skipping ${l.name}: simulation only (layerbench simulate ${l.file})`)
   installCleanupHandlers(notice)

@@ -122,6 +122,29 @@ describe('layerbench run', () => {
     expect(r.stdout).toMatch(/✗ .*impossible throughput/)
   })
 
+  it('--check-stability runs the suite twice and compares the claims of both runs', () => {
+    const file = scenarioFile('twice', `
+name: twice
+backends:
+  web: { count: 1 }
+balancer:
+  listeners:
+    - { name: web, protocol: http, routes: [{ pool: web }] }
+  pools:
+    web: { backends: web }
+load: { mode: open, rate: 100, connections: 4, duration: 500ms, warmup: 100ms }
+`)
+    const out = join(dir, 'out-twice')
+    const r = layerbench(['run', file, '--provider', 'process', '--check-stability', '--out', out], { timeoutMs: 90_000 })
+    expect(r.code, r.stderr).toBe(0)
+    for (const pass of ['first', 'second']) expect(resultFileSchema.parse(JSON.parse(readFileSync(join(out, pass, 'twice', 'result.json'), 'utf8'))).runs).toHaveLength(1)
+    // This suite measures no claim: every claim is "not measured" in both runs, so identical.
+    const stability = readFileSync(join(out, 'stability.md'), 'utf8')
+    expect(stability).toContain('Stable: no claim held in one run and did not hold in the other.')
+    expect(stability).toContain('| latency-added | not measured | not measured | identical |')
+    expect(r.stdout).toContain('### Verdict stability over two runs')
+  })
+
   it('exits 2 before running anything when a scenario is invalid, listing every problem', () => {
     const bad = scenarioFile('bad', failoverYaml('bad').replace('count: 3', 'count: -1').replace('do: kill', 'do: vanish'))
     const good = scenarioFile('good', failoverYaml('good'))

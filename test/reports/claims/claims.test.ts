@@ -6,17 +6,21 @@ import { syntheticResult, type SyntheticVariant } from '../../helpers/synthetic-
 
 const exact = { noise: 0, repeats: 1 } as const
 
-/** l4-vs-l7 with the engine adding `l4` and `l7` µs of p50 over a 200 µs direct path, and given max rps and CPU. */
-function layers(o: { l4: number; l7: number; rpsL4?: number; rpsL7?: number; cpuL4?: number; cpuL7?: number }): ResultFile {
-  const v = (variant: Record<string, string>, extra: Partial<SyntheticVariant>): SyntheticVariant => ({ ...exact, variant, ...extra })
+/**
+ * l4-vs-l7 with the engine adding `l4` and `l7` µs of p50 over a 200 µs direct path, and given max
+ * rps and CPU, over `repeats` interleaved repeats with 2% run-to-run noise; `steal`: how many of
+ * the first repeats of every variant ran under heavy steal.
+ */
+function layers(o: { l4: number; l7: number; rpsL4?: number; rpsL7?: number; cpuL4?: number; cpuL7?: number; repeats?: number; noise?: number; steal?: number }): ResultFile {
+  const v = (variant: Record<string, string>, seed: number, extra: Partial<SyntheticVariant>): SyntheticVariant => ({ noise: o.noise ?? 0.02, repeats: o.repeats ?? 5, heavySteal: o.steal ?? 0, seed, variant, ...extra })
   return syntheticResult({
     name: 'l4-vs-l7',
     variants: [
-      v({ balancer: 'direct', layer: 'l4', connection: 'keep-alive', load: 'fixed-rate' }, { p50Us: 200 }),
-      v({ balancer: 'engine', layer: 'l4', connection: 'keep-alive', load: 'fixed-rate' }, { p50Us: 200 + o.l4 }),
-      v({ balancer: 'engine', layer: 'l7', connection: 'keep-alive', load: 'fixed-rate' }, { p50Us: 200 + o.l7 }),
-      v({ balancer: 'engine', layer: 'l4', connection: 'keep-alive', load: 'max' }, { rps: o.rpsL4 ?? 10_000, balancerCpuUs: o.cpuL4 ?? 30 }),
-      v({ balancer: 'engine', layer: 'l7', connection: 'keep-alive', load: 'max' }, { rps: o.rpsL7 ?? 8000, balancerCpuUs: o.cpuL7 ?? 80 }),
+      v({ balancer: 'direct', layer: 'l4', connection: 'keep-alive', load: 'fixed-rate' }, 1, { p50Us: 200 }),
+      v({ balancer: 'engine', layer: 'l4', connection: 'keep-alive', load: 'fixed-rate' }, 2, { p50Us: 200 + o.l4 }),
+      v({ balancer: 'engine', layer: 'l7', connection: 'keep-alive', load: 'fixed-rate' }, 3, { p50Us: 200 + o.l7 }),
+      v({ balancer: 'engine', layer: 'l4', connection: 'keep-alive', load: 'max' }, 4, { rps: o.rpsL4 ?? 10_000, balancerCpuUs: o.cpuL4 ?? 30 }),
+      v({ balancer: 'engine', layer: 'l7', connection: 'keep-alive', load: 'max' }, 5, { rps: o.rpsL7 ?? 8000, balancerCpuUs: o.cpuL7 ?? 80 }),
     ],
   })
 }
@@ -43,23 +47,74 @@ describe('claims', () => {
     }
   })
 
-  it('L4 µs vs L7 ms: holds, holds with nuance when L7 adds more but in µs, does not hold when L7 adds less', () => {
+  it('L4 µs vs L7 ms: holds, holds with nuance when L7 adds more but in µs, does not hold when L7 adds less — each beyond its interval', () => {
     expect(claim([layers({ l4: 30, l7: 1500 })], 'latency-added').verdict).toBe('holds')
     const nuance = claim([layers({ l4: 30, l7: 90 })], 'latency-added')
     expect(nuance.verdict).toBe('holds with nuance')
-    expect(nuance.measured).toContain('engine 30.0 µs / 90.0 µs')
-    expect(nuance.why).toContain('3.0×')
+    expect(nuance.measured).toMatch(/engine L4 added p50 \+\d+\.\d µs \[\+\d+\.\d, \+\d+\.\d\] \(93\.7%, 5 repeats\)/)
+    expect(nuance.figures?.map((f) => f.label)).toEqual(expect.arrayContaining(['engine L4 added p50', 'engine L7 added p50', 'L7 − L4 p50', 'engine L4 added p99', 'engine L7 added p99']))
     expect(claim([layers({ l4: 90, l7: 30 })], 'latency-added').verdict).toBe('does not hold here')
   })
 
-  it('throughput and CPU per request are judged as ratios with a margin for noise', () => {
-    expect(claim([layers({ l4: 1, l7: 2, rpsL4: 12_000, rpsL7: 8000 })], 'throughput').verdict).toBe('holds')
-    expect(claim([layers({ l4: 1, l7: 2, rpsL4: 10_200, rpsL7: 10_000 })], 'throughput').verdict).toBe('holds with nuance')
-    expect(claim([layers({ l4: 1, l7: 2, rpsL4: 8000, rpsL7: 10_000 })], 'throughput').verdict).toBe('does not hold here')
+  it('added latency: an interval that straddles its threshold is inconclusive, with the repeats that might settle it; a negative difference carries its sign', () => {
+    // L7 at 1 ms with 10% noise on 1.2 ms: its interval straddles the 1 ms threshold.
+    const straddle = claim([layers({ l4: 30, l7: 1000, noise: 0.1 })], 'latency-added')
+    expect(straddle.verdict).toBe('inconclusive')
+    expect(straddle.why).toContain('straddles')
+    const negative = claim([layers({ l4: -40, l7: 90 })], 'latency-added')
+    expect(negative.measured).toMatch(/engine L4 added p50 −\d/)
+    expect(negative.measured).not.toMatch(/(^|[ [])-\d/)
+  })
+
+  it('with fewer than five repeats no latency or ratio claim is decided', () => {
+    for (const id of ['latency-added', 'throughput', 'resources', 'cloud-cost']) {
+      const c = claim([layers({ l4: 30, l7: 1500, rpsL4: 20_000, rpsL7: 8000, repeats: 3 })], id)
+      expect(c.verdict).toBe('inconclusive')
+      expect(c.repeatsNeeded).toBeGreaterThanOrEqual(5)
+    }
+  })
+
+  it('disturbed repeats are excluded with their reason while five quiet ones remain, else kept and the interval widened to the full range', () => {
+    const excluded = claim([layers({ l4: 30, l7: 1500, repeats: 7, steal: 2 })], 'latency-added')
+    expect(excluded.verdict).toBe('holds')
+    expect(excluded.why).toContain('excluded as disturbed: repeat 1 (steal 30%), repeat 2 (steal 30%)')
+    expect(excluded.figures![0]!.n).toBe(5)
+    const kept = claim([layers({ l4: 30, l7: 1500, repeats: 6, steal: 2 })], 'latency-added')
+    expect(kept.why).toContain('2 disturbed repeat(s) kept (too few quiet ones), so the interval is the full range: steal up to 30%')
+    expect(kept.figures![0]!.n).toBe(6)
+    // Six values would give a 95% interval inside the range; kept disturbed repeats widen it to the full range.
+    expect(kept.figures![0]!.confidence).toBeCloseTo(1 - 2 / 64)
+  })
+
+  it('throughput uses the balancer-bound capacity unless the balancer saturated its core in every run, and says which', () => {
+    // 10 000 req/s × 30 µs = 0.3 of a core: not balancer-bound, so capacity (1e6 / 30 vs 1e6 / 80) decides, although L7 measured more req/s.
+    const capacity = claim([layers({ l4: 1, l7: 2, rpsL4: 10_000, rpsL7: 12_000, cpuL4: 30, cpuL7: 80 })], 'throughput')
+    expect(capacity.verdict).toBe('holds')
+    expect(capacity.basis).toContain('capacity')
+    expect(capacity.measured).toContain('L4 ÷ L7 capacity ×2.')
+    expect(capacity.measured).toContain('bottleneck L4 none ×5')
+    // 32 000 × 30 µs and 12 000 × 80 µs: both above 0.9 of a core, so the measured maxima decide.
+    const measured = claim([layers({ l4: 1, l7: 2, rpsL4: 32_000, rpsL7: 12_000, cpuL4: 30, cpuL7: 80 })], 'throughput')
+    expect(measured.basis).toContain('measured maximum')
+    expect(measured.measured).toContain('bottleneck L4 balancer ×5, L7 balancer ×5')
+    expect(measured.verdict).toBe('holds')
+    expect(claim([layers({ l4: 1, l7: 2, cpuL4: 80, cpuL7: 30 })], 'throughput').verdict).toBe('does not hold here')
+    expect(claim([layers({ l4: 1, l7: 2, cpuL4: 40, cpuL7: 40 })], 'throughput').verdict).toBe('inconclusive')
+  })
+
+  it('CPU per request and the cost per million requests are judged as ratios whose interval must clear 1; the price is the user’s', () => {
     const cpu = claim([layers({ l4: 1, l7: 2, cpuL4: 30, cpuL7: 75 })], 'resources')
     expect(cpu.verdict).toBe('holds')
-    expect(cpu.measured).toContain('×2.50')
+    expect(cpu.measured).toMatch(/L7 ÷ L4 CPU per request ×2\.\d\d \[×2\.\d\d, ×2\.\d\d\]/)
     expect(claim([layers({ l4: 1, l7: 2, cpuL4: 50, cpuL7: 40 })], 'resources').verdict).toBe('does not hold here')
+    expect(claim([layers({ l4: 1, l7: 2, cpuL4: 40, cpuL7: 40 })], 'resources').verdict).toBe('inconclusive')
+    const results = [layers({ l4: 1, l7: 2, cpuL4: 36, cpuL7: 72, noise: 0 })]
+    const at = (price: number) => evaluateClaims(results, claimDefinitions, { pricePerCoreHour: price }).find((c) => c.id === 'cloud-cost')!
+    // 36 µs a request: a million take 36 s of CPU, 0.01 core-hours; at $1 a core-hour, $0.0100.
+    expect(at(1).measured).toContain('L4 per million requests $0.0100')
+    expect(at(2).measured).toContain('L4 per million requests $0.0200')
+    // Without noise every repeat is the same: the interval is a point and clears 1.
+    expect(at(1).verdict).toBe('holds')
   })
 
   it('TLS, health checks and the hybrid tier follow the named expectations of their scenarios', () => {
@@ -72,6 +127,37 @@ describe('claims', () => {
     expect(claim([hybrid], 'hybrid')).toMatchObject({ verdict: 'holds', measured: expect.stringContaining('1/1 runs') })
     const unnamed = withExpectation('proxy-protocol-hybrid', 'path', { 'l4+l7': ['some other expectation', true] })
     expect(claim([unnamed], 'hybrid').verdict).toBe('not measured')
+  })
+
+  it('the hybrid tier’s costs are differences with their sign and interval, paired by repeat', () => {
+    const seen = [{ name: 'backend sees the real client address', expected: '', actual: '', pass: true }]
+    const r = syntheticResult({
+      name: 'proxy-protocol-hybrid',
+      variants: [
+        { seed: 1, variant: { path: 'direct' }, p50Us: 300 },
+        { seed: 2, variant: { path: 'l7' }, p50Us: 500 },
+        // The L4 tier in front measured faster than L7 alone: a negative cost, shown with its sign.
+        { seed: 3, variant: { path: 'l4+l7' }, p50Us: 480, expectations: seen },
+      ],
+    })
+    const c = claim([r], 'hybrid')
+    expect(c.verdict).toBe('holds')
+    expect(c.measured).toMatch(/p50 cost of the L7 tier \+\d+ µs \[\+\d+, \+\d+\] \(93\.7%, 5 repeats\); of the L4 tier in front −\d+\.\d µs \[/)
+  })
+
+  it('observability: L4 reports connections only, L7 every request and its status, from the engine’s own statistics', () => {
+    // L7 counts `extra` requests more than the run sent (its warm-up), or fewer when negative.
+    const observed = (l4: { connections: number; requests: number; responses: Record<string, number> }, extra: number) => {
+      const r = layers({ l4: 30, l7: 90 })
+      const l7 = (sent: number) => ({ connections: 16, requests: sent + extra, responses: { '2xx': sent + extra } })
+      return { ...r, runs: r.runs.map((run): RunResult => (run.variant.balancer !== 'engine' ? run : { ...run, observed: run.variant.layer === 'l4' ? l4 : l7(run.summary.requests.sent) })) }
+    }
+    const holds = claim([observed({ connections: 16, requests: 16, responses: {} }, 100)], 'observability')
+    expect(holds.verdict).toBe('holds')
+    expect(holds.measured).toContain('L4 160 connections, 160 relayed, 0 statuses for 993 121 requests')
+    expect(claim([observed({ connections: 16, requests: 16, responses: {} }, -1)], 'observability').verdict).toBe('does not hold here')
+    expect(claim([observed({ connections: 16, requests: 5000, responses: { '2xx': 5000 } }, 0)], 'observability').verdict).toBe('does not hold here')
+    expect(claim([layers({ l4: 30, l7: 90 })], 'observability').verdict).toBe('not measured')
   })
 
   it('content routing holds only with requests checked and none misrouted', () => {

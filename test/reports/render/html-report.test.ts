@@ -10,6 +10,7 @@ import { spreadText } from '../../../reports/render/key-figures.js'
 import { aggregateRuns } from '../../../reports/result/aggregate.js'
 import type { ResultFile } from '../../../reports/result/result-model.js'
 import { fixtureNames, fixtureResult } from '../../helpers/fixture-results.js'
+import { syntheticResult } from '../../helpers/synthetic-results.js'
 
 // A stand-in for vega's runtime: the pages' structure does not depend on it.
 const runtime = '/* vega */'
@@ -50,6 +51,16 @@ describe('scenario report page', () => {
       expect([question, answer, verdicts, headline, firstTable]).toEqual([question, answer, verdicts, headline, firstTable].sort((x, y) => x - y))
       expect(html.slice(question, answer)).toContain(escapeHtml(firstSentence(result.scenario.description)))
     }
+  })
+
+  it('names the bottleneck of each maximum-load run, flagging the generator or a backend', () => {
+    // 10 000 req/s × 95 µs of generator CPU a request: 0.95 of a core.
+    const run = syntheticResult({ name: 's', variants: [{ repeats: 1, noise: 0 }] }).runs[0]!
+    const bound = { ...run, cpu: { ...run.cpu, generatorUs: 95 * run.summary.requests.sent, perRequestUs: { ...run.cpu.perRequestUs, generator: 95 } } }
+    const html = renderScenarioReport({ ...syntheticResult({ name: 's', variants: [] }), runs: [bound, run] }, { runtime })
+    expect(html).toContain('<th>bottleneck</th>')
+    expect(html).toContain('<td class="warn">generator</td>')
+    expect(html).toContain('<td>none</td>')
   })
 
   it('folds the expectations to the failures and a count; every check stays behind the disclosure', () => {
