@@ -21,14 +21,15 @@ export interface ClosedLoopOptions {
 }
 
 const head = (connection: string) => Buffer.from(`GET /bench HTTP/1.1\r\nHost: bench.local\r\nUser-Agent: layerbench\r\nAccept: */*\r\nConnection: ${connection}\r\n\r\n`)
-const KEEP_ALIVE = head('keep-alive')
+/** The request every data-plane client sends on a kept-alive connection. */
+export const KEEP_ALIVE = head('keep-alive')
 const CLOSE = head('close')
 
 /**
  * Splits a byte stream into HTTP/1.1 responses framed by Content-Length; `onResponse` hears each
  * one's status (whether it was a 200). Returns the socket's 'data' handler.
  */
-function responseReader(onResponse: (ok: boolean) => boolean): (chunk: Buffer) => void {
+export function responseReader(onResponse: (ok: boolean) => boolean): (chunk: Buffer) => void {
   let buffered: Buffer | undefined
   return (chunk) => {
     buffered = buffered === undefined ? chunk : Buffer.concat([buffered, chunk])
