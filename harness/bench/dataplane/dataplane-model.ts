@@ -1,5 +1,6 @@
 import type { CpuUsage } from '../../system/cpu-stat.js'
 import type { MachineFacts } from '../../system/environment.js'
+import type { CertificateKind } from './bench-certificate.js'
 
 /**
  * How the load uses the proxy: many requests on kept-alive connections (closed loop), a new
@@ -83,6 +84,8 @@ export interface DataplanePlanFacts {
   readonly repeats: number
   /** Low rate only: requests per second. */
   readonly rate?: number
+  /** The TLS rows, with certificates of this kind (the plain rows when absent). */
+  readonly tls?: CertificateKind
 }
 
 /** The data-plane report: one model, rendered as a table and saved as JSON. */

@@ -6,6 +6,7 @@ import { startEngineProcess } from '../../runner/balancer-process.js'
 import { layerbenchVersion } from '../../system/environment.js'
 import { childPids } from '../../peers/peer-process.js'
 import { processCpuFineUs } from '../../system/process-cpu.js'
+import type { CertificateAndKey } from '../../../engine/tls/self-signed.js'
 import type { DataplaneSubject } from './dataplane-model.js'
 
 /** A subject (or the backend) running as its own process. */
@@ -55,40 +56,70 @@ export function startChild(command: string, args: string[], ready: RegExp): Prom
 /** The fixed-response backend every subject forwards to. */
 export const startBackend = () => startChild(process.execPath, [here('./fixed-response-server.js'), '0'], /ready (\d+)/)
 
+/** What a subject is started with. */
+export interface SubjectContext {
+  readonly backendPort: number
+  /** A folder for configurations and certificate files. */
+  readonly dir: string
+  /** The certificate of the TLS rows, as PEM text and as files. */
+  readonly certificate?: CertificateAndKey & { readonly certFile: string; readonly keyFile: string }
+}
+
+/** A subject and how to start it in front of the backend. */
+export interface BenchSubject extends DataplaneSubject {
+  /** Whether clients speak TLS to it (the direct run never does). */
+  readonly tls: boolean
+  /** `undefined`: no proxy (the direct run). */
+  start(ctx: SubjectContext): Promise<Started | undefined>
+}
+
 /** One listener in front of the backend, as the engine, HAProxy and nginx are all configured. */
-function benchConfig(layer: 4 | 7, backendPort: number) {
+function benchConfig(protocol: 'tcp' | 'http' | 'https', ctx: SubjectContext) {
+  const l7 = { routes: [{ pool: 'backend' }], headers: { forwarded: true, requestId: false } }
   return parseLbConfig(
     {
       listeners: [
-        layer === 4
-          ? { name: 'bench', protocol: 'tcp', bind: '127.0.0.1:0', pool: 'backend' }
-          : { name: 'bench', protocol: 'http', bind: '127.0.0.1:0', routes: [{ pool: 'backend' }], headers: { forwarded: true, requestId: false } },
+        protocol === 'tcp'
+          ? { name: 'bench', protocol, bind: '127.0.0.1:0', pool: 'backend' }
+          : protocol === 'http'
+            ? { name: 'bench', protocol, bind: '127.0.0.1:0', ...l7 }
+            : { name: 'bench', protocol, bind: '127.0.0.1:0', ...l7, tls: { certificates: [{ cert: ctx.certificate!.cert, key: ctx.certificate!.key }] } },
       ],
-      pools: { backend: { backends: [{ host: '127.0.0.1', port: backendPort }] } },
+      pools: { backend: { backends: [{ host: '127.0.0.1', port: ctx.backendPort }] } },
     },
     'bench',
   )
 }
 
-/** Every subject of the bench, in the order of the table. */
-export const SUBJECTS: readonly DataplaneSubject[] = [
-  { name: 'direct', layer: 0, description: 'client → backend, no proxy' },
-  { name: 'engine-l4', layer: 4, description: 'layerbench engine, tcp listener' },
-  { name: 'engine-l7', layer: 7, description: 'layerbench engine, http listener (X-Forwarded-For on)' },
-  { name: 'naive-pipe', layer: 4, description: 'Node net server piping to a backend socket' },
-  { name: 'naive-http', layer: 7, description: 'Node http server forwarding with a keep-alive Agent' },
-  { name: 'haproxy-l4', layer: 4, description: 'HAProxy mode tcp, 1 thread' },
-  { name: 'haproxy-l7', layer: 7, description: 'HAProxy mode http, option forwardfor, http-reuse always, 1 thread' },
-  { name: 'nginx-l4', layer: 4, description: 'nginx stream proxy, 1 worker' },
-  { name: 'nginx-l7', layer: 7, description: 'nginx http proxy with upstream keepalive, 1 worker' },
-]
+/** The engine, HAProxy or nginx with one listener of `protocol`. */
+const balancer =
+  (kind: 'engine' | 'haproxy' | 'nginx', protocol: 'tcp' | 'http' | 'https') =>
+  async (ctx: SubjectContext): Promise<Started> => {
+    const config = benchConfig(protocol, ctx)
+    const b = kind === 'engine' ? await startEngineProcess(config, ctx.dir, layerbenchVersion()) : await startPeer(kind, config, ctx.dir)
+    return { port: b.listeners.get('bench')!.port, cpuUs: () => treeCpuUs(b.pid), stop: () => b.stop() }
+  }
 
-/** Starts one subject in front of `backendPort`; `undefined` for the direct run. */
-export async function startSubject(subject: string, backendPort: number, dir: string): Promise<Started | undefined> {
-  if (subject === 'direct') return undefined
-  if (subject.startsWith('naive-')) return startChild(process.execPath, [here('./naive-proxies.js'), subject.slice(6), '0', String(backendPort)], /ready (\d+)/)
-  const [kind, l] = subject.split('-') as ['engine' | 'haproxy' | 'nginx', string]
-  const config = benchConfig(l === 'l4' ? 4 : 7, backendPort)
-  const balancer = kind === 'engine' ? await startEngineProcess(config, dir, layerbenchVersion()) : await startPeer(kind, config, dir)
-  return { port: balancer.listeners.get('bench')!.port, cpuUs: () => treeCpuUs(balancer.pid), stop: () => balancer.stop() }
+/** A hand-written Node proxy of this folder (`file`), with its arguments after the listen port. */
+const script = (file: string, kind: string) => (ctx: SubjectContext) => {
+  const tlsFiles = ctx.certificate === undefined || kind !== 'https' ? [] : [ctx.certificate.certFile, ctx.certificate.keyFile]
+  return startChild(process.execPath, [here(file), kind, '0', String(ctx.backendPort), ...tlsFiles], /ready (\d+)/)
 }
+
+/** Every subject of the bench, in the order of the table. */
+export const SUBJECTS: readonly BenchSubject[] = [
+  { name: 'direct', layer: 0, tls: false, description: 'client → backend, no proxy', start: async () => undefined },
+  { name: 'engine-l4', layer: 4, tls: false, description: 'layerbench engine, tcp listener', start: balancer('engine', 'tcp') },
+  { name: 'engine-l7', layer: 7, tls: false, description: 'layerbench engine, http listener (X-Forwarded-For on)', start: balancer('engine', 'http') },
+  { name: 'engine-https', layer: 7, tls: true, description: 'layerbench engine, https listener terminating TLS (X-Forwarded-For on)', start: balancer('engine', 'https') },
+  { name: 'floor-http', layer: 7, tls: false, description: 'the Node floor: raw-socket HTTP/1.1 keep-alive proxy, head end and Content-Length only', start: script('./floor-proxy.js', 'http') },
+  { name: 'floor-https', layer: 7, tls: true, description: 'the Node floor with node:tls termination in front', start: script('./floor-proxy.js', 'https') },
+  { name: 'naive-pipe', layer: 4, tls: false, description: 'Node net server piping to a backend socket', start: script('./naive-proxies.js', 'pipe') },
+  { name: 'naive-http', layer: 7, tls: false, description: 'Node http server forwarding with a keep-alive Agent', start: script('./naive-proxies.js', 'http') },
+  { name: 'haproxy-l4', layer: 4, tls: false, description: 'HAProxy mode tcp, 1 thread', start: balancer('haproxy', 'tcp') },
+  { name: 'haproxy-l7', layer: 7, tls: false, description: 'HAProxy mode http, option forwardfor, http-reuse always, 1 thread', start: balancer('haproxy', 'http') },
+  { name: 'haproxy-https', layer: 7, tls: true, description: 'HAProxy mode http with bind … ssl, 1 thread', start: balancer('haproxy', 'https') },
+  { name: 'nginx-l4', layer: 4, tls: false, description: 'nginx stream proxy, 1 worker', start: balancer('nginx', 'tcp') },
+  { name: 'nginx-l7', layer: 7, tls: false, description: 'nginx http proxy with upstream keepalive, 1 worker', start: balancer('nginx', 'http') },
+  { name: 'nginx-https', layer: 7, tls: true, description: 'nginx http proxy with listen … ssl, 1 worker', start: balancer('nginx', 'https') },
+]

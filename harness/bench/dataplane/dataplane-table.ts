@@ -11,7 +11,7 @@ export function describePlan(r: DataplaneReport): string {
       : p.mode === 'new-connection'
         ? `${p.connections} clients, a new connection per request`
         : `${p.connections} keep-alive connections`
-  return `${load}, ${p.requests} requests × ${p.repeats} interleaved repeats`
+  return `${load}${p.tls === undefined ? '' : `, TLS with ${p.tls} certificates`}, ${p.requests} requests × ${p.repeats} interleaved repeats`
 }
 
 /** Renders the data-plane report as a console table: medians, with the range over repeats where it matters. */

@@ -1,7 +1,7 @@
 import net from 'node:net'
 import { LatencyHistogram, type LatencySummary } from '../../../engine/stats/latency-histogram.js'
 import { ConstantRateSchedule } from '../../load/constant-rate-schedule.js'
-import { KEEP_ALIVE, responseReader, type ClosedLoopResult } from './closed-loop-client.js'
+import { connectTo, KEEP_ALIVE, responseReader, type ClosedLoopResult } from './closed-loop-client.js'
 
 /** What a fixed-rate run measured: latency from each write, and how late the writes left. */
 export interface FixedRateResult extends ClosedLoopResult {
@@ -16,6 +16,8 @@ export interface FixedRateOptions {
   readonly requests: number
   /** Keep-alive connections, opened before the first request; requests take turns on them. */
   readonly connections: number
+  /** Speak TLS (handshakes done before the first request). */
+  readonly tls?: boolean
   readonly timeoutMs?: number
   /**
    * Called once every connection is open, just before the first request: what is measured from
@@ -84,9 +86,9 @@ export function fixedRate(port: number, options: FixedRateOptions): Promise<Fixe
       pace()
     }
     for (let c = 0; c < options.connections; c++) {
-      const socket = net.connect({ host: '127.0.0.1', port, noDelay: true })
+      const { socket, ready } = connectTo(port, options.tls === true)
       sockets.add(socket)
-      socket.on('connect', () => {
+      socket.on(ready, () => {
         idle.push(socket)
         if (++connected === sockets.size) begin()
       })

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { cpuUsage, readCpuTimes } from '../../system/cpu-stat.js'
@@ -6,7 +6,8 @@ import { machineFacts } from '../../system/environment.js'
 import { peerAvailable } from '../../peers/index.js'
 import { closedLoop, type ClosedLoopResult } from './closed-loop-client.js'
 import { judgeTargets, measure, type DataplanePlanFacts, type DataplaneReport, type DataplaneRun } from './dataplane-model.js'
-import { SUBJECTS, startBackend, startSubject } from './dataplane-subjects.js'
+import { SUBJECTS, startBackend, type SubjectContext } from './dataplane-subjects.js'
+import { benchCertificate, type CertificateKind } from './bench-certificate.js'
 import { DATAPLANE_TARGETS } from './dataplane-targets.js'
 import { fixedRate, type FixedRateResult } from './fixed-rate-client.js'
 
@@ -20,15 +21,25 @@ export interface DataplanePlan extends DataplanePlanFacts {
   readonly onRun?: (subject: string, repeat: number, run: DataplaneRun) => void
 }
 
+/** A bench certificate of `kind`, as text and as files in `dir` (for the floor's command line). */
+async function certificateFiles(kind: CertificateKind, dir: string): Promise<NonNullable<SubjectContext['certificate']>> {
+  const c = await benchCertificate(kind)
+  const certFile = join(dir, 'bench-cert.pem')
+  const keyFile = join(dir, 'bench-key.pem')
+  writeFileSync(certFile, c.cert)
+  writeFileSync(keyFile, c.key, { mode: 0o600 })
+  return { ...c, certFile, keyFile }
+}
+
 /**
  * The load of one run against `port`; `onStart` runs where the measurement begins: at once in a
  * closed loop, after the connections are open at a low rate (their set-up would otherwise be
  * charged to a few hundred requests).
  */
-function load(plan: DataplanePlan, port: number, requests: number, onStart: () => void): Promise<ClosedLoopResult | FixedRateResult> {
-  if (plan.mode === 'low-rate') return fixedRate(port, { rate: plan.rate ?? 300, requests, connections: plan.connections, onStart })
+function load(plan: DataplanePlan, port: number, tls: boolean, requests: number, onStart: () => void): Promise<ClosedLoopResult | FixedRateResult> {
+  if (plan.mode === 'low-rate') return fixedRate(port, { rate: plan.rate ?? 300, requests, connections: plan.connections, tls, onStart })
   onStart()
-  return closedLoop(port, plan.connections, requests, { newConnections: plan.mode === 'new-connection' })
+  return closedLoop(port, plan.connections, requests, { newConnections: plan.mode === 'new-connection', tls })
 }
 
 /**
@@ -49,23 +60,27 @@ export async function runDataplaneBench(plan: DataplanePlan): Promise<DataplaneR
       warnings.push(`${peer} is not available (${a.reason ?? 'not installed'}): its rows are missing (harness/setup/install-system.sh installs it)`)
     }
   }
-  const subjects = SUBJECTS.filter((s) => !missing.has(s.name.split('-')[0]!) && (plan.only === undefined || plan.only.includes(s.name)))
+  // With a certificate kind, the TLS rows (and direct, plain, as the latency reference); without, the plain ones.
+  const wanted = (s: (typeof SUBJECTS)[number]) => (plan.tls === undefined ? !s.tls : s.tls || s.layer === 0)
+  const subjects = SUBJECTS.filter((s) => !missing.has(s.name.split('-')[0]!) && wanted(s) && (plan.only === undefined || plan.only.includes(s.name)))
   const dir = mkdtempSync(join(tmpdir(), 'layerbench-dataplane-'))
   const backend = await startBackend()
+  const ctx: SubjectContext = { backendPort: backend.port, dir, ...(plan.tls === undefined ? {} : { certificate: await certificateFiles(plan.tls, dir) }) }
   const runs = new Map<string, DataplaneRun[]>(subjects.map((s) => [s.name, []]))
   const before = readCpuTimes()
   try {
     for (let repeat = 0; repeat < plan.repeats; repeat++) {
       let direct: { p50: number; p99: number } | undefined
       for (const subject of subjects) {
-        const proxy = await startSubject(subject.name, backend.port, dir)
+        const proxy = await subject.start(ctx)
+        const tls = proxy !== undefined && subject.tls
         try {
           const port = proxy?.port ?? backend.port
-          await closedLoop(port, Math.min(plan.connections, 16), plan.warmup, { newConnections: plan.mode === 'new-connection' })
+          await closedLoop(port, Math.min(plan.connections, 16), plan.warmup, { newConnections: plan.mode === 'new-connection', tls })
           let proxyBefore = 0
           let backendBefore = 0
           let clientBefore = process.cpuUsage()
-          const r = await load(plan, port, plan.requests, () => {
+          const r = await load(plan, port, tls, plan.requests, () => {
             proxyBefore = proxy?.cpuUs() ?? 0
             backendBefore = backend.cpuUs()
             clientBefore = process.cpuUsage()
@@ -102,13 +117,21 @@ export async function runDataplaneBench(plan: DataplanePlan): Promise<DataplaneR
   const cpu = before !== undefined && after !== undefined ? cpuUsage(before, after) : undefined
   if (cpu !== undefined && cpu.steal > 0.1) warnings.push(`CPU steal was ${(cpu.steal * 100).toFixed(1)}% during the run: CPU-time figures are inflated`)
   if (!subjects.some((s) => s.name === 'direct')) warnings.push('direct was not run: no added latency')
-  const measurements = subjects.map((s) => measure(s, runs.get(s.name)!))
+  const measurements = subjects.map((s) => measure({ name: s.name, layer: s.layer, description: s.description }, runs.get(s.name)!))
   return {
     schema: 'layerbench/dataplane-bench@2',
     startedAt,
     machine: machineFacts(),
     ...(cpu === undefined ? {} : { cpu }),
-    plan: { mode: plan.mode, connections: plan.connections, requests: plan.requests, warmup: plan.warmup, repeats: plan.repeats, ...(plan.mode === 'low-rate' ? { rate: plan.rate ?? 300 } : {}) },
+    plan: {
+      mode: plan.mode,
+      connections: plan.connections,
+      requests: plan.requests,
+      warmup: plan.warmup,
+      repeats: plan.repeats,
+      ...(plan.mode === 'low-rate' ? { rate: plan.rate ?? 300 } : {}),
+      ...(plan.tls === undefined ? {} : { tls: plan.tls }),
+    },
     measurements,
     targets: judgeTargets(DATAPLANE_TARGETS, plan.mode, measurements),
     warnings,

@@ -5,6 +5,7 @@ import { DEFAULT_SIZES } from '../../bench/bench-cases.js'
 import { renderBenchTable } from '../../bench/bench-table.js'
 import { runBench } from '../../bench/run-bench.js'
 import { renderDataplaneTable, runDataplaneBench, type DataplaneMode } from '../../bench/dataplane/run-dataplane-bench.js'
+import { CERTIFICATE_KINDS, type CertificateKind } from '../../bench/dataplane/bench-certificate.js'
 import { missedTarget, renderSimulatorBench, runSimulatorBench } from '../../bench/simulator-bench.js'
 import { CliError, ExitCode } from '../exit-codes.js'
 
@@ -24,6 +25,7 @@ export interface BenchOptions {
   newConnections?: boolean
   lowRate?: boolean
   rate?: string
+  tls?: string
 }
 
 function parseList(value: string | undefined, what: string, check: (item: string) => string | undefined): string[] | undefined {
@@ -49,6 +51,8 @@ async function dataplaneCommand(opts: BenchOptions): Promise<ExitCode> {
   if (opts.rate !== undefined && opts.lowRate !== true) throw new CliError('--rate: only with --low-rate', ExitCode.BadInput)
   const mode: DataplaneMode = opts.lowRate === true ? 'low-rate' : opts.newConnections === true ? 'new-connection' : 'keep-alive'
   const rate = positiveInt(opts.rate, 300, '--rate', 5000)
+  const tls = opts.tls as CertificateKind | undefined
+  if (tls !== undefined && !CERTIFICATE_KINDS.includes(tls)) throw new CliError(`--tls: expected one of ${CERTIFICATE_KINDS.join(', ')}, got "${opts.tls}"`, ExitCode.BadInput)
   // Low rate: the suite's fixed-rate load (300 req/s over 64 connections), 5 s a run (2 s quick).
   const lowRequests = Math.round(rate * (opts.quick ? 2 : 5))
   const report = await runDataplaneBench({
@@ -58,12 +62,13 @@ async function dataplaneCommand(opts: BenchOptions): Promise<ExitCode> {
     warmup: opts.quick ? 1000 : 3000,
     repeats: positiveInt(opts.repeats, opts.quick ? 1 : 3, '--repeats', 50),
     ...(mode === 'low-rate' ? { rate } : {}),
+    ...(tls === undefined ? {} : { tls }),
     ...(only === undefined ? {} : { only }),
     onRun: (subject, repeat, run) => process.stderr.write(`bench: ${subject} run ${repeat + 1}: ${run.rps.toFixed(0)} req/s, p50 ${run.latencyP50Us.toFixed(0)} µs, proxy ${run.proxyCpuPerRequestUs.toFixed(1)} µs CPU/req\n`),
   })
   const dir = resolve(opts.out)
   mkdirSync(dir, { recursive: true })
-  const file = join(dir, mode === 'keep-alive' ? 'dataplane.json' : `dataplane-${mode}.json`)
+  const file = join(dir, `dataplane${mode === 'keep-alive' ? '' : `-${mode}`}${tls === undefined ? '' : `-tls-${tls}`}.json`)
   writeFileSync(file, JSON.stringify(report, null, 2) + '\n')
   process.stdout.write(renderDataplaneTable(report) + `\nwrote ${file}\n`)
   return opts.check && report.targets.some((t) => !t.met) ? ExitCode.Failed : ExitCode.Ok
