@@ -118,6 +118,10 @@ export async function runDataplaneBench(plan: DataplanePlan): Promise<DataplaneR
   if (cpu !== undefined && cpu.steal > 0.1) warnings.push(`CPU steal was ${(cpu.steal * 100).toFixed(1)}% during the run: CPU-time figures are inflated`)
   if (!subjects.some((s) => s.name === 'direct')) warnings.push('direct was not run: no added latency')
   const measurements = subjects.map((s) => measure({ name: s.name, layer: s.layer, description: s.description }, runs.get(s.name)!))
+  const ran = new Set(measurements.map((m) => m.name))
+  for (const t of DATAPLANE_TARGETS) {
+    if (t.modes.includes(plan.mode) && ran.has(t.subject) && !ran.has(t.reference)) warnings.push(`${t.subject} is not judged against ${t.reference}: it did not run`)
+  }
   return {
     schema: 'layerbench/dataplane-bench@2',
     startedAt,
