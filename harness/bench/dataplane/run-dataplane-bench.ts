@@ -37,7 +37,11 @@ async function certificateFiles(kind: CertificateKind, dir: string): Promise<Non
  * charged to a few hundred requests).
  */
 function load(plan: DataplanePlan, port: number, tls: boolean, requests: number, onStart: () => void): Promise<ClosedLoopResult | FixedRateResult> {
-  if (plan.mode === 'low-rate') return fixedRate(port, { rate: plan.rate ?? 300, requests, connections: plan.connections, tls, onStart })
+  if (plan.mode === 'low-rate') {
+    const rate = plan.rate ?? 300
+    // The schedule's own length, and room for the answers: a long run at a low rate is not cut.
+    return fixedRate(port, { rate, requests, connections: plan.connections, tls, onStart, timeoutMs: Math.ceil((requests / rate) * 1000) + 30_000 })
+  }
   onStart()
   return closedLoop(port, plan.connections, requests, { newConnections: plan.mode === 'new-connection', tls })
 }
@@ -119,9 +123,8 @@ export async function runDataplaneBench(plan: DataplanePlan): Promise<DataplaneR
   if (!subjects.some((s) => s.name === 'direct')) warnings.push('direct was not run: no added latency')
   const measurements = subjects.map((s) => measure({ name: s.name, layer: s.layer, description: s.description }, runs.get(s.name)!))
   const ran = new Set(measurements.map((m) => m.name))
-  for (const t of DATAPLANE_TARGETS) {
-    if (t.modes.includes(plan.mode) && ran.has(t.subject) && !ran.has(t.reference)) warnings.push(`${t.subject} is not judged against ${t.reference}: it did not run`)
-  }
+  const unjudged = new Set(DATAPLANE_TARGETS.filter((t) => t.modes.includes(plan.mode) && ran.has(t.subject) && !ran.has(t.reference)).map((t) => `${t.subject} is not judged against ${t.reference}: it did not run`))
+  warnings.push(...unjudged)
   return {
     schema: 'layerbench/dataplane-bench@2',
     startedAt,
