@@ -7,7 +7,7 @@ import type { ClientOrigin } from './proxy-header.js'
 /**
  * What every stream listener does with a new connection before its protocol starts: count it,
  * refuse it over the connection limit or while draining, account its bytes when it closes, and
- * say who it comes from. Returns the origin, or undefined when the connection was refused.
+ * say who it comes from (read lazily). Returns the origin, or undefined when the connection was refused.
  */
 export function acceptConnection(socket: Socket, counters: ListenerCounters, maxConnections: number, draining: boolean, open: Set<Socket>): ClientOrigin | undefined {
   counters.connectionsTotal++
@@ -29,10 +29,41 @@ export function acceptConnection(socket: Socket, counters: ListenerCounters, max
     counters.open.delete(socket)
     open.delete(socket)
   })
-  return {
-    address: normalizeAddress(socket.remoteAddress),
-    port: socket.remotePort ?? 0,
-    localAddress: normalizeAddress(socket.localAddress),
-    localPort: socket.localPort ?? 0,
+  return new SocketOrigin(socket)
+}
+
+/**
+ * A connection's origin read from its socket when first asked: each of the socket's address
+ * getters is a getpeername or getsockname system call, and a plain TCP relay (no PROXY header, no
+ * source hash) never asks. Read before the socket closes (a closed socket has no addresses).
+ */
+class SocketOrigin implements ClientOrigin {
+  private remote: { address: string; port: number } | undefined
+  private local: { address: string; port: number } | undefined
+
+  constructor(private readonly socket: Socket) {}
+
+  private get peer() {
+    return (this.remote ??= { address: normalizeAddress(this.socket.remoteAddress), port: this.socket.remotePort ?? 0 })
+  }
+
+  private get own() {
+    return (this.local ??= { address: normalizeAddress(this.socket.localAddress), port: this.socket.localPort ?? 0 })
+  }
+
+  get address(): string {
+    return this.peer.address
+  }
+
+  get port(): number {
+    return this.peer.port
+  }
+
+  get localAddress(): string {
+    return this.own.address
+  }
+
+  get localPort(): number {
+    return this.own.port
   }
 }

@@ -32,7 +32,10 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option('--dataplane', 'measure CPU per request of the engine at L4 and L7 against direct, naive Node proxies, HAProxy and nginx')
     .option('--requests <n>', 'requests per measured run: data plane (default 30000), simulator (default 2M; quick 1M)')
     .option('--new-connections', 'data plane: a new client connection per request instead of keep-alive')
-    .option('--connections <n>', 'data plane: concurrent clients, each with one keep-alive connection (default 16)')
+    .option('--low-rate', 'data plane: an open loop at a low fixed rate on kept-alive connections (default 300 req/s over 64 connections, 5 s a run)')
+    .option('--rate <n>', 'data plane, --low-rate: requests per second (default 300)')
+    .option('--tls <kind>', 'data plane: the TLS-terminating rows (engine https, the Node floor, HAProxy and nginx ssl) with ecdsa-p256 or rsa-2048 certificates')
+    .option('--connections <n>', 'data plane: concurrent clients, each with one keep-alive connection (default 16; low rate 64)')
     .option('--repeats <n>', 'interleaved repeats: data plane (default 3), simulator (default 5; quick 3)')
     .action(async (opts) => setExit(await (await import('./commands/bench.js')).benchCommand(opts)))
 

@@ -1,4 +1,5 @@
 import net from 'node:net'
+import tls from 'node:tls'
 import { LatencyHistogram } from '../../../engine/stats/latency-histogram.js'
 
 /** What a closed-loop run measured. */
@@ -17,18 +18,32 @@ export interface ClosedLoopOptions {
    * teardown). Latency then runs from the connect to the end of the response.
    */
   readonly newConnections?: boolean
+  /** Speak TLS (any certificate accepted, no session reuse: a new connection is a full handshake). */
+  readonly tls?: boolean
   readonly timeoutMs?: number
 }
 
+/**
+ * A client connection to the subject and the event that says it can carry a request: the TCP
+ * connect, or with TLS the end of the handshake.
+ */
+export function connectTo(port: number, useTls: boolean): { socket: net.Socket; ready: 'connect' | 'secureConnect' } {
+  if (!useTls) return { socket: net.connect({ host: '127.0.0.1', port, noDelay: true }), ready: 'connect' }
+  const socket = tls.connect({ host: '127.0.0.1', port, servername: 'bench.local', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] })
+  socket.setNoDelay(true)
+  return { socket, ready: 'secureConnect' }
+}
+
 const head = (connection: string) => Buffer.from(`GET /bench HTTP/1.1\r\nHost: bench.local\r\nUser-Agent: layerbench\r\nAccept: */*\r\nConnection: ${connection}\r\n\r\n`)
-const KEEP_ALIVE = head('keep-alive')
+/** The request every data-plane client sends on a kept-alive connection. */
+export const KEEP_ALIVE = head('keep-alive')
 const CLOSE = head('close')
 
 /**
  * Splits a byte stream into HTTP/1.1 responses framed by Content-Length; `onResponse` hears each
  * one's status (whether it was a 200). Returns the socket's 'data' handler.
  */
-function responseReader(onResponse: (ok: boolean) => boolean): (chunk: Buffer) => void {
+export function responseReader(onResponse: (ok: boolean) => boolean): (chunk: Buffer) => void {
   let buffered: Buffer | undefined
   return (chunk) => {
     buffered = buffered === undefined ? chunk : Buffer.concat([buffered, chunk])
@@ -80,7 +95,7 @@ export function closedLoop(port: number, connections: number, requests: number, 
       if (finished || sent >= requests) return workerDone()
       // A connection per request counts as sent when it is opened: one that fails is a failed request.
       if (perRequest) sent++
-      const socket = net.connect({ host: '127.0.0.1', port, noDelay: true })
+      const { socket, ready } = connectTo(port, options.tls === true)
       sockets.add(socket)
       let sentAt = process.hrtime.bigint()
       let answered = false
@@ -90,7 +105,7 @@ export function closedLoop(port: number, connections: number, requests: number, 
         sentAt = process.hrtime.bigint()
         socket.write(KEEP_ALIVE)
       }
-      socket.on('connect', send)
+      socket.on(ready, send)
       socket.on(
         'data',
         responseReader((ok) => {

@@ -1,172 +1,57 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { cpuUsage, readCpuTimes, type CpuUsage } from '../../system/cpu-stat.js'
-import { processCpuUs as cpuOf } from '../../system/process-cpu.js'
-import { machineFacts, type MachineFacts } from '../../system/environment.js'
-import { closedLoop } from './closed-loop-client.js'
-import { parseLbConfig } from '../../../engine/config/load-lb-config.js'
-import { isPeerName, PEER_NAMES, peerAvailable, startPeer } from '../../peers/index.js'
-import { startEngineProcess } from '../../runner/balancer-process.js'
-import { layerbenchVersion } from '../../system/environment.js'
+import { cpuUsage, readCpuTimes } from '../../system/cpu-stat.js'
+import { machineFacts } from '../../system/environment.js'
+import { PEER_NAMES, peerAvailable } from '../../peers/index.js'
+import { closedLoop, type ClosedLoopResult } from './closed-loop-client.js'
+import { judgeTargets, measure, type DataplanePlanFacts, type DataplaneReport, type DataplaneRun } from './dataplane-model.js'
+import { SUBJECTS, startBackend, type SubjectContext } from './dataplane-subjects.js'
+import { benchCertificate, type CertificateKind } from './bench-certificate.js'
+import { DATAPLANE_TARGETS } from './dataplane-targets.js'
+import { fixedRate, type FixedRateResult } from './fixed-rate-client.js'
 
-/** One proxy (or none) measured in front of the same backend. */
-export interface DataplaneSubject {
-  readonly name: string
-  /** 0 for the direct run (no proxy). */
-  readonly layer: 0 | 4 | 7
-  readonly description: string
-}
+export type { DataplaneMeasurement, DataplaneMode, DataplaneReport, DataplaneRun, DataplaneSubject } from './dataplane-model.js'
+export { renderDataplaneTable } from './dataplane-table.js'
 
-/** One measured run of one subject. */
-export interface DataplaneRun {
-  readonly requests: number
-  readonly errors: number
-  readonly rps: number
-  readonly latencyP50Us: number
-  readonly latencyP99Us: number
-  /** CPU time of the proxy process per request, µs (0 for the direct run). */
-  readonly proxyCpuPerRequestUs: number
-  readonly backendCpuPerRequestUs: number
-  readonly clientCpuPerRequestUs: number
-}
-
-/** A subject's runs and their medians. */
-export interface DataplaneMeasurement extends DataplaneSubject {
-  readonly runs: readonly DataplaneRun[]
-  readonly median: DataplaneRun
-}
-
-/** The data-plane report: one model, rendered as a table and saved as JSON. */
-export interface DataplaneReport {
-  readonly schema: 'layerbench/dataplane-bench@1'
-  readonly startedAt: string
-  readonly machine: MachineFacts
-  readonly cpu?: CpuUsage
-  readonly plan: { readonly connections: number; readonly requests: number; readonly warmup: number; readonly repeats: number; readonly newConnections: boolean }
-  readonly measurements: readonly DataplaneMeasurement[]
-  readonly targets: readonly { readonly name: string; readonly limitUs: number; readonly measuredUs: number; readonly met: boolean }[]
-  readonly warnings: readonly string[]
-}
-
-/** The targets: engine CPU per keep-alive request (the new-connection mode has none). */
-export const DATAPLANE_TARGETS = [
-  { subject: 'engine-l4', limitUs: 40 },
-  { subject: 'engine-l7', limitUs: 100 },
-] as const
-
-const here = (file: string) => fileURLToPath(new URL(file, import.meta.url))
-
-interface Started {
-  readonly port: number
-  /** CPU time of the subject's processes so far, µs. */
-  cpuUs(): number
-  stop(): Promise<void>
-}
-
-/** Spawns a child that prints a line matching `ready`, and returns its port. */
-function startChild(command: string, args: string[], ready: RegExp): Promise<Started> {
-  return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    let err = ''
-    const fail = (why: string) => reject(new Error(`${command} ${args.join(' ')}: ${why}\n${err}`))
-    child.once('exit', (code) => fail(`exited with ${code}`))
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()))
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString()
-      const m = ready.exec(out)
-      if (m === null) return
-      child.removeAllListeners('exit')
-      resolve({
-        port: Number(m[1]),
-        cpuUs: () => cpuOf(child.pid!) ?? 0,
-        stop: () =>
-          new Promise<void>((done) => {
-            if (child.exitCode !== null) return done()
-            child.once('exit', () => done())
-            child.kill('SIGTERM')
-            setTimeout(() => child.kill('SIGKILL'), 3000).unref()
-          }),
-      })
-    })
-  })
-}
-
-/** One listener in front of the backend, as the engine, HAProxy and nginx are all configured. */
-function benchConfig(layer: 4 | 7, backendPort: number) {
-  return parseLbConfig(
-    {
-      listeners: [
-        layer === 4
-          ? { name: 'bench', protocol: 'tcp', bind: '127.0.0.1:0', pool: 'backend' }
-          : { name: 'bench', protocol: 'http', bind: '127.0.0.1:0', routes: [{ pool: 'backend' }], headers: { forwarded: true, requestId: false } },
-      ],
-      pools: { backend: { backends: [{ host: '127.0.0.1', port: backendPort }] } },
-    },
-    'bench',
-  )
-}
-
-/** Starts one subject in front of `backendPort`; `undefined` for the direct run. */
-async function startSubject(subject: string, backendPort: number, dir: string): Promise<Started | undefined> {
-  if (subject === 'direct') return undefined
-  if (subject.startsWith('naive-')) return startChild(process.execPath, [here('./naive-proxies.js'), subject.slice(6), '0', String(backendPort)], /ready (\d+)/)
-  const [kind, l] = subject.split('-') as [string, string]
-  const config = benchConfig(l === 'l4' ? 4 : 7, backendPort)
-  const balancer = isPeerName(kind) ? await startPeer(kind, config, dir) : await startEngineProcess(config, dir, layerbenchVersion())
-  return { port: balancer.listeners.get('bench')!.port, cpuUs: () => balancer.cpuUs() ?? 0, stop: () => balancer.stop() }
-}
-
-const SUBJECTS: readonly DataplaneSubject[] = [
-  { name: 'direct', layer: 0, description: 'client → backend, no proxy' },
-  { name: 'engine-l4', layer: 4, description: 'layerbench engine, tcp listener' },
-  { name: 'engine-l7', layer: 7, description: 'layerbench engine, http listener (X-Forwarded-For on)' },
-  { name: 'naive-pipe', layer: 4, description: 'Node net server piping to a backend socket' },
-  { name: 'naive-http', layer: 7, description: 'Node http server forwarding with a keep-alive Agent' },
-  { name: 'haproxy-l4', layer: 4, description: 'HAProxy mode tcp, 1 thread' },
-  { name: 'haproxy-l7', layer: 7, description: 'HAProxy mode http, option forwardfor, http-reuse always, 1 thread' },
-  { name: 'nginx-l4', layer: 4, description: 'nginx stream proxy, 1 worker' },
-  { name: 'nginx-l7', layer: 7, description: 'nginx http proxy with upstream keepalive, 1 worker' },
-]
-
-function median(runs: readonly DataplaneRun[]): DataplaneRun {
-  const pick = (f: (r: DataplaneRun) => number) => {
-    const v = runs.map(f).sort((a, b) => a - b)
-    return v[Math.floor((v.length - 1) / 2)]!
-  }
-  return {
-    requests: pick((r) => r.requests),
-    errors: pick((r) => r.errors),
-    rps: pick((r) => r.rps),
-    latencyP50Us: pick((r) => r.latencyP50Us),
-    latencyP99Us: pick((r) => r.latencyP99Us),
-    proxyCpuPerRequestUs: pick((r) => r.proxyCpuPerRequestUs),
-    backendCpuPerRequestUs: pick((r) => r.backendCpuPerRequestUs),
-    clientCpuPerRequestUs: pick((r) => r.clientCpuPerRequestUs),
-  }
-}
-
-/** What to run. */
-export interface DataplanePlan {
-  readonly connections: number
-  readonly requests: number
-  readonly warmup: number
-  readonly repeats: number
-  /** A new client connection per request (see `ClosedLoopOptions.newConnections`) instead of keep-alive. */
-  readonly newConnections?: boolean
+/** What to run (a low rate defaults to 300 req/s). */
+export interface DataplanePlan extends DataplanePlanFacts {
   /** Subject names to include (default: all available). */
   readonly only?: readonly string[]
   readonly onRun?: (subject: string, repeat: number, run: DataplaneRun) => void
 }
 
+/** A bench certificate of `kind`, as text and as files in `dir` (for the floor's command line). */
+async function certificateFiles(kind: CertificateKind, dir: string): Promise<NonNullable<SubjectContext['certificate']>> {
+  const c = await benchCertificate(kind)
+  const certFile = join(dir, 'bench-cert.pem')
+  const keyFile = join(dir, 'bench-key.pem')
+  writeFileSync(certFile, c.cert)
+  writeFileSync(keyFile, c.key, { mode: 0o600 })
+  return { ...c, certFile, keyFile }
+}
+
 /**
- * Measures the CPU each proxy spends per request: the same closed-loop load (keep-alive
- * connections, or a new connection per request; fixed tiny responses) against the backend directly
- * and through each subject, subjects interleaved within every repeat so drift in the machine's
- * speed hits them alike.
+ * The load of one run against `port`; `onStart` runs where the measurement begins: at once in a
+ * closed loop, after the connections are open at a low rate (their set-up would otherwise be
+ * charged to a few hundred requests).
+ */
+function load(plan: DataplanePlan, port: number, tls: boolean, requests: number, onStart: () => void): Promise<ClosedLoopResult | FixedRateResult> {
+  if (plan.mode === 'low-rate') {
+    const rate = plan.rate ?? 300
+    // The schedule's own length, and room for the answers: a long run at a low rate is not cut.
+    return fixedRate(port, { rate, requests, connections: plan.connections, tls, onStart, timeoutMs: Math.ceil((requests / rate) * 1000) + 30_000 })
+  }
+  onStart()
+  return closedLoop(port, plan.connections, requests, { newConnections: plan.mode === 'new-connection', tls })
+}
+
+/**
+ * Measures the CPU each proxy spends per request and the latency it adds: the same load (see
+ * `DataplaneMode`; fixed tiny responses) against the backend directly and through each subject,
+ * subjects interleaved within every repeat so drift in the machine's speed hits them alike. Each
+ * subject is started fresh and warmed up with a closed loop (so its JIT has compiled the request
+ * path, as in a proxy that has run a while) before the measured run.
  */
 export async function runDataplaneBench(plan: DataplanePlan): Promise<DataplaneReport> {
   const startedAt = new Date().toISOString()
@@ -179,34 +64,46 @@ export async function runDataplaneBench(plan: DataplanePlan): Promise<DataplaneR
       warnings.push(`${peer} is not available (${a.reason ?? 'not installed'}): its rows are missing (harness/setup/install-system.sh installs it)`)
     }
   }
-  const subjects = SUBJECTS.filter((s) => !missing.has(s.name.split('-')[0]!) && (plan.only === undefined || plan.only.includes(s.name)))
+  // With a certificate kind, the TLS rows (and direct, plain, as the latency reference); without, the plain ones.
+  const wanted = (s: (typeof SUBJECTS)[number]) => (plan.tls === undefined ? !s.tls : s.tls || s.layer === 0)
+  const subjects = SUBJECTS.filter((s) => !missing.has(s.name.split('-')[0]!) && wanted(s) && (plan.only === undefined || plan.only.includes(s.name)))
   const dir = mkdtempSync(join(tmpdir(), 'layerbench-dataplane-'))
-  const backend = await startChild(process.execPath, [here('./fixed-response-server.js'), '0'], /ready (\d+)/)
+  const backend = await startBackend()
+  const ctx: SubjectContext = { backendPort: backend.port, dir, ...(plan.tls === undefined ? {} : { certificate: await certificateFiles(plan.tls, dir) }) }
   const runs = new Map<string, DataplaneRun[]>(subjects.map((s) => [s.name, []]))
   const before = readCpuTimes()
   try {
     for (let repeat = 0; repeat < plan.repeats; repeat++) {
+      let direct: { p50: number; p99: number } | undefined
       for (const subject of subjects) {
-        const proxy = await startSubject(subject.name, backend.port, dir)
+        const proxy = await subject.start(ctx)
+        const tls = proxy !== undefined && subject.tls
         try {
           const port = proxy?.port ?? backend.port
-          const mode = { newConnections: plan.newConnections === true }
-          await closedLoop(port, plan.connections, plan.warmup, mode)
-          const proxyBefore = proxy?.cpuUs() ?? 0
-          const backendBefore = backend.cpuUs()
-          const clientBefore = process.cpuUsage()
-          const r = await closedLoop(port, plan.connections, plan.requests, mode)
+          await closedLoop(port, Math.min(plan.connections, 16), plan.warmup, { newConnections: plan.mode === 'new-connection', tls })
+          let proxyBefore = 0
+          let backendBefore = 0
+          let clientBefore = process.cpuUsage()
+          const r = await load(plan, port, tls, plan.requests, () => {
+            proxyBefore = proxy?.cpuUs() ?? 0
+            backendBefore = backend.cpuUs()
+            clientBefore = process.cpuUsage()
+          })
           const client = process.cpuUsage(clientBefore)
           const n = Math.max(r.requests, 1)
+          if (proxy === undefined) direct = { p50: r.latencyUs.p50, p99: r.latencyUs.p99 }
           const run: DataplaneRun = {
             requests: r.requests,
             errors: r.errors,
             rps: r.requests / (r.elapsedMs / 1000),
             latencyP50Us: r.latencyUs.p50,
             latencyP99Us: r.latencyUs.p99,
+            addedP50Us: proxy === undefined || direct === undefined ? 0 : r.latencyUs.p50 - direct.p50,
+            addedP99Us: proxy === undefined || direct === undefined ? 0 : r.latencyUs.p99 - direct.p99,
             proxyCpuPerRequestUs: proxy === undefined ? 0 : (proxy.cpuUs() - proxyBefore) / n,
             backendCpuPerRequestUs: (backend.cpuUs() - backendBefore) / n,
             clientCpuPerRequestUs: (client.user + client.system) / n,
+            ...('sendLagUs' in r ? { sendLagP50Us: r.sendLagUs.p50 } : {}),
           }
           if (r.errors > 0 || r.requests < plan.requests) warnings.push(`${subject.name}, repeat ${repeat + 1}: ${r.requests} of ${plan.requests} responses, ${r.errors} errors`)
           runs.get(subject.name)!.push(run)
@@ -223,46 +120,27 @@ export async function runDataplaneBench(plan: DataplanePlan): Promise<DataplaneR
   const after = readCpuTimes()
   const cpu = before !== undefined && after !== undefined ? cpuUsage(before, after) : undefined
   if (cpu !== undefined && cpu.steal > 0.1) warnings.push(`CPU steal was ${(cpu.steal * 100).toFixed(1)}% during the run: CPU-time figures are inflated`)
-  const measurements = subjects.map((s) => ({ ...s, runs: runs.get(s.name)!, median: median(runs.get(s.name)!) }))
-  const targets = (plan.newConnections === true ? [] : DATAPLANE_TARGETS).flatMap((t) => {
-    const m = measurements.find((x) => x.name === t.subject)
-    return m === undefined ? [] : [{ name: `${t.subject} CPU per keep-alive request ≤ ${t.limitUs} µs`, limitUs: t.limitUs, measuredUs: m.median.proxyCpuPerRequestUs, met: m.median.proxyCpuPerRequestUs <= t.limitUs }]
-  })
+  if (!subjects.some((s) => s.name === 'direct')) warnings.push('direct was not run: no added latency')
+  const measurements = subjects.map((s) => measure({ name: s.name, layer: s.layer, description: s.description }, runs.get(s.name)!))
+  const ran = new Set(measurements.map((m) => m.name))
+  const unjudged = new Set(DATAPLANE_TARGETS.filter((t) => t.modes.includes(plan.mode) && ran.has(t.subject) && !ran.has(t.reference)).map((t) => `${t.subject} is not judged against ${t.reference}: it did not run`))
+  warnings.push(...unjudged)
   return {
-    schema: 'layerbench/dataplane-bench@1',
+    schema: 'layerbench/dataplane-bench@2',
     startedAt,
     machine: machineFacts(),
     ...(cpu === undefined ? {} : { cpu }),
-    plan: { connections: plan.connections, requests: plan.requests, warmup: plan.warmup, repeats: plan.repeats, newConnections: plan.newConnections === true },
+    plan: {
+      mode: plan.mode,
+      connections: plan.connections,
+      requests: plan.requests,
+      warmup: plan.warmup,
+      repeats: plan.repeats,
+      ...(plan.mode === 'low-rate' ? { rate: plan.rate ?? 300 } : {}),
+      ...(plan.tls === undefined ? {} : { tls: plan.tls }),
+    },
     measurements,
-    targets,
+    targets: judgeTargets(DATAPLANE_TARGETS, plan.mode, measurements),
     warnings,
   }
-}
-
-/** Renders the data-plane report as a console table. */
-export function renderDataplaneTable(r: DataplaneReport): string {
-  const rows = r.measurements.map((m) => [
-    m.name,
-    m.layer === 0 ? '—' : `L${m.layer}`,
-    m.median.rps.toFixed(0),
-    m.median.latencyP50Us.toFixed(0),
-    m.median.latencyP99Us.toFixed(0),
-    m.layer === 0 ? '—' : m.median.proxyCpuPerRequestUs.toFixed(1),
-    m.median.backendCpuPerRequestUs.toFixed(1),
-    m.median.clientCpuPerRequestUs.toFixed(1),
-  ])
-  const header = ['subject', 'layer', 'req/s', 'p50 µs', 'p99 µs', 'proxy CPU µs/req', 'backend', 'client']
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
-  const out = [
-    `layerbench data-plane bench — ${r.plan.newConnections ? `${r.plan.connections} clients, a new connection per request` : `${r.plan.connections} keep-alive connections`}, ${r.plan.requests} requests × ${r.plan.repeats} interleaved repeats (medians)${r.cpu === undefined ? '' : `, steal ${(r.cpu.steal * 100).toFixed(1)}%`}`,
-    line(header),
-    line(widths.map((w) => '─'.repeat(w))),
-    ...rows.map(line),
-    '',
-    ...r.targets.map((t) => `${t.met ? '✓' : '✗'} ${t.name}: ${t.measuredUs.toFixed(1)} µs`),
-    ...r.warnings.map((w) => `warning: ${w}`),
-  ]
-  return out.join('\n')
 }

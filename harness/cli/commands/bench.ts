@@ -4,7 +4,8 @@ import { algorithms } from '../../../engine/balancing/registry.js'
 import { DEFAULT_SIZES } from '../../bench/bench-cases.js'
 import { renderBenchTable } from '../../bench/bench-table.js'
 import { runBench } from '../../bench/run-bench.js'
-import { renderDataplaneTable, runDataplaneBench } from '../../bench/dataplane/run-dataplane-bench.js'
+import { renderDataplaneTable, runDataplaneBench, type DataplaneMode } from '../../bench/dataplane/run-dataplane-bench.js'
+import { CERTIFICATE_KINDS, type CertificateKind } from '../../bench/dataplane/bench-certificate.js'
 import { missedTarget, renderSimulatorBench, runSimulatorBench } from '../../bench/simulator-bench.js'
 import { CliError, ExitCode } from '../exit-codes.js'
 
@@ -22,6 +23,9 @@ export interface BenchOptions {
   connections?: string
   repeats?: string
   newConnections?: boolean
+  lowRate?: boolean
+  rate?: string
+  tls?: string
 }
 
 function parseList(value: string | undefined, what: string, check: (item: string) => string | undefined): string[] | undefined {
@@ -40,21 +44,31 @@ function positiveInt(value: string | undefined, fallback: number, what: string, 
   return n
 }
 
-/** `layerbench bench --dataplane`: CPU per request (keep-alive, or a new connection each) of the engine and its references. */
+/** `layerbench bench --dataplane`: CPU per request and added latency of the engine and its references (keep-alive, a new connection each, or a low fixed rate). */
 async function dataplaneCommand(opts: BenchOptions): Promise<ExitCode> {
   const only = parseList(opts.only, '--only', () => undefined)
+  if (opts.newConnections === true && opts.lowRate === true) throw new CliError('--new-connections and --low-rate: choose one', ExitCode.BadInput)
+  if (opts.rate !== undefined && opts.lowRate !== true) throw new CliError('--rate: only with --low-rate', ExitCode.BadInput)
+  const mode: DataplaneMode = opts.lowRate === true ? 'low-rate' : opts.newConnections === true ? 'new-connection' : 'keep-alive'
+  const rate = positiveInt(opts.rate, 300, '--rate', 5000)
+  const tls = opts.tls as CertificateKind | undefined
+  if (tls !== undefined && !CERTIFICATE_KINDS.includes(tls)) throw new CliError(`--tls: expected one of ${CERTIFICATE_KINDS.join(', ')}, got "${opts.tls}"`, ExitCode.BadInput)
+  // Low rate: the suite's fixed-rate load (300 req/s over 64 connections), 5 s a run (2 s quick).
+  const lowRequests = Math.round(rate * (opts.quick ? 2 : 5))
   const report = await runDataplaneBench({
-    connections: positiveInt(opts.connections, 16, '--connections', 1024),
-    requests: positiveInt(opts.requests, opts.quick ? 5000 : 30_000, '--requests', 10_000_000),
+    mode,
+    connections: positiveInt(opts.connections, mode === 'low-rate' ? 64 : 16, '--connections', 1024),
+    requests: positiveInt(opts.requests, mode === 'low-rate' ? lowRequests : opts.quick ? 5000 : 30_000, '--requests', 10_000_000),
     warmup: opts.quick ? 1000 : 3000,
     repeats: positiveInt(opts.repeats, opts.quick ? 1 : 3, '--repeats', 50),
-    ...(opts.newConnections === true ? { newConnections: true } : {}),
+    ...(mode === 'low-rate' ? { rate } : {}),
+    ...(tls === undefined ? {} : { tls }),
     ...(only === undefined ? {} : { only }),
-    onRun: (subject, repeat, run) => process.stderr.write(`bench: ${subject} run ${repeat + 1}: ${run.rps.toFixed(0)} req/s, proxy ${run.proxyCpuPerRequestUs.toFixed(1)} µs CPU/req\n`),
+    onRun: (subject, repeat, run) => process.stderr.write(`bench: ${subject} run ${repeat + 1}: ${run.rps.toFixed(0)} req/s, p50 ${run.latencyP50Us.toFixed(0)} µs, proxy ${run.proxyCpuPerRequestUs.toFixed(1)} µs CPU/req\n`),
   })
   const dir = resolve(opts.out)
   mkdirSync(dir, { recursive: true })
-  const file = join(dir, 'dataplane.json')
+  const file = join(dir, `dataplane${mode === 'keep-alive' ? '' : `-${mode}`}${tls === undefined ? '' : `-tls-${tls}`}.json`)
   writeFileSync(file, JSON.stringify(report, null, 2) + '\n')
   process.stdout.write(renderDataplaneTable(report) + `\nwrote ${file}\n`)
   return opts.check && report.targets.some((t) => !t.met) ? ExitCode.Failed : ExitCode.Ok
