@@ -1,85 +1,59 @@
 import type { Socket } from 'node:net'
 import type { Backend } from '../balancing/types.js'
 import { EngineError } from '../errors.js'
-import type { ChunkedTracker } from '../http/chunked.js'
 import type { BodyFraming, HttpHeader, RequestHead, ResponseHead } from '../http/http-head.js'
-import { parseResponseHead, responseFraming } from '../http/http-parser.js'
-import { requestHeadString, responseHeadString } from '../http/http-writer.js'
-import { hopByHopNames } from '../http/hop-by-hop.js'
-import { getCookie, serializeSetCookie } from '../routing/cookies.js'
 import type { MatchedRoute } from '../routing/route-table.js'
 import { proxyHeaderFor } from '../runtime/proxy-header.js'
 import type { PoolRuntime } from '../runtime/pool-runtime.js'
+import type { ClientOrigin } from '../runtime/proxy-header.js'
 import { countError, statusClass } from '../stats/counters.js'
-import type { ClientSession } from './client-session.js'
-import { errorResponse } from './error-response.js'
-import { addForwardedHeaders, NO_EDITS, rewriteHeaders, type HeaderEdits } from './header-edits.js'
-import { cookieHeaderOf, IDEMPOTENT, requestHash, routeRequestOf, type RouteEdits } from './l7-settings.js'
+import type { BodyReader, Codec } from './codec.js'
+import type { Downstream } from './downstream.js'
+import { errorAnswer, errorResponse } from './error-response.js'
+import type { Filter, FilterAnswer, FilterContext } from './filters/filter.js'
+import type { FilterChain } from './filters/filter-chain.js'
+import { IDEMPOTENT, requestHash, routeRequestOf } from './l7-settings.js'
 import type { AcquireError, UpstreamConnection } from './upstream-pool.js'
-
-const KEEP_FOR_UPGRADE = new Set(['connection', 'upgrade'])
-
-/** Hop-by-hop names minus Connection and Upgrade, which an upgrade must pass on. */
-function withoutUpgradeNames(names: ReadonlySet<string>): Set<string> {
-  const copy = new Set(names)
-  for (const name of KEEP_FOR_UPGRADE) copy.delete(name)
-  return copy
-}
 
 function concat(a: Buffer | undefined, b: Buffer): Buffer {
   return a === undefined || a.length === 0 ? b : Buffer.concat([a, b])
 }
 
-/**
- * The Transfer-Encoding lines of a message joined into one list, or undefined. Bodies are relayed
- * as received, so every coding applied to them (gzip, then chunked) must go along, not just chunked.
- */
-function transferCodings(headers: readonly HttpHeader[]): string | undefined {
-  let joined: string | undefined
-  for (const h of headers) {
-    if (h.name.length === 17 && h.name.toLowerCase() === 'transfer-encoding') joined = joined === undefined ? h.value : `${joined}, ${h.value}`
-  }
-  return joined
-}
-
-/** The origin-form target of a request (absolute-form targets are reduced to path and query). */
-function originForm(target: string): string {
-  if (target.charCodeAt(0) === 47 /* / */) return target
-  const scheme = target.indexOf('://')
-  if (scheme < 0) return target
-  const slash = target.indexOf('/', scheme + 3)
-  const query = target.indexOf('?', scheme + 3)
-  if (slash < 0) return query < 0 ? '/' : `/${target.slice(query)}`
-  return query >= 0 && query < slash ? `/${target.slice(query)}` : target.slice(slash)
+function isPromise<T>(x: T | Promise<T>): x is Promise<T> {
+  return typeof (x as { then?: unknown } | undefined)?.then === 'function'
 }
 
 /**
- * One request through the L7 proxy: route, pick (sticky pin, hash key, algorithm), connect
- * (keep-alive reuse; retry elsewhere on connect failure), forward the head and stream the body,
- * read the response head (retrying an idempotent, bodiless request on 502/503), stream the
- * response back, and account for everything. Every path ends in `complete` or `fail`, so a
- * client is never left hanging.
+ * One request through the L7 proxy: route, run the request filters (which may answer), pick
+ * (sticky pin, hash key, algorithm), connect (keep-alive reuse; retry elsewhere on connect
+ * failure), forward the head and stream the body, read the response head (retrying an idempotent,
+ * bodiless request on 502/503), stream the response back, and account for everything. Bytes are
+ * read and written through the codec; what the request becomes on the way is the filters' business.
+ * Every path ends in `complete` or `fail`, so a client is never left hanging. The lifecycle is
+ * also the filters' context (`FilterContext`), so a chain allocates nothing per request.
  */
-export class Exchange {
-  private readonly client: Socket
+export class RequestLifecycle implements FilterContext {
+  private readonly clientSocket: Socket
+  private chain: FilterChain
   // Request body
-  private readonly bodyKind: BodyFraming['kind']
-  private bodyRemaining = 0
-  private bodyTracker: ChunkedTracker | undefined
+  private readonly reqBody: BodyReader
   private requestBodyDone: boolean
   private bodyQueue: Buffer[] = []
   private bodyQueued = 0
   private bodySent = false
-  /** This exchange paused client reads (request body backpressure) and owes a resume. */
+  /** This lifecycle paused client reads (request body backpressure) and owes a resume. */
   private clientPaused = false
   private leftover: Buffer | undefined
-  // Routing and picking
-  private rt!: PoolRuntime
-  private edits!: RouteEdits
+  // Routing and picking (the filters' view: FilterContext)
+  readonly request: RequestHead
+  readonly client: ClientOrigin
+  readonly proto: 'http' | 'https'
+  routeName: string | undefined
+  pool!: PoolRuntime
+  backend: Backend | undefined
+  pinned: string | undefined
+  decisions: Record<string, string> | undefined
   private hash: number | undefined
-  private pinned: string | undefined
-  private setCookie: string | undefined
-  private backend: Backend | undefined
   private readonly tried = new Set<string>()
   private attempt = 0
   /** A dropped kept-alive connection was already retried once on a fresh one. */
@@ -94,9 +68,10 @@ export class Exchange {
   private respPending: Buffer | undefined
   private resp: ResponseHead | undefined
   private respFraming: BodyFraming | undefined
-  private respRemaining = 0
-  private respTracker: ChunkedTracker | undefined
+  private respBody: BodyReader | undefined
   private respStarted = false
+  /** Status of the response the client got (0 while none). */
+  private sentStatus = 0
   private reusable = true
   private clientKeepAlive = false
   /** When the response head must have arrived (ms, monotonic); Infinity while not waiting for one. */
@@ -106,42 +81,71 @@ export class Exchange {
   private upstreamSeen = -1
   private upstreamChangedAt = 0
   private over = false
+  private filtersDone = false
 
   constructor(
-    private readonly session: ClientSession,
-    private readonly head: RequestHead,
-    private readonly headParsedAt: number,
+    private readonly down: Downstream,
+    head: RequestHead,
+    readonly headParsedAt: number,
+    private readonly codec: Codec,
   ) {
-    this.client = session.socket
-    this.bodyKind = head.framing.kind
-    this.requestBodyDone = this.bodyKind === 'none' || (head.framing.kind === 'length' && head.framing.length === 0)
-    if (head.framing.kind === 'length') this.bodyRemaining = head.framing.length
-    if (this.bodyKind === 'chunked') this.bodyTracker = session.chunkedTracker()
+    this.clientSocket = down.socket
+    this.client = down.origin
+    this.request = head
+    this.proto = down.s.proto
+    this.chain = down.s.listenerChain
+    this.reqBody = codec.bodyReader(head.framing, down.s.limits)
+    this.requestBodyDone = this.reqBody.done
   }
 
-  // ── Start: route and pick ─────────────────────────────────────────────────────────────────
+  // ── Start: route, request filters, pick ───────────────────────────────────────────────────
 
   start(initial: Buffer | undefined): void {
-    const s = this.session.s
+    const s = this.down.s
     if (initial !== undefined && !this.takeClientBytes(initial)) return
-    if (this.head.method === 'CONNECT') return this.fail(405, 'LB_ERR_METHOD_NOT_ALLOWED')
-    const route: MatchedRoute | undefined = s.table.match(routeRequestOf(this.head))
+    if (this.request.method === 'CONNECT') return this.fail(405, 'LB_ERR_METHOD_NOT_ALLOWED')
+    const route: MatchedRoute | undefined = s.table.match(routeRequestOf(this.request))
     if (route === undefined) return this.fail(404, 'LB_ERR_NO_ROUTE')
-    this.edits = s.edits[route.index]!
+    this.chain = s.chains[route.index]!
+    this.routeName = route.name
     const rt = s.pools.get(route.target(s.random))!
-    this.rt = rt
+    this.pool = rt
     rt.recordRequest()
-    this.hash = requestHash(rt, this.head, this.session.origin.address, this.session.origin.port)
-    const sticky = s.sticky(rt)
-    if (sticky !== undefined) {
-      const token = getCookie(cookieHeaderOf(this.head), sticky.cookie.cookie)
-      this.pinned = token === undefined ? undefined : sticky.pinned(token)
+    this.hash = requestHash(rt, this.request, this.client.address, this.client.port)
+    if (this.chain.onRequest.length === 0) return this.pickAndConnect(false)
+    this.runRequestFilters(0)
+  }
+
+  /** Request filters from `from` on, in order; the first answer ends the request here. */
+  private runRequestFilters(from: number): void {
+    const hooks = this.chain.onRequest
+    for (let i = from; i < hooks.length; i++) {
+      const f = hooks[i]!
+      let r: FilterAnswer | undefined | Promise<FilterAnswer | undefined>
+      try {
+        r = f.onRequest!(this)
+      } catch (e) {
+        return this.filterFailed(f, e)
+      }
+      if (r === undefined) continue
+      if (isPromise(r)) {
+        r.then(
+          (a) => {
+            if (this.over) return
+            if (a !== undefined) return this.answer(a)
+            this.runRequestFilters(i + 1)
+          },
+          (e: unknown) => this.filterFailed(f, e),
+        )
+        return
+      }
+      return this.answer(r)
     }
     this.pickAndConnect(false)
   }
 
   private pickAndConnect(fresh: boolean): void {
-    const rt = this.rt
+    const rt = this.pool
     let backend: Backend | undefined
     if (this.pinned !== undefined) backend = rt.pool.readyBackend(this.pinned, this.tried)
     if (backend === undefined) {
@@ -156,34 +160,35 @@ export class Exchange {
         return this.fail(502, 'LB_ERR_UPSTREAM_CONNECT', 'every backend failed')
       }
     }
-    const sticky = this.session.s.sticky(rt)
-    this.setCookie = sticky !== undefined && backend.id !== this.pinned ? sticky.tokenFor(backend.id) : undefined
     this.backend = backend
     this.private_ = rt.config.proxyProtocol !== undefined
     if (this.private_) {
-      const own = this.session.privateUpstreams.get(backend.id)
+      const own = this.down.privateUpstreams.get(backend.id)
       if (own !== undefined && !own.destroyed && !fresh) {
-        this.session.privateUpstreams.delete(backend.id)
+        this.down.privateUpstreams.delete(backend.id)
         return this.connected({ socket: own, reused: true })
       }
     }
-    const chosen = backend
-    this.session.s.upstreams(rt).acquire(
+    this.acquire(backend, fresh || this.private_)
+  }
+
+  private acquire(backend: Backend, fresh: boolean): void {
+    this.down.s.upstreams(this.pool).acquire(
       backend,
       (error, connection) => {
         if (this.over) {
           connection?.socket.destroy()
           return
         }
-        if (error !== undefined) return this.connectFailed(chosen, error)
+        if (error !== undefined) return this.connectFailed(backend, error)
         this.connected(connection!)
       },
-      fresh || this.private_,
+      fresh,
     )
   }
 
   private connectFailed(backend: Backend, error: AcquireError): void {
-    const rt = this.rt
+    const rt = this.pool
     const c = rt.backend(backend.id)
     c.connectFailures++
     if (error.kind === 'timeout') c.timeouts++
@@ -199,11 +204,11 @@ export class Exchange {
 
   /** Retry policy: attempts left, the kind enabled, replayable request, budget. */
   private mayRetry(kind: 'connect-failure' | 'gateway-error', needsIdempotent: boolean): boolean {
-    const r = this.rt.config.retries
-    if (this.attempt >= r.attempts || !r.on.includes(kind) || this.client.destroyed) return false
+    const r = this.pool.config.retries
+    if (this.attempt >= r.attempts || !r.on.includes(kind) || this.clientSocket.destroyed) return false
     if (this.bodySent) return false
-    if (needsIdempotent && (!IDEMPOTENT.has(this.head.method) || this.bodyKind !== 'none')) return false
-    return this.rt.allowRetry()
+    if (needsIdempotent && (!IDEMPOTENT.has(this.request.method) || this.request.framing.kind !== 'none')) return false
+    return this.pool.allowRetry()
   }
 
   // ── Request: head and body upstream ───────────────────────────────────────────────────────
@@ -211,6 +216,13 @@ export class Exchange {
   private connected(connection: UpstreamConnection): void {
     const socket = connection.socket
     const backend = this.backend!
+    let head: string
+    try {
+      head = this.upstreamHead()
+    } catch (e) {
+      socket.destroy()
+      return this.filterFailed(undefined, e)
+    }
     this.socket = socket
     this.reused = connection.reused
     socket.on('data', this.onUpstreamData)
@@ -221,24 +233,32 @@ export class Exchange {
     // A kept-alive connection may have been released while paused for a slow client.
     socket.resume()
     socket.cork()
-    if (this.private_ && !connection.reused) socket.write(proxyHeaderFor(this.rt.config.proxyProtocol!, this.session.origin))
-    socket.write(this.upstreamHead(), 'latin1')
+    if (this.private_ && !connection.reused) socket.write(proxyHeaderFor(this.pool.config.proxyProtocol!, this.down.origin))
+    socket.write(head, 'latin1')
     for (const b of this.bodyQueue) socket.write(b)
     if (this.bodyQueue.length > 0) this.bodySent = true
     this.bodyQueue = []
     this.bodyQueued = 0
     socket.uncork()
-    this.session.s.counters.engineTimeUs.record((performance.now() - this.headParsedAt) * 1000)
+    this.down.s.counters.engineTimeUs.record((performance.now() - this.headParsedAt) * 1000)
     if (this.startedOn !== backend) {
       this.finishFeedback(false)
       this.startedOn = backend
-      this.rt.pool.onStart(backend)
+      this.pool.pool.onStart(backend)
     }
-    const c = this.rt.backend(backend.id)
+    const c = this.pool.backend(backend.id)
     c.requests++
     this.sentAt = performance.now()
     if (this.requestBodyDone) this.armResponseTimer()
     this.resumeClient()
+  }
+
+  /** The request head for the backend: the client's headers, the filters' changes, the codec's framing. */
+  private upstreamHead(): string {
+    const headers: HttpHeader[] = this.codec.forwardRequestHeaders(this.request)
+    const hooks = this.chain.onUpstreamRequest
+    for (let i = 0; i < hooks.length; i++) hooks[i]!.onUpstreamRequest!(this, headers)
+    return this.codec.encodeRequestHead(this.request, headers)
   }
 
   /**
@@ -246,7 +266,7 @@ export class Exchange {
    * the backend, and a client uploading slowly is not a backend failing to answer.
    */
   private armResponseTimer(): void {
-    this.responseDeadline = performance.now() + this.rt.config.timeouts.responseMs
+    this.responseDeadline = performance.now() + this.pool.config.timeouts.responseMs
   }
 
   /** Deadlines, checked by the listener's sweep: the response timeout, then upstream idleness mid-body. */
@@ -257,28 +277,12 @@ export class Exchange {
     if (this.upstreamActivity !== this.upstreamSeen) {
       this.upstreamSeen = this.upstreamActivity
       this.upstreamChangedAt = nowMs
-    } else if (nowMs - this.upstreamChangedAt >= this.rt.config.timeouts.idleMs) {
+    } else if (nowMs - this.upstreamChangedAt >= this.pool.config.timeouts.idleMs) {
       this.onUpstreamIdle()
     }
   }
 
-  private upstreamHead(): string {
-    const h = this.head
-    const s = this.session.s
-    const drop = h.upgrade === undefined ? hopByHopNames(h) : withoutUpgradeNames(hopByHopNames(h))
-    const headers: HttpHeader[] = rewriteHeaders(h.headers, drop, this.edits.request)
-    const l = s.listener.headers
-    if (l.forwarded) addForwardedHeaders(headers, { clientAddress: this.session.origin.address, proto: s.proto, host: h.host })
-    if (l.requestId && h.get('x-request-id') === undefined) headers.push({ name: 'X-Request-Id', value: s.requestId() })
-    if (this.bodyKind === 'chunked') headers.push({ name: 'Transfer-Encoding', value: transferCodings(h.headers) ?? 'chunked' })
-    // An HTTP/1.0 request goes upstream as HTTP/1.0, so the response comes back in a framing a
-    // 1.0 client understands (never chunked); keep-alive is asked for explicitly.
-    if (h.version === '1.0' && h.upgrade === undefined) headers.push({ name: 'Connection', value: 'keep-alive' })
-    const line = requestHeadString(h.method, originForm(h.target), headers)
-    return h.version === '1.0' ? line.replace(' HTTP/1.1\r\n', ' HTTP/1.0\r\n') : line
-  }
-
-  /** Client bytes while this exchange runs: request body, then the next request (kept for later). */
+  /** Client bytes while this request runs: its body, then the next request (kept for later). */
   onClientData(chunk: Buffer): void {
     this.takeClientBytes(chunk)
   }
@@ -287,32 +291,22 @@ export class Exchange {
   private takeClientBytes(chunk: Buffer): boolean {
     if (this.requestBodyDone) {
       this.leftover = concat(this.leftover, chunk)
-      this.session.holdBack(this.leftover.length)
+      this.down.holdBack(this.leftover.length)
       return true
     }
     let body = chunk
-    if (this.bodyKind === 'length') {
-      const n = Math.min(this.bodyRemaining, chunk.length)
-      this.bodyRemaining -= n
-      if (n < chunk.length) {
-        body = chunk.subarray(0, n)
-        this.leftover = concat(this.leftover, chunk.subarray(n))
-      }
-      if (this.bodyRemaining === 0) this.requestBodyDone = true
-    } else {
-      let end: number
-      try {
-        end = this.bodyTracker!.feed(chunk, 0, chunk.length)
-      } catch (e) {
-        this.failFraming((e as { code?: string }).code ?? 'HTTP_ERR_BAD_CHUNK')
-        return false
-      }
-      if (end >= 0) {
-        this.requestBodyDone = true
-        if (end < chunk.length) {
-          body = chunk.subarray(0, end)
-          this.leftover = concat(this.leftover, chunk.subarray(end))
-        }
+    let end: number
+    try {
+      end = this.reqBody.feed(chunk)
+    } catch (e) {
+      this.failFraming((e as { code?: string }).code ?? 'HTTP_ERR_BAD_CHUNK')
+      return false
+    }
+    if (end >= 0) {
+      this.requestBodyDone = true
+      if (end < chunk.length) {
+        body = chunk.subarray(0, end)
+        this.leftover = concat(this.leftover, chunk.subarray(end))
       }
     }
     this.sendBody(body)
@@ -336,18 +330,18 @@ export class Exchange {
 
   private pauseClient(): void {
     this.clientPaused = true
-    this.client.pause()
+    this.clientSocket.pause()
   }
 
   /**
-   * Undoes this exchange's own pause, whether or not the body is complete: a pause left in place
+   * Undoes this lifecycle's own pause, whether or not the body is complete: a pause left in place
    * after the last body chunk would stop the connection from ever reading its next request. A
    * pause the session made (too many pipelined bytes) is the session's to undo.
    */
   private resumeClient(): void {
     if (!this.clientPaused) return
     this.clientPaused = false
-    this.client.resume()
+    this.clientSocket.resume()
   }
 
   private readonly onUpstreamDrain = (): void => this.resumeClient()
@@ -361,7 +355,7 @@ export class Exchange {
 
   private readonly onUpstreamData = (chunk: Buffer): void => {
     this.upstreamActivity++
-    this.session.activity++
+    this.down.activity++
     if (this.over) return
     if (this.resp === undefined) return this.onResponseHeadBytes(chunk)
     this.onResponseBody(chunk)
@@ -369,7 +363,7 @@ export class Exchange {
 
   private onResponseHeadBytes(chunk: Buffer): void {
     const buf = concat(this.respPending, chunk)
-    const r = parseResponseHead(buf, 0, buf.length, this.session.s.limits)
+    const r = this.codec.parseResponseHead(buf, this.down.s.limits)
     if (r.status === 'incomplete') {
       this.respPending = buf
       return
@@ -379,27 +373,26 @@ export class Exchange {
     const head = r.head
     const rest = head.headBytes < buf.length ? buf.subarray(head.headBytes) : undefined
     if (head.status < 200 && head.status !== 101) {
-      // Interim responses (100 Continue, 103 Early Hints) go to HTTP/1.1 clients as they come.
-      if (this.head.version === '1.1') this.client.write(responseHeadString(head.status, head.reason, rewriteHeaders(head.headers, hopByHopNames(head), NO_EDITS)), 'latin1')
+      const interim = this.codec.encodeInterim(this.request, head)
+      if (interim !== undefined) this.clientSocket.write(interim, 'latin1')
       if (rest !== undefined) this.onResponseHeadBytes(rest)
       return
     }
     this.responseDeadline = Infinity
     if (head.status === 101) {
-      if (this.head.upgrade === undefined) return this.upstreamFailed('LB_ERR_UPSTREAM_BAD_RESPONSE', '101 without an upgrade request')
+      if (this.request.upgrade === undefined) return this.upstreamFailed('LB_ERR_UPSTREAM_BAD_RESPONSE', '101 without an upgrade request')
       return this.startTunnel(head, rest)
     }
     if ((head.status === 502 || head.status === 503) && this.mayRetry('gateway-error', true)) return this.retryAfterGatewayError(head.status)
     this.resp = head
-    this.respFraming = responseFraming(this.head.method, head)
-    if (this.respFraming.kind === 'length') this.respRemaining = this.respFraming.length
-    if (this.respFraming.kind === 'chunked') this.respTracker = this.session.chunkedTracker()
+    this.respFraming = this.codec.responseFraming(this.request, head)
+    this.respBody = this.codec.bodyReader(this.respFraming, this.down.s.limits)
     // The head and the body bytes that came with it leave in one write (writev), not two.
-    const client = this.client
+    const client = this.clientSocket
     client.cork()
     try {
-      this.writeResponseHead(head)
-      if (this.respFraming.kind === 'none' || (this.respFraming.kind === 'length' && this.respRemaining === 0)) {
+      if (!this.writeResponseHead(head)) return
+      if (this.respBody.done) {
         if (rest !== undefined) this.reusable = false
         return this.complete()
       }
@@ -411,10 +404,10 @@ export class Exchange {
 
   private retryAfterGatewayError(status: number): void {
     const backend = this.backend!
-    const c = this.rt.backend(backend.id)
+    const c = this.pool.backend(backend.id)
     c.responses[statusClass(status)]++
     c.retries++
-    this.rt.recordOutcome(backend.id, false)
+    this.pool.recordOutcome(backend.id, false)
     this.tried.add(backend.id)
     // The rest of that answer is of no use: the connection cannot be reused.
     this.detachUpstream(true)
@@ -422,53 +415,64 @@ export class Exchange {
     this.pickAndConnect(false)
   }
 
-  private writeResponseHead(head: ResponseHead): void {
-    const s = this.session.s
-    const headers = rewriteHeaders(head.headers, hopByHopNames(head), this.edits.response)
-    if (this.setCookie !== undefined) {
-      const st = this.rt.config.stickySession!
-      headers.push({ name: 'Set-Cookie', value: serializeSetCookie(st.cookie, this.setCookie, { path: '/', httpOnly: st.httpOnly, ...(st.maxAgeS === undefined ? {} : { maxAgeS: st.maxAgeS }) }) })
+  /** Writes the response head to the client; false when a filter failed and the request was answered with a 500 instead. */
+  private writeResponseHead(head: ResponseHead): boolean {
+    const headers = this.codec.forwardResponseHeaders(head)
+    if (this.chain.onResponseHead.length > 0) {
+      const failed = this.runResponseHead(head.status, headers, false)
+      if (failed !== undefined) {
+        // The 500 goes out unfiltered: the failing filter would only fail again on it.
+        this.filterFailed(failed.filter, failed.error, true)
+        return false
+      }
     }
-    const framing = this.respFraming!.kind
-    const codings = framing === 'chunked' || framing === 'close' ? transferCodings(head.headers) : undefined
-    if (codings !== undefined) headers.push({ name: 'Transfer-Encoding', value: codings })
     // A request body still arriving will not be read to its end: the connection closes after this.
-    this.clientKeepAlive = this.head.keepAlive && this.requestBodyDone && framing !== 'close' && !s.draining()
-    if (!this.clientKeepAlive) headers.push({ name: 'Connection', value: 'close' })
-    else if (this.head.version === '1.0') headers.push({ name: 'Connection', value: 'keep-alive' })
+    this.clientKeepAlive = this.request.keepAlive && this.requestBodyDone && this.respFraming!.kind !== 'close' && !this.down.s.draining()
+    const bytes = this.codec.encodeResponseHead(this.request, head.status, head.reason, headers, { upstream: head, framing: this.respFraming!, keepAlive: this.clientKeepAlive })
     this.respStarted = true
-    if (!this.client.write(responseHeadString(head.status, head.reason, headers), 'latin1')) this.socket!.pause()
+    this.sentStatus = head.status
+    if (!this.clientSocket.write(bytes, 'latin1')) this.socket!.pause()
+    return true
+  }
+
+  /** Response-head filters in order; the one that threw, if any. */
+  private runResponseHead(status: number, headers: HttpHeader[], own: boolean): { filter: Filter; error: unknown } | undefined {
+    const hooks = this.chain.onResponseHead
+    for (let i = 0; i < hooks.length; i++) {
+      const f = hooks[i]!
+      try {
+        f.onResponseHead!(this, status, headers, own)
+      } catch (error) {
+        return { filter: f, error }
+      }
+    }
+    return undefined
   }
 
   private onResponseBody(chunk: Buffer): void {
-    const framing = this.respFraming!
     let part = chunk
-    let finished = false
-    if (framing.kind === 'length') {
-      const n = Math.min(this.respRemaining, chunk.length)
-      this.respRemaining -= n
-      if (n < chunk.length) {
-        part = chunk.subarray(0, n)
-        this.reusable = false
-      }
-      finished = this.respRemaining === 0
-    } else if (framing.kind === 'chunked') {
-      let end: number
-      try {
-        end = this.respTracker!.feed(chunk, 0, chunk.length)
-      } catch {
-        return this.upstreamFailed('LB_ERR_UPSTREAM_BAD_RESPONSE', 'malformed chunked body')
-      }
-      if (end >= 0) {
-        finished = true
-        if (end < chunk.length) {
-          part = chunk.subarray(0, end)
-          this.reusable = false
+    let end: number
+    try {
+      end = this.respBody!.feed(chunk)
+    } catch {
+      return this.upstreamFailed('LB_ERR_UPSTREAM_BAD_RESPONSE', 'malformed chunked body')
+    }
+    if (end >= 0 && end < chunk.length) {
+      part = chunk.subarray(0, end)
+      this.reusable = false
+    }
+    if (part.length > 0) {
+      const hooks = this.chain.onResponseBody
+      for (let i = 0; i < hooks.length; i++) {
+        try {
+          hooks[i]!.onResponseBody!(this, part)
+        } catch (e) {
+          return this.upstreamFailed('LB_ERR_FILTER', `filter ${hooks[i]!.name}: ${(e as Error).message}`)
         }
       }
+      if (!this.clientSocket.write(part)) this.socket!.pause()
     }
-    if (part.length > 0 && !this.client.write(part)) this.socket!.pause()
-    if (finished) this.complete()
+    if (end >= 0) this.complete()
   }
 
   private readonly onUpstreamEnd = (): void => {
@@ -493,19 +497,19 @@ export class Exchange {
     if (this.resp === undefined && this.respPending === undefined) {
       // No answer yet. An idempotent request without a body can go again: the backend either never
       // saw it or did nothing that repeating would change.
-      const replayable = !this.bodySent && this.requestBodyDone && IDEMPOTENT.has(this.head.method)
+      const replayable = !this.bodySent && this.requestBodyDone && IDEMPOTENT.has(this.request.method)
       if (replayable && this.reused && !this.retriedStale) {
         // A kept-alive connection the backend had already dropped: once, on a fresh connection to
         // the same backend, free of budget and outlier accounting.
         this.retriedStale = true
         this.detachUpstream(true)
-        return this.pickAgainSameBackend()
+        return this.acquire(this.backend!, true)
       }
       if (replayable && this.mayRetry('connect-failure', false)) {
         // The backend went away while the request was on it: another backend, within the budget.
         const backend = this.backend!
-        this.rt.recordOutcome(backend.id, false)
-        this.rt.backend(backend.id).retries++
+        this.pool.recordOutcome(backend.id, false)
+        this.pool.backend(backend.id).retries++
         this.tried.add(backend.id)
         this.detachUpstream(true)
         this.attempt++
@@ -515,31 +519,18 @@ export class Exchange {
     }
     if (this.resp === undefined) return this.upstreamFailed('LB_ERR_UPSTREAM_RESET', undefined)
     // Mid-body: the client already has a head and part of a body; all it can learn is a cut.
-    countError(this.session.s.counters, 'LB_ERR_UPSTREAM_RESET')
-    this.rt.recordOutcome(this.backend!.id, false)
+    countError(this.down.s.counters, 'LB_ERR_UPSTREAM_RESET')
+    this.pool.recordOutcome(this.backend!.id, false)
     this.end(false, false)
     this.cutClient()
   }
 
-  private pickAgainSameBackend(): void {
-    const backend = this.backend!
-    this.session.s.upstreams(this.rt).acquire(
-      backend,
-      (error, connection) => {
-        if (this.over) return void connection?.socket.destroy()
-        if (error !== undefined) return this.connectFailed(backend, error)
-        this.connected(connection!)
-      },
-      true,
-    )
-  }
-
   private readonly onResponseTimeout = (): void => {
     if (this.over || this.resp !== undefined) return
-    this.rt.backend(this.backend!.id).timeouts++
-    this.rt.recordOutcome(this.backend!.id, false)
+    this.pool.backend(this.backend!.id).timeouts++
+    this.pool.recordOutcome(this.backend!.id, false)
     this.detachUpstream(true)
-    this.fail(504, 'LB_ERR_UPSTREAM_TIMEOUT', `no response within ${this.rt.config.timeouts.responseMs} ms`)
+    this.fail(504, 'LB_ERR_UPSTREAM_TIMEOUT', `no response within ${this.pool.config.timeouts.responseMs} ms`)
   }
 
   private readonly onUpstreamIdle = (): void => {
@@ -556,10 +547,10 @@ export class Exchange {
 
   /** A response the backend broke: 502 if nothing was sent to the client yet, else a cut. */
   private upstreamFailed(code: string, detail: string | undefined): void {
-    this.rt.recordOutcome(this.backend!.id, false)
+    this.pool.recordOutcome(this.backend!.id, false)
     this.detachUpstream(true)
     if (this.respStarted) {
-      countError(this.session.s.counters, code)
+      countError(this.down.s.counters, code)
       this.end(false, false)
       this.cutClient()
       return
@@ -571,17 +562,21 @@ export class Exchange {
 
   private startTunnel(head: ResponseHead, rest: Buffer | undefined): void {
     const socket = this.socket!
-    const drop = withoutUpgradeNames(hopByHopNames(head))
-    this.client.write(responseHeadString(head.status, head.reason, rewriteHeaders(head.headers, drop, this.edits.response)), 'latin1')
-    if (rest !== undefined) this.client.write(rest)
+    const headers = this.codec.forwardResponseHeaders(head)
+    const failed = this.chain.onResponseHead.length === 0 ? undefined : this.runResponseHead(head.status, headers, false)
+    if (failed !== undefined) return this.filterFailed(failed.filter, failed.error, true)
+    this.clientSocket.write(this.codec.encodeResponseHead(this.request, head.status, head.reason, headers, { upstream: head, framing: head.framing, keepAlive: true }), 'latin1')
+    if (rest !== undefined) this.clientSocket.write(rest)
     if (this.leftover !== undefined) socket.write(this.leftover)
     this.over = true
+    this.sentStatus = 101
     const backend = this.backend!
-    const s = this.session.s
+    const s = this.down.s
     s.counters.responses['1xx']++
-    this.rt.backend(backend.id).responses['1xx']++
+    this.pool.backend(backend.id).responses['1xx']++
     this.unlisten(socket)
-    this.session.tunnel(socket, () => this.finishFeedback(true))
+    this.finishFilters(true)
+    this.down.tunnel(socket, () => this.finishFeedback(true))
   }
 
   // ── Endings ───────────────────────────────────────────────────────────────────────────────
@@ -593,23 +588,39 @@ export class Exchange {
     this.end(true, true)
     this.unlisten(socket)
     if (!reusable) socket.destroy()
-    else if (this.private_) this.session.privateUpstreams.set(this.backend!.id, socket)
-    else this.session.s.upstreams(this.rt).release(this.backend!, socket)
-    this.session.finished(this.clientKeepAlive && this.requestBodyDone, this.leftover)
+    else if (this.private_) this.down.privateUpstreams.set(this.backend!.id, socket)
+    else this.down.s.upstreams(this.pool).release(this.backend!, socket)
+    this.down.finished(this.clientKeepAlive && this.requestBodyDone, this.leftover)
   }
 
   /** Accounting common to every ending once a backend was involved. */
-  private end(responded: boolean, ok: boolean): void {
+  private end(responded: boolean, ok: boolean, answered = false): void {
     this.over = true
     this.resumeClient()
     this.responseDeadline = Infinity
     const status = this.resp?.status
     if (responded && status !== undefined && this.backend !== undefined) {
-      this.rt.backend(this.backend.id).responses[statusClass(status)]++
-      this.session.s.counters.responses[statusClass(status)]++
-      this.rt.recordOutcome(this.backend.id, status < 500)
+      this.pool.backend(this.backend.id).responses[statusClass(status)]++
+      this.down.s.counters.responses[statusClass(status)]++
+      this.pool.recordOutcome(this.backend.id, status < 500)
     }
     this.finishFeedback(ok && (status ?? 0) < 500)
+    this.finishFilters(responded || answered)
+  }
+
+  /** Tells the filters the request is over, once. */
+  private finishFilters(ok: boolean): void {
+    const hooks = this.chain.onDone
+    if (hooks.length === 0 || this.filtersDone) return
+    this.filtersDone = true
+    const outcome = { status: this.sentStatus, ok }
+    for (let i = 0; i < hooks.length; i++) {
+      try {
+        hooks[i]!.onDone!(this, outcome)
+      } catch {
+        countError(this.down.s.counters, 'LB_ERR_FILTER')
+      }
+    }
   }
 
   /** Reports the end of the request to the backend it was started on, once. */
@@ -617,22 +628,60 @@ export class Exchange {
     const b = this.startedOn
     if (b === undefined) return
     this.startedOn = undefined
-    this.rt.pool.onDone(b, { ok, latencyUs: (performance.now() - this.sentAt) * 1000 })
+    this.pool.pool.onDone(b, { ok, latencyUs: (performance.now() - this.sentAt) * 1000 })
   }
 
-  /** The balancer answers the request itself (an error), if nothing was sent to the client yet. */
-  fail(status: number, code: string, detail?: string): void {
+  /** A filter threw (or the head it shaped could not be encoded): a coded 500, or a cut once the response started. */
+  private filterFailed(filter: Filter | undefined, error: unknown, unfiltered = false): void {
+    const what = filter === undefined ? 'the request head' : `filter ${filter.name}`
+    this.fail(500, 'LB_ERR_FILTER', `${what} failed: ${error instanceof Error ? error.message : String(error)}`, unfiltered)
+  }
+
+  /** A filter answers the request itself: the backend is never involved. */
+  private answer(a: FilterAnswer): void {
     if (this.over) return
+    this.respond(a.status, a.headers === undefined ? [] : [...a.headers], a.body ?? '')
+  }
+
+  /**
+   * The balancer answers the request itself (an error), if nothing was sent to the client yet;
+   * `unfiltered`: without showing the answer to the response-head filters.
+   */
+  fail(status: number, code: string, detail?: string, unfiltered = false): void {
+    if (this.over) return
+    countError(this.down.s.counters, code)
+    if (this.respStarted || this.clientSocket.destroyed) {
+      if (this.socket !== undefined) this.detachUpstream(true)
+      this.end(false, false)
+      return void this.cutClient()
+    }
+    if (unfiltered || this.chain.onResponseHead.length === 0) return this.respondWith(status, (keepAlive) => errorResponse(status, code, detail, keepAlive))
+    const e = errorAnswer(status, code, detail)
+    this.respond(status, e.headers, e.body)
+  }
+
+  /** An answer of the balancer's own, shown to the response-head filters first. */
+  private respond(status: number, headers: HttpHeader[], body: string): void {
+    const failed = this.chain.onResponseHead.length === 0 ? undefined : this.runResponseHead(status, headers, true)
+    if (failed !== undefined) {
+      // The answer itself could not be shaped: a plain coded 500, without filters.
+      const detail = `filter ${failed.filter.name} failed: ${failed.error instanceof Error ? failed.error.message : String(failed.error)}`
+      countError(this.down.s.counters, 'LB_ERR_FILTER')
+      return this.respondWith(500, (keepAlive) => errorResponse(500, 'LB_ERR_FILTER', detail, keepAlive))
+    }
+    this.respondWith(status, (keepAlive) => this.codec.encodeAnswer(status, headers, body, keepAlive))
+  }
+
+  private respondWith(status: number, encode: (keepAlive: boolean) => string): void {
     if (this.socket !== undefined) this.detachUpstream(true)
-    this.end(false, false)
-    const s = this.session.s
-    countError(s.counters, code)
-    if (this.respStarted || this.client.destroyed) return void this.cutClient()
+    const s = this.down.s
+    this.sentStatus = status
+    this.end(false, false, true)
     s.counters.responses[statusClass(status)]++
     // A body still arriving cannot be skipped safely: answer, then close.
-    const keepAlive = this.head.keepAlive && this.requestBodyDone && !s.draining()
-    this.client.write(errorResponse(status, code, detail, keepAlive), 'latin1')
-    this.session.finished(keepAlive, this.leftover)
+    const keepAlive = this.request.keepAlive && this.requestBodyDone && !s.draining()
+    this.clientSocket.write(encode(keepAlive), 'latin1')
+    this.down.finished(keepAlive, this.leftover)
   }
 
   private failFraming(code: string): void {
@@ -646,14 +695,14 @@ export class Exchange {
    * a response whose body then failed — are flushed first, so the client sees how far it got.
    */
   private cutClient(): void {
-    if (this.client.writableCorked > 0) this.client.uncork()
-    this.client.destroy()
+    if (this.clientSocket.writableCorked > 0) this.clientSocket.uncork()
+    this.clientSocket.destroy()
   }
 
-  /** The client went away mid-exchange. */
+  /** The client went away mid-request. */
   abort(): void {
     if (this.over) return
-    countError(this.session.s.counters, 'LB_ERR_CLIENT_ABORTED')
+    countError(this.down.s.counters, 'LB_ERR_CLIENT_ABORTED')
     if (this.socket !== undefined) this.detachUpstream(true)
     this.end(false, false)
   }
@@ -677,5 +726,3 @@ export class Exchange {
     if (destroy) socket.destroy()
   }
 }
-
-export type { HeaderEdits }
