@@ -13,6 +13,7 @@ import { errorAnswer, errorResponse } from './error-response.js'
 import type { Filter, FilterAnswer, FilterContext } from './filters/filter.js'
 import type { FilterChain } from './filters/filter-chain.js'
 import { IDEMPOTENT, requestHash, routeRequestOf } from './l7-settings.js'
+import { RequestBody } from './request-body.js'
 import type { AcquireError, UpstreamConnection } from './upstream-pool.js'
 
 function concat(a: Buffer | undefined, b: Buffer): Buffer {
@@ -35,15 +36,7 @@ function isPromise<T>(x: T | Promise<T>): x is Promise<T> {
 export class RequestLifecycle implements FilterContext {
   private readonly clientSocket: Socket
   private chain: FilterChain
-  // Request body
-  private readonly reqBody: BodyReader
-  private requestBodyDone: boolean
-  private bodyQueue: Buffer[] = []
-  private bodyQueued = 0
-  private bodySent = false
-  /** This lifecycle paused client reads (request body backpressure) and owes a resume. */
-  private clientPaused = false
-  private leftover: Buffer | undefined
+  private readonly body: RequestBody
   // Routing and picking (the filters' view: FilterContext)
   readonly request: RequestHead
   readonly client: ClientOrigin
@@ -94,8 +87,7 @@ export class RequestLifecycle implements FilterContext {
     this.request = head
     this.proto = down.s.proto
     this.chain = down.s.listenerChain
-    this.reqBody = codec.bodyReader(head.framing, down.s.limits)
-    this.requestBodyDone = this.reqBody.done
+    this.body = new RequestBody(codec.bodyReader(head.framing, down.s.limits), down.socket, (n) => down.holdBack(n))
   }
 
   // ── Start: route, request filters, pick ───────────────────────────────────────────────────
@@ -206,7 +198,7 @@ export class RequestLifecycle implements FilterContext {
   private mayRetry(kind: 'connect-failure' | 'gateway-error', needsIdempotent: boolean): boolean {
     const r = this.pool.config.retries
     if (this.attempt >= r.attempts || !r.on.includes(kind) || this.clientSocket.destroyed) return false
-    if (this.bodySent) return false
+    if (this.body.sent) return false
     if (needsIdempotent && (!IDEMPOTENT.has(this.request.method) || this.request.framing.kind !== 'none')) return false
     return this.pool.allowRetry()
   }
@@ -235,10 +227,7 @@ export class RequestLifecycle implements FilterContext {
     socket.cork()
     if (this.private_ && !connection.reused) socket.write(proxyHeaderFor(this.pool.config.proxyProtocol!, this.down.origin))
     socket.write(head, 'latin1')
-    for (const b of this.bodyQueue) socket.write(b)
-    if (this.bodyQueue.length > 0) this.bodySent = true
-    this.bodyQueue = []
-    this.bodyQueued = 0
+    this.body.flush(socket)
     socket.uncork()
     this.down.s.counters.engineTimeUs.record((performance.now() - this.headParsedAt) * 1000)
     if (this.startedOn !== backend) {
@@ -249,8 +238,8 @@ export class RequestLifecycle implements FilterContext {
     const c = this.pool.backend(backend.id)
     c.requests++
     this.sentAt = performance.now()
-    if (this.requestBodyDone) this.armResponseTimer()
-    this.resumeClient()
+    if (this.body.done) this.armResponseTimer()
+    this.body.resume()
   }
 
   /** The request head for the backend: the client's headers, the filters' changes, the codec's framing. */
@@ -289,62 +278,17 @@ export class RequestLifecycle implements FilterContext {
 
   /** Splits client bytes into this request's body and what follows; false when framing failed. */
   private takeClientBytes(chunk: Buffer): boolean {
-    if (this.requestBodyDone) {
-      this.leftover = concat(this.leftover, chunk)
-      this.down.holdBack(this.leftover.length)
-      return true
-    }
-    let body = chunk
-    let end: number
     try {
-      end = this.reqBody.feed(chunk)
+      this.body.take(chunk, this.over ? undefined : this.socket)
     } catch (e) {
       this.failFraming((e as { code?: string }).code ?? 'HTTP_ERR_BAD_CHUNK')
       return false
     }
-    if (end >= 0) {
-      this.requestBodyDone = true
-      if (end < chunk.length) {
-        body = chunk.subarray(0, end)
-        this.leftover = concat(this.leftover, chunk.subarray(end))
-      }
-    }
-    this.sendBody(body)
-    if (this.requestBodyDone && this.socket !== undefined && !this.over && this.resp === undefined) this.armResponseTimer()
+    if (this.body.done && this.socket !== undefined && !this.over && this.resp === undefined) this.armResponseTimer()
     return true
   }
 
-  private sendBody(body: Buffer): void {
-    if (body.length === 0) return
-    const socket = this.socket
-    if (socket === undefined || this.over) {
-      // Not connected yet: queue, and stop reading if the queue grows large.
-      this.bodyQueue.push(body)
-      this.bodyQueued += body.length
-      if (this.bodyQueued > 1 << 20) this.pauseClient()
-      return
-    }
-    this.bodySent = true
-    if (!socket.write(body)) this.pauseClient()
-  }
-
-  private pauseClient(): void {
-    this.clientPaused = true
-    this.clientSocket.pause()
-  }
-
-  /**
-   * Undoes this lifecycle's own pause, whether or not the body is complete: a pause left in place
-   * after the last body chunk would stop the connection from ever reading its next request. A
-   * pause the session made (too many pipelined bytes) is the session's to undo.
-   */
-  private resumeClient(): void {
-    if (!this.clientPaused) return
-    this.clientPaused = false
-    this.clientSocket.resume()
-  }
-
-  private readonly onUpstreamDrain = (): void => this.resumeClient()
+  private readonly onUpstreamDrain = (): void => this.body.resume()
 
   /** The client can take more response bytes. */
   onClientDrain(): void {
@@ -427,7 +371,7 @@ export class RequestLifecycle implements FilterContext {
       }
     }
     // A request body still arriving will not be read to its end: the connection closes after this.
-    this.clientKeepAlive = this.request.keepAlive && this.requestBodyDone && this.respFraming!.kind !== 'close' && !this.down.s.draining()
+    this.clientKeepAlive = this.request.keepAlive && this.body.done && this.respFraming!.kind !== 'close' && !this.down.s.draining()
     const bytes = this.codec.encodeResponseHead(this.request, head.status, head.reason, headers, { upstream: head, framing: this.respFraming!, keepAlive: this.clientKeepAlive })
     this.respStarted = true
     this.sentStatus = head.status
@@ -497,7 +441,7 @@ export class RequestLifecycle implements FilterContext {
     if (this.resp === undefined && this.respPending === undefined) {
       // No answer yet. An idempotent request without a body can go again: the backend either never
       // saw it or did nothing that repeating would change.
-      const replayable = !this.bodySent && this.requestBodyDone && IDEMPOTENT.has(this.request.method)
+      const replayable = !this.body.sent && this.body.done && IDEMPOTENT.has(this.request.method)
       if (replayable && this.reused && !this.retriedStale) {
         // A kept-alive connection the backend had already dropped: once, on a fresh connection to
         // the same backend, free of budget and outlier accounting.
@@ -567,7 +511,7 @@ export class RequestLifecycle implements FilterContext {
     if (failed !== undefined) return this.filterFailed(failed.filter, failed.error, true)
     this.clientSocket.write(this.codec.encodeResponseHead(this.request, head.status, head.reason, headers, { upstream: head, framing: head.framing, keepAlive: true }), 'latin1')
     if (rest !== undefined) this.clientSocket.write(rest)
-    if (this.leftover !== undefined) socket.write(this.leftover)
+    if (this.body.leftover !== undefined) socket.write(this.body.leftover)
     this.over = true
     this.sentStatus = 101
     const backend = this.backend!
@@ -584,19 +528,19 @@ export class RequestLifecycle implements FilterContext {
   /** The response is complete: account, hand back the connection, let the session go on. */
   private complete(): void {
     const socket = this.socket!
-    const reusable = this.reusable && this.requestBodyDone && this.resp!.keepAlive && this.respFraming!.kind !== 'close' && !socket.destroyed
+    const reusable = this.reusable && this.body.done && this.resp!.keepAlive && this.respFraming!.kind !== 'close' && !socket.destroyed
     this.end(true, true)
     this.unlisten(socket)
     if (!reusable) socket.destroy()
     else if (this.private_) this.down.privateUpstreams.set(this.backend!.id, socket)
     else this.down.s.upstreams(this.pool).release(this.backend!, socket)
-    this.down.finished(this.clientKeepAlive && this.requestBodyDone, this.leftover)
+    this.down.finished(this.clientKeepAlive && this.body.done, this.body.leftover)
   }
 
   /** Accounting common to every ending once a backend was involved. */
   private end(responded: boolean, ok: boolean, answered = false): void {
     this.over = true
-    this.resumeClient()
+    this.body.resume()
     this.responseDeadline = Infinity
     const status = this.resp?.status
     if (responded && status !== undefined && this.backend !== undefined) {
@@ -679,14 +623,14 @@ export class RequestLifecycle implements FilterContext {
     this.end(false, false, true)
     s.counters.responses[statusClass(status)]++
     // A body still arriving cannot be skipped safely: answer, then close.
-    const keepAlive = this.request.keepAlive && this.requestBodyDone && !s.draining()
+    const keepAlive = this.request.keepAlive && this.body.done && !s.draining()
     this.clientSocket.write(encode(keepAlive), 'latin1')
-    this.down.finished(keepAlive, this.leftover)
+    this.down.finished(keepAlive, this.body.leftover)
   }
 
   private failFraming(code: string): void {
     if (this.over) return
-    this.requestBodyDone = false
+    this.body.done = false
     this.fail(400, code, 'malformed chunked request body')
   }
 
