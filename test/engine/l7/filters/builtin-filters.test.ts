@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest'
+import { routeFilterConfigs } from '../../../../engine/l7/filters/compile-chains.js'
 import { compileChain, EMPTY_CHAIN } from '../../../../engine/l7/filters/filter-chain.js'
 import { forwardedHeadersFilter } from '../../../../engine/l7/filters/forwarded-headers.js'
 import { headerEditsFilter } from '../../../../engine/l7/filters/header-edits-filter.js'
 import { requestIdFilter } from '../../../../engine/l7/filters/request-id.js'
 import { stickyCookieFilter } from '../../../../engine/l7/filters/sticky-cookie.js'
 import { mergeEdits } from '../../../../engine/l7/header-edits.js'
+import type { FilterConfig } from '../../../../engine/l7/filters/registry.js'
 import { filterConformance, recorder } from './conformance.js'
 
 describe('compileChain', () => {
@@ -29,3 +31,13 @@ filterConformance('header-edits', () => headerEditsFilter({ request: mergeEdits(
 filterConformance('forwarded-headers', () => forwardedHeadersFilter)
 filterConformance('request-id', () => requestIdFilter(() => 'fixed-id'))
 filterConformance('sticky-cookie', () => stickyCookieFilter)
+
+describe('routeFilterConfigs', () => {
+  it('a route entry takes the place of the listener entry of its type; the route’s others run after', () => {
+    const listener = [{ type: 'security-headers', frameOptions: 'SAMEORIGIN' }] as unknown as FilterConfig[]
+    const route = [{ type: 'security-headers', frameOptions: 'DENY' }] as unknown as FilterConfig[]
+    expect(routeFilterConfigs(listener, route)).toEqual(route)
+    expect(routeFilterConfigs(listener, [])).toEqual(listener)
+    expect(routeFilterConfigs([], route)).toEqual(route)
+  })
+})

@@ -1,0 +1,31 @@
+import { z } from 'zod'
+import type { Filter } from './filter.js'
+import { securityHeadersFilter, securityHeadersSchema } from './security-headers.js'
+
+/** What configurable filters are built with (clock injected, so tests replay exactly). */
+export interface FilterEnv {
+  /** Monotonic time, ms. */
+  readonly nowMs: () => number
+  /** A fresh request id. */
+  readonly requestId: () => string
+}
+
+/**
+ * Every filter that lb.yaml can name under `filters:` (listener or route level), by its `type`.
+ * Adding a filter means one file and one line here, and one in `filterConfigSchema` below.
+ */
+export const filterTypes = {
+  'security-headers': securityHeadersFilter,
+} as const satisfies Record<string, (config: never, env: FilterEnv) => Filter>
+
+/** One entry of a `filters:` list. */
+export const filterConfigSchema = z.discriminatedUnion('type', [securityHeadersSchema])
+
+/** A validated filter configuration. */
+export type FilterConfig = z.infer<typeof filterConfigSchema>
+
+/** Builds a configured filter. */
+export function createFilter(config: FilterConfig, env: FilterEnv): Filter {
+  const make = filterTypes[config.type] as (c: FilterConfig, e: FilterEnv) => Filter
+  return make(config, env)
+}
