@@ -72,6 +72,20 @@ export interface Filter {
   onResponseBody?(ctx: FilterContext, chunk: Buffer): void
   /** The request is over, however it ended. */
   onDone?(ctx: FilterContext, outcome: FilterOutcome): void
-  /** Counters of the filter's own decisions, shown in /stats and /metrics. */
-  stats?(): Readonly<Record<string, number>>
+  /** The filter's own counters (monotonic) and gauges, shown in /stats and /metrics. */
+  stats?(): FilterStats
+}
+
+/** What configurable filters are built with (the clock injected, so tests replay exactly). */
+export interface FilterEnv {
+  /** Monotonic time, ms. */
+  readonly nowMs: () => number
+  /** A fresh request id. */
+  readonly requestId: () => string
+}
+
+/** A filter's numbers for /stats: counters only grow; gauges are levels (keys tracked, bytes held). */
+export interface FilterStats {
+  readonly counters: Readonly<Record<string, number>>
+  readonly gauges?: Readonly<Record<string, number>>
 }

@@ -1,14 +1,7 @@
 import { z } from 'zod'
-import type { Filter } from './filter.js'
+import type { Filter, FilterEnv } from './filter.js'
+import { rateLimitFilter, rateLimitSchema } from './rate-limit.js'
 import { securityHeadersFilter, securityHeadersSchema } from './security-headers.js'
-
-/** What configurable filters are built with (clock injected, so tests replay exactly). */
-export interface FilterEnv {
-  /** Monotonic time, ms. */
-  readonly nowMs: () => number
-  /** A fresh request id. */
-  readonly requestId: () => string
-}
 
 /**
  * Every filter that lb.yaml can name under `filters:` (listener or route level), by its `type`.
@@ -16,10 +9,11 @@ export interface FilterEnv {
  */
 export const filterTypes = {
   'security-headers': securityHeadersFilter,
+  'rate-limit': rateLimitFilter,
 } as const satisfies Record<string, (config: never, env: FilterEnv) => Filter>
 
 /** One entry of a `filters:` list. */
-export const filterConfigSchema = z.discriminatedUnion('type', [securityHeadersSchema])
+export const filterConfigSchema = z.discriminatedUnion('type', [securityHeadersSchema, rateLimitSchema])
 
 /** A validated filter configuration. */
 export type FilterConfig = z.infer<typeof filterConfigSchema>

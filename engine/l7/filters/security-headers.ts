@@ -1,8 +1,7 @@
 import { z } from 'zod'
 import type { HttpHeader } from '../../http/http-head.js'
+import { headerValue } from './filter-config-parts.js'
 import type { Filter } from './filter.js'
-
-const headerValue = z.string().min(1).regex(/^[^\r\n\0]*$/, 'header values cannot contain CR, LF or NUL')
 
 /** `security-headers` in lb.yaml, at listener or route level. */
 export const securityHeadersSchema = z.strictObject({
