@@ -80,6 +80,8 @@ export interface Filter {
 export interface FilterEnv {
   /** Monotonic time, ms. */
   readonly nowMs: () => number
+  /** Wall-clock time, ms since the epoch (token expiry). */
+  readonly wallMs: () => number
   /** A fresh request id. */
   readonly requestId: () => string
 }

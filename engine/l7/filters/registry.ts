@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { Filter, FilterEnv } from './filter.js'
+import { authFilter, authSchema } from './auth.js'
 import { rateLimitFilter, rateLimitSchema } from './rate-limit.js'
 import { securityHeadersFilter, securityHeadersSchema } from './security-headers.js'
 
@@ -10,10 +11,11 @@ import { securityHeadersFilter, securityHeadersSchema } from './security-headers
 export const filterTypes = {
   'security-headers': securityHeadersFilter,
   'rate-limit': rateLimitFilter,
+  auth: authFilter,
 } as const satisfies Record<string, (config: never, env: FilterEnv) => Filter>
 
 /** One entry of a `filters:` list. */
-export const filterConfigSchema = z.discriminatedUnion('type', [securityHeadersSchema, rateLimitSchema])
+export const filterConfigSchema = z.discriminatedUnion('type', [securityHeadersSchema, rateLimitSchema, authSchema])
 
 /** A validated filter configuration. */
 export type FilterConfig = z.infer<typeof filterConfigSchema>

@@ -48,7 +48,7 @@ describe('token bucket arithmetic (injected time)', () => {
 
 describe('rate-limit filter, unit', () => {
   let now = 0
-  const env = { nowMs: () => now, requestId: () => 'id' }
+  const env = { nowMs: () => now, wallMs: () => 0, requestId: () => 'id' }
   const ctx = (address: string, headers: Record<string, string> = {}) =>
     ({ client: { address, port: 1, localAddress: '127.0.0.1', localPort: 80 }, request: { get: (n: string) => headers[n] }, decisions: undefined }) as unknown as FilterContext
   const make = (c: Record<string, unknown>) => rateLimitFilter(rateLimitSchema.parse({ type: 'rate-limit', ...c }), env)
@@ -99,7 +99,7 @@ describe('rate-limit filter, unit', () => {
   })
 })
 
-filterConformance('rate-limit', () => rateLimitFilter(rateLimitSchema.parse({ type: 'rate-limit', ratePerS: 1000, burst: 1000 }), { nowMs: () => 0, requestId: () => 'id' }))
+filterConformance('rate-limit', () => rateLimitFilter(rateLimitSchema.parse({ type: 'rate-limit', ratePerS: 1000, burst: 1000 }), { nowMs: () => 0, wallMs: () => 0, requestId: () => 'id' }))
 
 describe('rate-limit through the engine', () => {
   it('a key over its burst gets 429s that never reach the backend; another key is served; counted in /stats and /metrics', async () => {
