@@ -37,7 +37,7 @@ export async function startHttpListener(config: ListenerConfig, ctx: ListenerCon
   } catch (e) {
     throw new EngineError('LB_ERR_INVALID_CONFIG', `listener ${config.name}: ${(e as Error).message}`)
   }
-  const chains = compileListenerChains(config, ctx.pools, { requestId: newRequestId, nowMs: () => ctx.deps.nowUs() / 1000, wallMs: () => Date.now() }, ctx.filters)
+  const chains = compileListenerChains(config, ctx.pools, { requestId: newRequestId, nowMs: () => performance.now(), wallMs: () => Date.now() }, ctx.filters)
   for (const { route, filter } of chains.counted) counters.filters.push({ name: filter.name, route, stats: () => filter.stats!() })
   const contexts: TlsContexts | undefined = config.protocol === 'https' ? loadTlsContexts(config.tls!.certificates, config.name) : undefined
   const settings: L7Settings = {

@@ -78,7 +78,7 @@ export interface Filter {
 
 /** What configurable filters are built with (the clock injected, so tests replay exactly). */
 export interface FilterEnv {
-  /** Monotonic time, ms. */
+  /** Monotonic time, ms, on the clock of `FilterContext.headParsedAt` (performance.now()). */
   readonly nowMs: () => number
   /** Wall-clock time, ms since the epoch (token expiry). */
   readonly wallMs: () => number

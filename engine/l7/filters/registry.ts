@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { Filter, FilterEnv } from './filter.js'
+import { accessLogFilter, accessLogSchema } from './access-log.js'
 import { authFilter, authSchema } from './auth.js'
 import { rateLimitFilter, rateLimitSchema } from './rate-limit.js'
 import { securityHeadersFilter, securityHeadersSchema } from './security-headers.js'
@@ -12,10 +13,11 @@ export const filterTypes = {
   'security-headers': securityHeadersFilter,
   'rate-limit': rateLimitFilter,
   auth: authFilter,
+  'access-log': accessLogFilter,
 } as const satisfies Record<string, (config: never, env: FilterEnv) => Filter>
 
 /** One entry of a `filters:` list. */
-export const filterConfigSchema = z.discriminatedUnion('type', [securityHeadersSchema, rateLimitSchema, authSchema])
+export const filterConfigSchema = z.discriminatedUnion('type', [securityHeadersSchema, rateLimitSchema, authSchema, accessLogSchema])
 
 /** A validated filter configuration. */
 export type FilterConfig = z.infer<typeof filterConfigSchema>
