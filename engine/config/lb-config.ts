@@ -4,7 +4,7 @@ import { algorithmNames, resolveAlgorithmName } from '../balancing/registry.js'
 import { configureAlgorithm } from '../balancing/create-picker.js'
 import { EngineError } from '../errors.js'
 import { checkHealthCheckRules, healthCheckFields } from '../health/health-check-config.js'
-import { filterConfigSchema } from '../l7/filters/registry.js'
+import { filterConfigSchema } from '../l7/filters/filter-config.js'
 
 /** `host:port` or `[v6]:port`; port 0 binds an ephemeral port (the engine reports the one it got). */
 const endpoint = z.string().refine((s) => parseEndpoint(s) !== undefined, { message: 'expected host:port (IPv6 as [::1]:port)' })

@@ -1,23 +1,6 @@
 import pino from 'pino'
-import { z } from 'zod'
+import type { AccessLogConfig } from './filter-config.js'
 import type { Filter, FilterContext, FilterEnv } from './filter.js'
-
-/** `access-log` in lb.yaml, at listener or route level. */
-export const accessLogSchema = z.strictObject({
-  type: z.literal('access-log'),
-  /** `json`: one object a line; `combined`: the Apache/nginx combined format, timings appended. */
-  format: z.enum(['json', 'combined']).default('json'),
-  /** `stdout`, or a file appended to (created if missing). */
-  destination: z.union([z.literal('stdout'), z.strictObject({ file: z.string().min(1) })]).default('stdout'),
-  /**
-   * Bytes the writer may hold while the disk or pipe is behind. Beyond it a line is dropped, and
-   * counted, rather than slowing requests or growing memory without bound.
-   */
-  maxBufferedBytes: z.number().int().min(4096).max(1 << 30).default(16 << 20),
-})
-
-/** A validated `access-log` configuration. */
-export type AccessLogConfig = z.infer<typeof accessLogSchema>
 
 /** Times of one request's stages, ms (env clock). */
 interface Timing {

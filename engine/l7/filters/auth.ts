@@ -1,61 +1,10 @@
 import { createHash, createPublicKey, createSecretKey, type KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose'
-import { z } from 'zod'
 import type { HttpHeader } from '../../http/http-head.js'
 import { queryParam } from '../../routing/request-target.js'
-import { headerName } from './filter-config-parts.js'
+import type { AuthConfig } from './filter-config.js'
 import type { Filter, FilterAnswer, FilterContext, FilterEnv } from './filter.js'
-
-const ALGORITHMS = ['HS256', 'RS256', 'ES256', 'EdDSA'] as const
-const oneOrMany = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)])
-
-const jwtKey = z.union([
-  z.strictObject({ alg: z.literal('HS256'), secret: z.string().min(32, 'an HS256 secret needs at least 32 characters (256 bits)'), kid: z.string().optional() }),
-  z.strictObject({ alg: z.enum(['RS256', 'ES256', 'EdDSA']), publicKey: z.string().includes('BEGIN PUBLIC KEY'), kid: z.string().optional() }),
-  z.strictObject({ alg: z.enum(['RS256', 'ES256', 'EdDSA']), publicKeyFile: z.string().min(1), kid: z.string().optional() }),
-])
-
-/** `auth` in lb.yaml, at listener or route level: JWT bearer tokens, API keys, or both (either lets a request in). */
-export const authSchema = z
-  .strictObject({
-    type: z.literal('auth'),
-    jwt: z
-      .strictObject({
-        /** Local keys; a token's `kid` picks among keys that have one, else its `alg` does. */
-        keys: z.array(jwtKey).min(1).optional(),
-        /** A local JWKS file (RFC 7517), read at start-up. */
-        jwksFile: z.string().min(1).optional(),
-        algorithms: z.array(z.enum(ALGORITHMS)).min(1).default([...ALGORITHMS]),
-        issuer: oneOrMany.optional(),
-        audience: oneOrMany.optional(),
-        /** Clock skew allowed on exp and nbf, seconds. */
-        leewayS: z.number().int().min(0).max(3600).default(30),
-      })
-      .refine((j) => (j.keys === undefined) !== (j.jwksFile === undefined), { message: 'give exactly one of keys or jwksFile' })
-      .optional(),
-    apiKeys: z
-      .strictObject({
-        /** Header carrying the key. */
-        header: headerName.default('x-api-key'),
-        /** Query parameter carrying the key, when set. */
-        query: z.string().min(1).optional(),
-        keys: z.array(z.string().min(16, 'API keys need at least 16 characters')).optional(),
-        /** One key a line; blank lines and lines starting with # are skipped. */
-        keysFile: z.string().min(1).optional(),
-      })
-      .refine((a) => a.keys !== undefined || a.keysFile !== undefined, { message: 'give keys, keysFile or both' })
-      .optional(),
-    /** Token claims passed to the backend as request headers (claim → header); a client's own headers of these names are dropped. */
-    claimsToHeaders: z.record(z.string().min(1), headerName).default({}),
-    /** Claims a token must carry with these values (a list claim such as `scope` must contain it), else 403. */
-    requireClaims: z.record(z.string().min(1), z.string()).default({}),
-    realm: z.string().regex(/^[^"\\\r\n]*$/).default('layerbench'),
-  })
-  .refine((a) => a.jwt !== undefined || a.apiKeys !== undefined, { message: 'auth needs jwt, apiKeys or both' })
-
-/** A validated `auth` configuration. */
-export type AuthConfig = z.infer<typeof authSchema>
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64')
 

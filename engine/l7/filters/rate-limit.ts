@@ -1,27 +1,7 @@
 import { LRUCache } from 'lru-cache'
-import { z } from 'zod'
-import { headerName } from './filter-config-parts.js'
+import type { RateLimitConfig } from './filter-config.js'
 import type { Filter, FilterContext, FilterEnv } from './filter.js'
 import { fullBucket, takeToken, type BucketState } from './token-bucket.js'
-
-/** `rate-limit` in lb.yaml, at listener or route level. */
-export const rateLimitSchema = z.strictObject({
-  type: z.literal('rate-limit'),
-  /** What a bucket belongs to: the client address, a request header's value (an API key, a user), or the route as a whole. */
-  key: z.discriminatedUnion('source', [z.strictObject({ source: z.literal('source-ip') }), z.strictObject({ source: z.literal('header'), name: headerName }), z.strictObject({ source: z.literal('route') })]).prefault({ source: 'source-ip' }),
-  /** Sustained requests per second per key. */
-  ratePerS: z.number().positive().max(1_000_000),
-  /** Requests admitted at once from idle (the bucket's size); default: one second's worth, at least 1. */
-  burst: z.number().int().min(1).max(10_000_000).optional(),
-  /**
-   * Keys tracked at most. When full, the key idle longest is forgotten (its next request starts a
-   * full bucket): memory stays bounded, and a key idle that long had refilled in most setups anyway.
-   */
-  maxKeys: z.number().int().min(1).max(10_000_000).default(100_000),
-})
-
-/** A validated `rate-limit` configuration. */
-export type RateLimitConfig = z.infer<typeof rateLimitSchema>
 
 /** Requests without the key's header share one bucket under this key. */
 const MISSING = '\u0000missing'

@@ -1,40 +1,6 @@
-import { z } from 'zod'
 import type { HttpHeader } from '../../http/http-head.js'
-import { headerValue } from './filter-config-parts.js'
+import type { SecurityHeadersConfig } from './filter-config.js'
 import type { Filter } from './filter.js'
-
-/** `security-headers` in lb.yaml, at listener or route level. */
-export const securityHeadersSchema = z.strictObject({
-  type: z.literal('security-headers'),
-  /** Strict-Transport-Security, sent only on responses over TLS (RFC 6797 §7.2: ignored, and wrong, over plain HTTP). */
-  hsts: z
-    .union([
-      z.literal(false),
-      z.strictObject({
-        maxAgeS: z.number().int().min(0).max(2 ** 31 - 1).default(31_536_000),
-        includeSubDomains: z.boolean().default(true),
-        preload: z.boolean().default(false),
-      }),
-    ])
-    .prefault({}),
-  /** X-Content-Type-Options: nosniff. */
-  contentTypeOptions: z.boolean().default(true),
-  /** X-Frame-Options. */
-  frameOptions: z.union([z.literal(false), z.enum(['DENY', 'SAMEORIGIN'])]).default('SAMEORIGIN'),
-  referrerPolicy: z
-    .union([
-      z.literal(false),
-      z.enum(['no-referrer', 'no-referrer-when-downgrade', 'origin', 'origin-when-cross-origin', 'same-origin', 'strict-origin', 'strict-origin-when-cross-origin', 'unsafe-url']),
-    ])
-    .default('strict-origin-when-cross-origin'),
-  /** Content-Security-Policy, as the user writes it (no default: a wrong policy breaks pages). */
-  contentSecurityPolicy: headerValue.optional(),
-  /** Replace what a backend set; by default a backend's own value is kept. */
-  override: z.boolean().default(false),
-})
-
-/** A validated `security-headers` configuration. */
-export type SecurityHeadersConfig = z.infer<typeof securityHeadersSchema>
 
 interface Preset {
   readonly lower: string

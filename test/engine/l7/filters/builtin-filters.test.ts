@@ -6,7 +6,7 @@ import { headerEditsFilter } from '../../../../engine/l7/filters/header-edits-fi
 import { requestIdFilter } from '../../../../engine/l7/filters/request-id.js'
 import { stickyCookieFilter } from '../../../../engine/l7/filters/sticky-cookie.js'
 import { mergeEdits } from '../../../../engine/l7/header-edits.js'
-import type { FilterConfig } from '../../../../engine/l7/filters/registry.js'
+import type { FilterConfig } from '../../../../engine/l7/filters/filter-config.js'
 import { filterConformance, recorder } from './conformance.js'
 
 describe('compileChain', () => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { FilterAnswer, FilterContext } from '../../../../engine/l7/filters/filter.js'
-import { rateLimitFilter, rateLimitSchema } from '../../../../engine/l7/filters/rate-limit.js'
+import { rateLimitSchema } from '../../../../engine/l7/filters/filter-config.js'
+import { rateLimitFilter } from '../../../../engine/l7/filters/rate-limit.js'
 import { fullBucket, takeToken } from '../../../../engine/l7/filters/token-bucket.js'
 import { admin, engineFrom, listenerAddress, stopEngines } from '../../../helpers/engine.js'
 import { closeServers, httpBackend } from '../../../helpers/test-servers.js'
