@@ -23,6 +23,7 @@ export { EngineError, engineErrors, type EngineErrorCode, type Issue } from './e
 export { lbConfigSchema, listenerLayer, parseEndpoint, type LbConfig, type ListenerConfig, type PoolConfig } from './config/lb-config.js'
 export { loadLbConfig, parseLbConfig } from './config/load-lb-config.js'
 export { startEngine, type Engine, type EngineOptions } from './runtime/engine.js'
+export type { Filter, FilterAnswer, FilterContext, FilterOutcome } from './l7/filters/filter.js'
 export type { EngineEvent } from './runtime/event-log.js'
 export type { EngineStats, ListenerStats, PoolStats, BackendStats } from './stats/engine-stats.js'
 export { LatencyHistogram, type LatencySummary } from './stats/latency-histogram.js'

@@ -63,6 +63,11 @@ function listenerMetrics(x: Exposition, l: ListenerStats): void {
     base,
     bucketsInSeconds(l.engineTimeBuckets),
   )
+  for (const f of l.filters ?? []) {
+    const fl = { ...base, filter: f.name, route: f.route }
+    for (const [event, n] of Object.entries(f.counters)) x.counter('layerbench_listener_filter_events_total', 'Decisions of configured filters (allowed, limited, …), by filter, route and event.', { ...fl, event }, n)
+    for (const [what, n] of Object.entries(f.gauges)) x.gauge('layerbench_listener_filter_level', 'Levels kept by configured filters (keys tracked, …), by filter, route and what.', { ...fl, what }, n)
+  }
 }
 
 function poolMetrics(x: Exposition, p: PoolStats): void {

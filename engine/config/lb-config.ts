@@ -5,6 +5,7 @@ import { configureAlgorithm } from '../balancing/create-picker.js'
 import { EngineError } from '../errors.js'
 import { bindConflicts, type BindRequest } from './bind-conflicts.js'
 import { checkHealthCheckRules, healthCheckFields } from '../health/health-check-config.js'
+import { filterConfigSchema } from '../l7/filters/filter-config.js'
 
 /** `host:port` or `[v6]:port`; port 0 binds an ephemeral port (the engine reports the one it got). */
 const endpoint = z.string().refine((s) => parseEndpoint(s) !== undefined, { message: 'expected host:port (IPv6 as [::1]:port)' })
@@ -65,6 +66,8 @@ const routeSchema = z
       .min(1)
       .optional(),
     headers: z.strictObject({ request: headerEdits.optional(), response: headerEdits.optional() }).optional(),
+    /** Filters of this route: an entry replaces the listener's entry of the same type; others run after the listener's. */
+    filters: z.array(filterConfigSchema).optional(),
   })
   .refine((r) => (r.pool === undefined) !== (r.split === undefined), { message: 'a route needs exactly one of pool or split' })
 
@@ -102,6 +105,8 @@ export const listenerSchema = z.strictObject({
   /** https: certificates, chosen by SNI among their names (the first is the default). */
   tls: z.strictObject({ certificates: z.array(certificateSchema).min(1) }).optional(),
   proxyProtocol: proxyProtocolAccept.optional(),
+  /** Layer 7 filters of every route (security-headers, …), in order; also shape the listener's own answers. */
+  filters: z.array(filterConfigSchema).optional(),
   /** Layer 7 header handling. */
   headers: z
     .strictObject({
@@ -258,6 +263,7 @@ export const lbConfigSchema = z
       if (l.layer !== undefined && l.layer !== layer) issue(at('layer'), `protocol ${l.protocol} is layer ${layer}`)
       if (layer === 4) {
         if (l.routes !== undefined) issue(at('routes'), 'routes are for http and https listeners')
+        if (l.filters !== undefined) issue(at('filters'), 'filters are for http and https listeners')
         if (l.pool === undefined) issue(at('pool'), `a ${l.protocol} listener needs a pool${l.protocol === 'tls' ? ' (for connections without a matching SNI)' : ''}`)
         if (l.sni !== undefined && l.protocol !== 'tls') issue(at('sni'), 'sni routing needs protocol tls')
         if (l.tls !== undefined) issue(at('tls'), 'certificates are for https listeners; protocol tls passes TLS through untouched')

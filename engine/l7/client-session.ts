@@ -1,11 +1,12 @@
 import type { Socket } from 'node:net'
-import { ChunkedTracker } from '../http/chunked.js'
 import type { RequestHead } from '../http/http-head.js'
 import { parseRequestHead } from '../http/http-parser.js'
 import { relay } from '../l4/relay.js'
 import { countError, statusClass } from '../stats/counters.js'
 import { errorResponse } from './error-response.js'
-import { Exchange } from './exchange.js'
+import type { Downstream } from './downstream.js'
+import { http1Codec } from './http1/http1-codec.js'
+import { RequestLifecycle } from './request-lifecycle.js'
 import type { L7Settings } from './l7-settings.js'
 import type { ClientOrigin } from '../runtime/proxy-header.js'
 import type { Swept } from '../runtime/sweeper.js'
@@ -21,13 +22,13 @@ const MAX_BUFFERED = 256 * 1024
  * not by the much longer idle timeout. Later heads on a kept-alive connection are timed from their
  * first byte; the wait between requests is the idle timeout's.
  */
-export class ClientSession implements Swept {
+export class ClientSession implements Swept, Downstream {
   /** Chunks either way while the session runs: the sweep's idle check. */
   activity = 0
   private seen = -1
   private changedAt = 0
   private pending: Buffer | undefined
-  private exchange: Exchange | undefined
+  private exchange: RequestLifecycle | undefined
   private headTimer: NodeJS.Timeout | undefined
   private closed = false
   /** The balancer ended the connection: whatever the client still sends is not parsed. */
@@ -156,7 +157,7 @@ export class ClientSession implements Swept {
     const rest = head.headBytes < buf.length ? buf.subarray(head.headBytes) : undefined
     this.pending = undefined
     this.s.counters.requests++
-    this.exchange = new Exchange(this, head, performance.now())
+    this.exchange = new RequestLifecycle(this, head, performance.now(), http1Codec)
     this.exchange.start(rest)
   }
 
@@ -212,10 +213,5 @@ export class ClientSession implements Swept {
     if (this.ending) return
     this.ending = true
     this.endedAt = performance.now()
-  }
-
-  /** A fresh chunked tracker with the listener's limits. */
-  chunkedTracker(): ChunkedTracker {
-    return new ChunkedTracker({ maxTrailerBytes: this.s.limits.maxHeadBytes })
   }
 }

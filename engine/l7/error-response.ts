@@ -1,3 +1,4 @@
+import type { HttpHeader } from '../http/http-head.js'
 import { statusText } from '../http/status-text.js'
 
 /** Header carrying the stable code of an error the balancer itself answered with. */
@@ -15,6 +16,7 @@ export const l7ErrorMessages: Readonly<Record<string, string>> = {
   LB_ERR_REQUEST_HEAD_TIMEOUT: 'the request head did not arrive in time',
   LB_ERR_METHOD_NOT_ALLOWED: 'this balancer is a reverse proxy: CONNECT is not served',
   LB_ERR_DRAINING: 'the balancer is shutting down',
+  LB_ERR_FILTER: 'a filter failed while handling this request',
 }
 
 /**
@@ -23,9 +25,7 @@ export const l7ErrorMessages: Readonly<Record<string, string>> = {
  * balancer's own errors from a backend's.
  */
 export function errorResponse(status: number, code: string, detail: string | undefined, keepAlive: boolean, extra = ''): string {
-  // The result is written as latin1 (one byte per character), so the UTF-8 body travels as its
-  // bytes, one character each: the length below is then the length on the wire.
-  const body = Buffer.from(`${status} ${statusText(status)}: ${detail ?? l7ErrorMessages[code] ?? code} (${code})\n`, 'utf8').toString('latin1')
+  const body = errorBody(status, code, detail)
   return (
     `HTTP/1.1 ${status} ${statusText(status)}\r\n` +
     `content-type: text/plain; charset=utf-8\r\n` +
@@ -35,4 +35,24 @@ export function errorResponse(status: number, code: string, detail: string | und
     `connection: ${keepAlive ? 'keep-alive' : 'close'}\r\n\r\n` +
     body
   )
+}
+
+/**
+ * The body of an error answer, as latin1: the result is written as latin1 (one byte per
+ * character), so the UTF-8 text travels as its bytes, one character each, and its length is the
+ * length on the wire.
+ */
+function errorBody(status: number, code: string, detail: string | undefined): string {
+  return Buffer.from(`${status} ${statusText(status)}: ${detail ?? l7ErrorMessages[code] ?? code} (${code})\n`, 'utf8').toString('latin1')
+}
+
+/** The same error as {@link errorResponse}, as headers and a body, for filters to see before it is encoded. */
+export function errorAnswer(status: number, code: string, detail: string | undefined): { headers: HttpHeader[]; body: string } {
+  return {
+    headers: [
+      { name: 'content-type', value: 'text/plain; charset=utf-8' },
+      { name: ERROR_CODE_HEADER, value: code },
+    ],
+    body: errorBody(status, code, detail),
+  }
 }

@@ -7,9 +7,6 @@ export interface HeaderEdits {
   readonly add: readonly HttpHeader[]
 }
 
-/** No changes. */
-export const NO_EDITS: HeaderEdits = { remove: new Set(), add: [] }
-
 /** The configuration form of header edits. */
 export interface HeaderEditsConfig {
   readonly add?: Readonly<Record<string, string>>
@@ -36,20 +33,24 @@ export function mergeEdits(...levels: (HeaderEditsConfig | undefined)[]): Header
 }
 
 /**
- * Copies `headers` without hop-by-hop fields (`drop`, lower-case) and without those the edits
- * remove, then appends the edits' headers. The result is a fresh array the caller may extend.
+ * Applies edits to `headers` in place: the names they remove are dropped (one pass, order kept),
+ * then their headers appended.
  */
-export function rewriteHeaders(headers: readonly HttpHeader[], drop: ReadonlySet<string>, edits: HeaderEdits): HttpHeader[] {
-  const out: HttpHeader[] = []
-  const removeAny = edits.remove.size > 0
-  for (let i = 0; i < headers.length; i++) {
-    const h = headers[i]!
-    const lower = h.name.toLowerCase()
-    if (drop.has(lower) || (removeAny && edits.remove.has(lower))) continue
-    out.push(h)
+export function applyEdits(headers: HttpHeader[], edits: HeaderEdits): void {
+  if (edits.remove.size > 0) {
+    let w = 0
+    for (let r = 0; r < headers.length; r++) {
+      const h = headers[r]!
+      if (!edits.remove.has(h.name.toLowerCase())) headers[w++] = h
+    }
+    headers.length = w
   }
-  for (const h of edits.add) out.push(h)
-  return out
+  for (const h of edits.add) headers.push(h)
+}
+
+/** True when the edits change nothing. */
+export function noEdits(edits: HeaderEdits): boolean {
+  return edits.remove.size === 0 && edits.add.length === 0
 }
 
 /** Who the request came from, for the forwarded headers. */

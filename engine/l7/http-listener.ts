@@ -13,8 +13,8 @@ import type { ListenerContext, RunningListener } from '../runtime/listener.js'
 import type { ClientOrigin } from '../runtime/proxy-header.js'
 import { countError, newListenerCounters } from '../stats/counters.js'
 import { ClientSession } from './client-session.js'
-import { mergeEdits } from './header-edits.js'
-import { newRequestId, stickyOf, upstreamsOf, type L7Settings } from './l7-settings.js'
+import { compileListenerChains } from './filters/compile-chains.js'
+import { newRequestId, upstreamsOf, type L7Settings } from './l7-settings.js'
 import { loadTlsContexts, type TlsContexts } from './tls-contexts.js'
 import { Sweeper, sweepInterval } from '../runtime/sweeper.js'
 import { bindServer } from '../runtime/bind-server.js'
@@ -37,18 +37,16 @@ export async function startHttpListener(config: ListenerConfig, ctx: ListenerCon
   } catch (e) {
     throw new EngineError('LB_ERR_INVALID_CONFIG', `listener ${config.name}: ${(e as Error).message}`)
   }
-  const listenerHeaders = config.headers
-  const edits = (config.routes ?? []).map((r) => ({
-    request: mergeEdits(listenerHeaders.request, r.headers?.request),
-    response: mergeEdits(listenerHeaders.response, r.headers?.response),
-  }))
+  const chains = compileListenerChains(config, ctx.pools, { requestId: newRequestId, nowMs: () => performance.now(), wallMs: () => Date.now() }, ctx.filters)
+  for (const { route, filter } of chains.counted) counters.filters.push({ name: filter.name, route, stats: () => filter.stats!() })
   const contexts: TlsContexts | undefined = config.protocol === 'https' ? await loadTlsContexts(config.tls!.certificates, config.name) : undefined
   const settings: L7Settings = {
     listener: config,
     proto: config.protocol === 'https' ? 'https' : 'http',
     counters,
     table,
-    edits,
+    chains: chains.routes,
+    listenerChain: chains.listener,
     pools: ctx.pools,
     limits: { ...defaultHeadLimits, maxHeadBytes: config.limits.maxHeadBytes, maxHeaders: config.limits.maxHeaders },
     random: ctx.deps.random,
@@ -64,8 +62,6 @@ export async function startHttpListener(config: ListenerConfig, ctx: ListenerCon
     ),
     draining: ctx.draining,
     upstreams: upstreamsOf,
-    sticky: stickyOf,
-    requestId: newRequestId,
   }
   const sessions = new Set<ClientSession>()
   const raw = new Set<Socket>()

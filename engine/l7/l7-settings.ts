@@ -9,18 +9,11 @@ import { getCookie } from '../routing/cookies.js'
 import { queryParam, requestPath } from '../routing/request-target.js'
 import type { RouteTable } from '../routing/route-table.js'
 import type { RouteRequest } from '../routing/route-types.js'
-import { createStickyIndex, type StickyIndex } from '../routing/sticky-cookie.js'
 import type { PoolRuntime } from '../runtime/pool-runtime.js'
 import type { ListenerCounters } from '../stats/counters.js'
-import type { HeaderEdits } from './header-edits.js'
+import type { FilterChain } from './filters/filter-chain.js'
 import { UpstreamPool } from './upstream-pool.js'
 import type { Sweeper } from '../runtime/sweeper.js'
-
-/** Header edits of one route, listener-level edits merged in. */
-export interface RouteEdits {
-  readonly request: HeaderEdits
-  readonly response: HeaderEdits
-}
 
 /** What every session of one L7 listener shares, computed once at start-up. */
 export interface L7Settings {
@@ -29,8 +22,10 @@ export interface L7Settings {
   readonly counters: ListenerCounters
   /** Replaced as a whole when a split is re-weighted at run time (`RunningListener.setSplit`). */
   table: RouteTable
-  /** Edits per route index. */
-  readonly edits: readonly RouteEdits[]
+  /** The filter chain of each route, by route index, compiled at start-up. */
+  readonly chains: readonly FilterChain[]
+  /** The listener's own filters, for answers given before any route matched (404, bad requests). */
+  readonly listenerChain: FilterChain
   readonly pools: ReadonlyMap<string, PoolRuntime>
   readonly limits: HeadLimits
   readonly random: () => number
@@ -38,44 +33,9 @@ export interface L7Settings {
   readonly sweeper: Sweeper
   draining(): boolean
   upstreams(rt: PoolRuntime): UpstreamPool
-  sticky(rt: PoolRuntime): StickyState | undefined
-  requestId(): string
-}
-
-/** Sticky-cookie state of a pool: tokens of the current members, rebuilt when membership changes. */
-export class StickyState {
-  private index: StickyIndex | undefined
-  private builtAt = -1
-
-  constructor(
-    readonly rt: PoolRuntime,
-    readonly cookie: NonNullable<PoolRuntime['config']['stickySession']>,
-  ) {}
-
-  private current(): StickyIndex {
-    const version = this.rt.pool.rebuilds
-    if (this.index === undefined || version !== this.builtAt) {
-      this.index = createStickyIndex(
-        this.cookie.secret,
-        this.rt.pool.status().map((s) => s.id),
-      )
-      this.builtAt = version
-    }
-    return this.index
-  }
-
-  /** The backend id a cookie token pins, if it is a current member. */
-  pinned(token: string): string | undefined {
-    return this.current().backendFor(token)
-  }
-
-  tokenFor(id: string): string {
-    return this.current().tokenFor(id)
-  }
 }
 
 const upstreamPools = new WeakMap<PoolRuntime, UpstreamPool>()
-const stickyStates = new WeakMap<PoolRuntime, StickyState | null>()
 
 /** The keep-alive connections of a pool, shared by every L7 listener using it. */
 export function upstreamsOf(rt: PoolRuntime): UpstreamPool {
@@ -112,16 +72,6 @@ export function upstreamsOf(rt: PoolRuntime): UpstreamPool {
 /** Reads a pool's CA file when its upstream pool is first made (the path was resolved at load). */
 function readCa(file: string): string {
   return readFileSync(file, 'utf8')
-}
-
-/** The sticky-cookie state of a pool, or undefined when it has no cookie stickiness. */
-export function stickyOf(rt: PoolRuntime): StickyState | undefined {
-  let s = stickyStates.get(rt)
-  if (s === undefined) {
-    s = rt.config.stickySession === undefined ? null : new StickyState(rt, rt.config.stickySession)
-    stickyStates.set(rt, s)
-  }
-  return s ?? undefined
 }
 
 /** All values of the Cookie header(s), joined as one header (RFC 6265 §5.4). */

@@ -2,6 +2,7 @@ import { startAdminServer } from '../admin/admin-server.js'
 import { engineDeps } from '../balancing/deps.js'
 import type { Deps } from '../balancing/types.js'
 import { listenerLayer, parseEndpoint, type LbConfig } from '../config/lb-config.js'
+import type { Filter } from '../l7/filters/filter.js'
 import { startHttpListener } from '../l7/http-listener.js'
 import { startTcpListener } from '../l4/tcp-listener.js'
 import { startUdpListener } from '../l4/udp-listener.js'
@@ -33,6 +34,11 @@ export interface EngineOptions {
   readonly deps?: Deps
   /** Called for every engine event as it happens (logging). */
   readonly onEvent?: (e: EngineEvent) => void
+  /**
+   * Layer 7 filters supplied in code (an embedder's own, or a test's), run after the configured
+   * ones on every route of every L7 listener, and on the listeners' own answers.
+   */
+  readonly filters?: readonly Filter[]
 }
 
 /** Starts every pool, listener and the admin server of a validated configuration. */
@@ -59,7 +65,7 @@ export async function startEngine(config: LbConfig, options: EngineOptions = {})
 
   try {
     for (const [name, poolConfig] of Object.entries(config.pools)) pools.set(name, startPoolRuntime(name, poolConfig, events, deps))
-    const ctx: ListenerContext = { pools, events, deps, draining: () => draining }
+    const ctx: ListenerContext = { pools, events, deps, draining: () => draining, ...(options.filters === undefined ? {} : { filters: options.filters }) }
     for (const l of config.listeners) {
       const start = l.protocol === 'udp' ? startUdpListener : listenerLayer(l.protocol) === 7 ? startHttpListener : startTcpListener
       listeners.push(await start(l, ctx))

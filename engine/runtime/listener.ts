@@ -1,4 +1,5 @@
 import type { Deps } from '../balancing/types.js'
+import type { Filter } from '../l7/filters/filter.js'
 import type { SplitTarget } from '../routing/route-types.js'
 import type { ListenerCounters } from '../stats/counters.js'
 import type { EventLog } from './event-log.js'
@@ -11,6 +12,8 @@ export interface ListenerContext {
   readonly deps: Deps
   /** True once the engine is shutting down: new connections are refused, kept-alive ones closed. */
   draining(): boolean
+  /** Layer 7: filters supplied in code, run after the configured ones on every route of every listener. */
+  readonly filters?: readonly Filter[]
 }
 
 /** A bound, running listener. */

@@ -43,6 +43,15 @@ export interface ListenerCounters {
   open: Set<{ readonly bytesRead: number; readonly bytesWritten: number }>
   /** Layer 4: accept → backend connected. Layer 7: request head parsed → first byte written to the backend. */
   engineTimeUs: TimingHistogram
+  /** Layer 7: configured filters that keep numbers of their own, read when a snapshot is taken. */
+  filters: FilterStatsSource[]
+}
+
+/** One filter's numbers, by the route it runs on (`*`: the listener's entry, on every route inheriting it). */
+export interface FilterStatsSource {
+  readonly name: string
+  readonly route: string
+  stats(): { readonly counters: Readonly<Record<string, number>>; readonly gauges?: Readonly<Record<string, number>> }
 }
 
 /** Mutable per-pool counters. */
@@ -80,6 +89,7 @@ export function newListenerCounters(): ListenerCounters {
     bytesToClients: 0,
     open: new Set(),
     engineTimeUs: new TimingHistogram(),
+    filters: [],
   }
 }
 

@@ -1,5 +1,5 @@
 import type { MemberStatus } from '../pool/backend-pool.js'
-import type { BackendCounters, ListenerCounters, PoolCounters, StatusClass } from './counters.js'
+import type { BackendCounters, FilterStatsSource, ListenerCounters, PoolCounters, StatusClass } from './counters.js'
 import type { BucketSnapshot } from './bucket-histogram.js'
 import type { LatencySummary } from './latency-histogram.js'
 
@@ -18,6 +18,17 @@ export interface ListenerStats {
   readonly engineTimeUs: LatencySummary
   /** The same times in fixed buckets (cumulative counts), for `/metrics`. */
   readonly engineTimeBuckets: BucketSnapshot
+  /** Layer 7, when configured: each filter's own counters and gauges. */
+  readonly filters?: readonly FilterSnapshot[]
+}
+
+/** One filter in `/stats`. */
+export interface FilterSnapshot {
+  readonly name: string
+  /** The route it runs on; `*` for a listener entry, shared by the routes inheriting it. */
+  readonly route: string
+  readonly counters: Readonly<Record<string, number>>
+  readonly gauges: Readonly<Record<string, number>>
 }
 
 /** One backend in `/stats`: pool state plus data-plane counters. */
@@ -79,7 +90,13 @@ export function listenerStats(name: string, protocol: string, layer: 4 | 7, addr
     bytes: { fromClients, toClients },
     engineTimeUs: c.engineTimeUs.summary(),
     engineTimeBuckets: c.engineTimeUs.buckets(),
+    ...(c.filters.length === 0 ? {} : { filters: c.filters.map(filterSnapshot) }),
   }
+}
+
+function filterSnapshot(f: FilterStatsSource): FilterSnapshot {
+  const s = f.stats()
+  return { name: f.name, route: f.route, counters: { ...s.counters }, gauges: { ...s.gauges } }
 }
 
 /** Snapshot of one pool: member status joined with its counters. */

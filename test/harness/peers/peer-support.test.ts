@@ -127,3 +127,10 @@ describe('peerSupport: features', () => {
     }
   })
 })
+
+describe('engine filters', () => {
+  it.each(['haproxy', 'nginx'] as const)('%s: a listener or route with filters is not runnable yet (skipped with the reason)', (peer) => {
+    check(peer, l7({}, { filters: [{ type: 'security-headers' }] }), "no:configurations do not express the engine's filters yet: listeners[0].filters", 'listeners[0].filters')
+    check(peer, l7({}, { routes: [{ pool: 'p', filters: [{ type: 'security-headers' }] }] }), "no:configurations do not express the engine's filters yet: listeners[0].routes[0].filters", 'listeners[0].routes[0].filters')
+  })
+})

@@ -1,0 +1,93 @@
+import type { Backend } from '../../balancing/types.js'
+import type { HttpHeader, RequestHead } from '../../http/http-head.js'
+import type { PoolRuntime } from '../../runtime/pool-runtime.js'
+import type { ClientOrigin } from '../../runtime/proxy-header.js'
+
+/**
+ * What a filter sees of one request. The lifecycle itself implements it, so running a chain
+ * allocates nothing of its own.
+ */
+export interface FilterContext {
+  readonly request: RequestHead
+  readonly client: ClientOrigin
+  /** The scheme the client used: `https` when TLS was terminated here. */
+  readonly proto: 'http' | 'https'
+  /** Name of the route the request matched (`route-N` when unnamed); undefined before routing. */
+  readonly routeName: string | undefined
+  /** The pool the request goes to. */
+  readonly pool: PoolRuntime
+  /** The backend picked, once picked. */
+  readonly backend: Backend | undefined
+  /** A backend to prefer when picking (a sticky pin), set by a request filter. */
+  pinned: string | undefined
+  /** Set once per request by filters that decide something (cache: hit, limit: allowed, …), for the access log. */
+  decisions: Record<string, string> | undefined
+  /** When the request head was parsed (performance.now() ms). */
+  readonly headParsedAt: number
+}
+
+/** A response a filter answers a request with, without any backend. */
+export interface FilterAnswer {
+  readonly status: number
+  readonly headers?: readonly HttpHeader[]
+  /** Body text, latin1 (one character a byte). */
+  readonly body?: string
+  /** A stable code for the decision, counted like the engine's own errors (`LB_ERR_RATE_LIMITED`). */
+  readonly code?: string
+}
+
+/** How a request ended, for `onDone`. */
+export interface FilterOutcome {
+  /** Status sent to the client, or 0 when it got none (cut, aborted, tunnelled). */
+  readonly status: number
+  /** The response was complete. */
+  readonly ok: boolean
+}
+
+/**
+ * One filter of the L7 chain: each hook is one stage of a request and every hook is optional; a
+ * chain precomputes which filters have which hooks, so an absent hook costs nothing. Hooks run in
+ * chain order. A hook that throws answers the request with a coded 500 (`LB_ERR_FILTER`) when
+ * nothing was sent yet, and is counted either way.
+ */
+export interface Filter {
+  readonly name: string
+  /**
+   * The request head has arrived and is routed. Return an answer to respond without a backend
+   * (cache hit, 401, 429); undefined to go on. May be asynchronous (a JWKS lookup); the request
+   * body waits meanwhile.
+   */
+  onRequest?(ctx: FilterContext): FilterAnswer | undefined | Promise<FilterAnswer | undefined>
+  /** The head about to go upstream: `headers` may be changed in place. */
+  onUpstreamRequest?(ctx: FilterContext, headers: HttpHeader[]): void
+  /**
+   * The response head about to go to the client, from a backend or the balancer itself (`own`):
+   * `headers` may be changed in place.
+   */
+  onResponseHead?(ctx: FilterContext, status: number, headers: HttpHeader[], own: boolean): void
+  /**
+   * A piece of the response body on its way to the client, as relayed (in its transfer framing).
+   * Writes to the client go on with the connection's own backpressure.
+   */
+  onResponseBody?(ctx: FilterContext, chunk: Buffer): void
+  /** The request is over, however it ended. */
+  onDone?(ctx: FilterContext, outcome: FilterOutcome): void
+  /** The filter's own counters (monotonic) and gauges, shown in /stats and /metrics. */
+  stats?(): FilterStats
+}
+
+/** What configurable filters are built with (the clock injected, so tests replay exactly). */
+export interface FilterEnv {
+  /** Monotonic time, ms, on the clock of `FilterContext.headParsedAt` (performance.now()). */
+  readonly nowMs: () => number
+  /** Wall-clock time, ms since the epoch (token expiry). */
+  readonly wallMs: () => number
+  /** A fresh request id. */
+  readonly requestId: () => string
+}
+
+/** A filter's numbers for /stats: counters only grow; gauges are levels (keys tracked, bytes held). */
+export interface FilterStats {
+  readonly counters: Readonly<Record<string, number>>
+  readonly gauges?: Readonly<Record<string, number>>
+}

@@ -1,0 +1,672 @@
+import type { Socket } from 'node:net'
+import type { Backend } from '../balancing/types.js'
+import { EngineError } from '../errors.js'
+import type { BodyFraming, HttpHeader, RequestHead, ResponseHead } from '../http/http-head.js'
+import type { MatchedRoute } from '../routing/route-table.js'
+import { proxyHeaderFor } from '../runtime/proxy-header.js'
+import type { PoolRuntime } from '../runtime/pool-runtime.js'
+import type { ClientOrigin } from '../runtime/proxy-header.js'
+import { countError, statusClass } from '../stats/counters.js'
+import type { BodyReader, Codec } from './codec.js'
+import type { Downstream } from './downstream.js'
+import { errorAnswer, errorResponse } from './error-response.js'
+import type { Filter, FilterAnswer, FilterContext } from './filters/filter.js'
+import type { FilterChain } from './filters/filter-chain.js'
+import { IDEMPOTENT, requestHash, routeRequestOf } from './l7-settings.js'
+import { RequestBody } from './request-body.js'
+import type { AcquireError, UpstreamConnection } from './upstream-pool.js'
+
+function concat(a: Buffer | undefined, b: Buffer): Buffer {
+  return a === undefined || a.length === 0 ? b : Buffer.concat([a, b])
+}
+
+function isPromise<T>(x: T | Promise<T>): x is Promise<T> {
+  return typeof (x as { then?: unknown } | undefined)?.then === 'function'
+}
+
+/**
+ * One request through the L7 proxy: route, run the request filters (which may answer), pick
+ * (sticky pin, hash key, algorithm), connect (keep-alive reuse; retry elsewhere on connect
+ * failure), forward the head and stream the body, read the response head (retrying an idempotent,
+ * bodiless request on 502/503), stream the response back, and account for everything. Bytes are
+ * read and written through the codec; what the request becomes on the way is the filters' business.
+ * Every path ends in `complete` or `fail`, so a client is never left hanging. The lifecycle is
+ * also the filters' context (`FilterContext`), so a chain allocates nothing per request.
+ */
+export class RequestLifecycle implements FilterContext {
+  private readonly clientSocket: Socket
+  private chain: FilterChain
+  private readonly body: RequestBody
+  // Routing and picking (the filters' view: FilterContext)
+  readonly request: RequestHead
+  readonly client: ClientOrigin
+  readonly proto: 'http' | 'https'
+  routeName: string | undefined
+  pool!: PoolRuntime
+  backend: Backend | undefined
+  pinned: string | undefined
+  decisions: Record<string, string> | undefined
+  private hash: number | undefined
+  private readonly tried = new Set<string>()
+  private attempt = 0
+  /** A dropped kept-alive connection was already retried once on a fresh one. */
+  private retriedStale = false
+  /** The backend `onStart` was reported for; `onDone` goes to exactly this one. */
+  private startedOn: Backend | undefined
+  private sentAt = 0
+  // Upstream
+  private socket: Socket | undefined
+  private reused = false
+  private private_ = false
+  private respPending: Buffer | undefined
+  private resp: ResponseHead | undefined
+  private respFraming: BodyFraming | undefined
+  private respBody: BodyReader | undefined
+  private respStarted = false
+  /** Status of the response the client got (0 while none). */
+  private sentStatus = 0
+  private reusable = true
+  private clientKeepAlive = false
+  /** When the response head must have arrived (ms, monotonic); Infinity while not waiting for one. */
+  private responseDeadline = Infinity
+  /** Upstream chunks seen, and when that count last changed: the sweep's idle check. */
+  private upstreamActivity = 0
+  private upstreamSeen = -1
+  private upstreamChangedAt = 0
+  private over = false
+  private filtersDone = false
+
+  constructor(
+    private readonly down: Downstream,
+    head: RequestHead,
+    readonly headParsedAt: number,
+    private readonly codec: Codec,
+  ) {
+    this.clientSocket = down.socket
+    this.client = down.origin
+    this.request = head
+    this.proto = down.s.proto
+    this.chain = down.s.listenerChain
+    this.body = new RequestBody(codec.bodyReader(head.framing, down.s.limits), down.socket, (n) => down.holdBack(n))
+  }
+
+  // ── Start: route, request filters, pick ───────────────────────────────────────────────────
+
+  start(initial: Buffer | undefined): void {
+    const s = this.down.s
+    if (initial !== undefined && !this.takeClientBytes(initial)) return
+    if (this.request.method === 'CONNECT') return this.fail(405, 'LB_ERR_METHOD_NOT_ALLOWED')
+    const route: MatchedRoute | undefined = s.table.match(routeRequestOf(this.request))
+    if (route === undefined) return this.fail(404, 'LB_ERR_NO_ROUTE')
+    this.chain = s.chains[route.index]!
+    this.routeName = route.name
+    const rt = s.pools.get(route.target(s.random))!
+    this.pool = rt
+    rt.recordRequest()
+    this.hash = requestHash(rt, this.request, this.client.address, this.client.port)
+    if (this.chain.onRequest.length === 0) return this.pickAndConnect(false)
+    this.runRequestFilters(0)
+  }
+
+  /** Request filters from `from` on, in order; the first answer ends the request here. */
+  private runRequestFilters(from: number): void {
+    const hooks = this.chain.onRequest
+    for (let i = from; i < hooks.length; i++) {
+      const f = hooks[i]!
+      let r: FilterAnswer | undefined | Promise<FilterAnswer | undefined>
+      try {
+        r = f.onRequest!(this)
+      } catch (e) {
+        return this.filterFailed(f, e)
+      }
+      if (r === undefined) continue
+      if (isPromise(r)) {
+        r.then(
+          (a) => {
+            if (this.over) return
+            if (a !== undefined) return this.answer(a)
+            this.runRequestFilters(i + 1)
+          },
+          (e: unknown) => this.filterFailed(f, e),
+        )
+        return
+      }
+      return this.answer(r)
+    }
+    this.pickAndConnect(false)
+  }
+
+  private pickAndConnect(fresh: boolean): void {
+    const rt = this.pool
+    let backend: Backend | undefined
+    if (this.pinned !== undefined) backend = rt.pool.readyBackend(this.pinned, this.tried)
+    if (backend === undefined) {
+      try {
+        backend = rt.pool.pick({ ...(this.hash === undefined ? {} : { hash: this.hash }), tried: this.tried, attempt: this.attempt })
+      } catch (e) {
+        const code = e instanceof EngineError ? e.code : 'LB_ERR_INTERNAL'
+        if (code === 'LB_ERR_NO_HEALTHY_BACKEND') {
+          rt.counters.noHealthyBackend++
+          return this.fail(503, code)
+        }
+        return this.fail(502, 'LB_ERR_UPSTREAM_CONNECT', 'every backend failed')
+      }
+    }
+    this.backend = backend
+    this.private_ = rt.config.proxyProtocol !== undefined
+    if (this.private_) {
+      const own = this.down.privateUpstreams.get(backend.id)
+      if (own !== undefined && !own.destroyed && !fresh) {
+        this.down.privateUpstreams.delete(backend.id)
+        return this.connected({ socket: own, reused: true })
+      }
+    }
+    this.acquire(backend, fresh || this.private_)
+  }
+
+  private acquire(backend: Backend, fresh: boolean): void {
+    this.down.s.upstreams(this.pool).acquire(
+      backend,
+      (error, connection) => {
+        if (this.over) {
+          connection?.socket.destroy()
+          return
+        }
+        if (error !== undefined) return this.connectFailed(backend, error)
+        this.connected(connection!)
+      },
+      fresh,
+    )
+  }
+
+  private connectFailed(backend: Backend, error: AcquireError): void {
+    const rt = this.pool
+    const c = rt.backend(backend.id)
+    c.connectFailures++
+    if (error.kind === 'timeout') c.timeouts++
+    rt.recordOutcome(backend.id, false)
+    this.tried.add(backend.id)
+    if (this.mayRetry('connect-failure', false)) {
+      c.retries++
+      this.attempt++
+      return this.pickAndConnect(false)
+    }
+    this.fail(error.kind === 'timeout' ? 504 : 502, error.kind === 'timeout' ? 'LB_ERR_UPSTREAM_CONNECT_TIMEOUT' : 'LB_ERR_UPSTREAM_CONNECT', `${error.detail}`)
+  }
+
+  /** Retry policy: attempts left, the kind enabled, replayable request, budget. */
+  private mayRetry(kind: 'connect-failure' | 'gateway-error', needsIdempotent: boolean): boolean {
+    const r = this.pool.config.retries
+    if (this.attempt >= r.attempts || !r.on.includes(kind) || this.clientSocket.destroyed) return false
+    if (this.body.sent) return false
+    if (needsIdempotent && (!IDEMPOTENT.has(this.request.method) || this.request.framing.kind !== 'none')) return false
+    return this.pool.allowRetry()
+  }
+
+  // ── Request: head and body upstream ───────────────────────────────────────────────────────
+
+  private connected(connection: UpstreamConnection): void {
+    const socket = connection.socket
+    const backend = this.backend!
+    let head: string
+    try {
+      head = this.upstreamHead()
+    } catch (e) {
+      socket.destroy()
+      return this.filterFailed(undefined, e)
+    }
+    this.socket = socket
+    this.reused = connection.reused
+    socket.on('data', this.onUpstreamData)
+    socket.on('drain', this.onUpstreamDrain)
+    socket.on('error', this.onUpstreamError)
+    socket.once('end', this.onUpstreamEnd)
+    socket.once('close', this.onUpstreamClose)
+    // A kept-alive connection may have been released while paused for a slow client.
+    socket.resume()
+    socket.cork()
+    if (this.private_ && !connection.reused) socket.write(proxyHeaderFor(this.pool.config.proxyProtocol!, this.down.origin))
+    socket.write(head, 'latin1')
+    this.body.flush(socket)
+    socket.uncork()
+    this.down.s.counters.engineTimeUs.record((performance.now() - this.headParsedAt) * 1000)
+    if (this.startedOn !== backend) {
+      this.finishFeedback(false)
+      this.startedOn = backend
+      this.pool.pool.onStart(backend)
+    }
+    const c = this.pool.backend(backend.id)
+    c.requests++
+    this.sentAt = performance.now()
+    if (this.body.done) this.armResponseTimer()
+    this.body.resume()
+  }
+
+  /** The request head for the backend: the client's headers, the filters' changes, the codec's framing. */
+  private upstreamHead(): string {
+    const headers: HttpHeader[] = this.codec.forwardRequestHeaders(this.request)
+    const hooks = this.chain.onUpstreamRequest
+    for (let i = 0; i < hooks.length; i++) hooks[i]!.onUpstreamRequest!(this, headers)
+    return this.codec.encodeRequestHead(this.request, headers)
+  }
+
+  /**
+   * Starts the response timeout once the whole request is on its way upstream: the timeout measures
+   * the backend, and a client uploading slowly is not a backend failing to answer.
+   */
+  private armResponseTimer(): void {
+    this.responseDeadline = performance.now() + this.pool.config.timeouts.responseMs
+  }
+
+  /** Deadlines, checked by the listener's sweep: the response timeout, then upstream idleness mid-body. */
+  sweep(nowMs: number): void {
+    if (this.over) return
+    if (nowMs >= this.responseDeadline) return this.onResponseTimeout()
+    if (this.socket === undefined) return
+    if (this.upstreamActivity !== this.upstreamSeen) {
+      this.upstreamSeen = this.upstreamActivity
+      this.upstreamChangedAt = nowMs
+    } else if (nowMs - this.upstreamChangedAt >= this.pool.config.timeouts.idleMs) {
+      this.onUpstreamIdle()
+    }
+  }
+
+  /** Client bytes while this request runs: its body, then the next request (kept for later). */
+  onClientData(chunk: Buffer): void {
+    this.takeClientBytes(chunk)
+  }
+
+  /** Splits client bytes into this request's body and what follows; false when framing failed. */
+  private takeClientBytes(chunk: Buffer): boolean {
+    try {
+      this.body.take(chunk, this.over ? undefined : this.socket)
+    } catch (e) {
+      this.failFraming((e as { code?: string }).code ?? 'HTTP_ERR_BAD_CHUNK')
+      return false
+    }
+    if (this.body.done && this.socket !== undefined && !this.over && this.resp === undefined) this.armResponseTimer()
+    return true
+  }
+
+  private readonly onUpstreamDrain = (): void => this.body.resume()
+
+  /** The client can take more response bytes. */
+  onClientDrain(): void {
+    this.socket?.resume()
+  }
+
+  // ── Response ──────────────────────────────────────────────────────────────────────────────
+
+  private readonly onUpstreamData = (chunk: Buffer): void => {
+    this.upstreamActivity++
+    this.down.activity++
+    if (this.over) return
+    if (this.resp === undefined) return this.onResponseHeadBytes(chunk)
+    this.onResponseBody(chunk)
+  }
+
+  private onResponseHeadBytes(chunk: Buffer): void {
+    const buf = concat(this.respPending, chunk)
+    const r = this.codec.parseResponseHead(buf, this.down.s.limits)
+    if (r.status === 'incomplete') {
+      this.respPending = buf
+      return
+    }
+    this.respPending = undefined
+    if (r.status === 'error') return this.upstreamFailed('LB_ERR_UPSTREAM_BAD_RESPONSE', `${r.code}: ${r.reason}`)
+    const head = r.head
+    const rest = head.headBytes < buf.length ? buf.subarray(head.headBytes) : undefined
+    if (head.status < 200 && head.status !== 101) {
+      const interim = this.codec.encodeInterim(this.request, head)
+      if (interim !== undefined) this.clientSocket.write(interim, 'latin1')
+      if (rest !== undefined) this.onResponseHeadBytes(rest)
+      return
+    }
+    this.responseDeadline = Infinity
+    if (head.status === 101) {
+      if (this.request.upgrade === undefined) return this.upstreamFailed('LB_ERR_UPSTREAM_BAD_RESPONSE', '101 without an upgrade request')
+      return this.startTunnel(head, rest)
+    }
+    if ((head.status === 502 || head.status === 503) && this.mayRetry('gateway-error', true)) return this.retryAfterGatewayError(head.status)
+    this.resp = head
+    this.respFraming = this.codec.responseFraming(this.request, head)
+    this.respBody = this.codec.bodyReader(this.respFraming, this.down.s.limits)
+    // The head and the body bytes that came with it leave in one write (writev), not two.
+    const client = this.clientSocket
+    client.cork()
+    try {
+      if (!this.writeResponseHead(head)) return
+      if (this.respBody.done) {
+        if (rest !== undefined) this.reusable = false
+        return this.complete()
+      }
+      if (rest !== undefined) this.onResponseBody(rest)
+    } finally {
+      client.uncork()
+    }
+  }
+
+  private retryAfterGatewayError(status: number): void {
+    const backend = this.backend!
+    const c = this.pool.backend(backend.id)
+    c.responses[statusClass(status)]++
+    c.retries++
+    this.pool.recordOutcome(backend.id, false)
+    this.tried.add(backend.id)
+    // The rest of that answer is of no use: the connection cannot be reused.
+    this.detachUpstream(true)
+    this.attempt++
+    this.pickAndConnect(false)
+  }
+
+  /** Writes the response head to the client; false when a filter failed and the request was answered with a 500 instead. */
+  private writeResponseHead(head: ResponseHead): boolean {
+    const headers = this.codec.forwardResponseHeaders(head)
+    if (this.chain.onResponseHead.length > 0) {
+      const failed = this.runResponseHead(head.status, headers, false)
+      if (failed !== undefined) {
+        // The 500 goes out unfiltered: the failing filter would only fail again on it.
+        this.filterFailed(failed.filter, failed.error, true)
+        return false
+      }
+    }
+    // A request body still arriving will not be read to its end: the connection closes after this.
+    this.clientKeepAlive = this.request.keepAlive && this.body.done && this.respFraming!.kind !== 'close' && !this.down.s.draining()
+    const bytes = this.codec.encodeResponseHead(this.request, head.status, head.reason, headers, { upstream: head, framing: this.respFraming!, keepAlive: this.clientKeepAlive })
+    this.respStarted = true
+    this.sentStatus = head.status
+    if (!this.clientSocket.write(bytes, 'latin1')) this.socket!.pause()
+    return true
+  }
+
+  /** Response-head filters in order; the one that threw, if any. */
+  private runResponseHead(status: number, headers: HttpHeader[], own: boolean): { filter: Filter; error: unknown } | undefined {
+    const hooks = this.chain.onResponseHead
+    for (let i = 0; i < hooks.length; i++) {
+      const f = hooks[i]!
+      try {
+        f.onResponseHead!(this, status, headers, own)
+      } catch (error) {
+        return { filter: f, error }
+      }
+    }
+    return undefined
+  }
+
+  private onResponseBody(chunk: Buffer): void {
+    let part = chunk
+    let end: number
+    try {
+      end = this.respBody!.feed(chunk)
+    } catch {
+      return this.upstreamFailed('LB_ERR_UPSTREAM_BAD_RESPONSE', 'malformed chunked body')
+    }
+    if (end >= 0 && end < chunk.length) {
+      part = chunk.subarray(0, end)
+      this.reusable = false
+    }
+    if (part.length > 0) {
+      const hooks = this.chain.onResponseBody
+      for (let i = 0; i < hooks.length; i++) {
+        try {
+          hooks[i]!.onResponseBody!(this, part)
+        } catch (e) {
+          return this.upstreamFailed('LB_ERR_FILTER', `filter ${hooks[i]!.name}: ${(e as Error).message}`)
+        }
+      }
+      if (!this.clientSocket.write(part)) this.socket!.pause()
+    }
+    if (end >= 0) this.complete()
+  }
+
+  private readonly onUpstreamEnd = (): void => {
+    if (this.over) return
+    if (this.resp !== undefined && this.respFraming!.kind === 'close') {
+      this.reusable = false
+      return this.complete()
+    }
+    this.upstreamClosedEarly()
+  }
+
+  private readonly onUpstreamClose = (): void => {
+    if (!this.over) this.upstreamClosedEarly()
+  }
+
+  private readonly onUpstreamError = (): void => {
+    // 'close' follows and decides.
+  }
+
+  /** The backend hung up before the response was complete. */
+  private upstreamClosedEarly(): void {
+    if (this.resp === undefined && this.respPending === undefined) {
+      // No answer yet. An idempotent request without a body can go again: the backend either never
+      // saw it or did nothing that repeating would change.
+      const replayable = !this.body.sent && this.body.done && IDEMPOTENT.has(this.request.method)
+      if (replayable && this.reused && !this.retriedStale) {
+        // A kept-alive connection the backend had already dropped: once, on a fresh connection to
+        // the same backend, free of budget and outlier accounting.
+        this.retriedStale = true
+        this.detachUpstream(true)
+        return this.acquire(this.backend!, true)
+      }
+      if (replayable && this.mayRetry('connect-failure', false)) {
+        // The backend went away while the request was on it: another backend, within the budget.
+        const backend = this.backend!
+        this.pool.recordOutcome(backend.id, false)
+        this.pool.backend(backend.id).retries++
+        this.tried.add(backend.id)
+        this.detachUpstream(true)
+        this.attempt++
+        return this.pickAndConnect(false)
+      }
+      return this.upstreamFailed('LB_ERR_UPSTREAM_RESET', undefined)
+    }
+    if (this.resp === undefined) return this.upstreamFailed('LB_ERR_UPSTREAM_RESET', undefined)
+    // Mid-body: the client already has a head and part of a body; all it can learn is a cut.
+    countError(this.down.s.counters, 'LB_ERR_UPSTREAM_RESET')
+    this.pool.recordOutcome(this.backend!.id, false)
+    this.end(false, false)
+    this.cutClient()
+  }
+
+  private readonly onResponseTimeout = (): void => {
+    if (this.over || this.resp !== undefined) return
+    this.pool.backend(this.backend!.id).timeouts++
+    this.pool.recordOutcome(this.backend!.id, false)
+    this.detachUpstream(true)
+    this.fail(504, 'LB_ERR_UPSTREAM_TIMEOUT', `no response within ${this.pool.config.timeouts.responseMs} ms`)
+  }
+
+  private readonly onUpstreamIdle = (): void => {
+    if (this.over) return
+    if (this.resp === undefined) return // the response timer decides
+    this.upstreamClosedEarly()
+  }
+
+  /** The client sent nothing and received nothing for the idle time while a request was open. */
+  onClientIdle(): void {
+    if (this.respStarted) return
+    this.cutClient()
+  }
+
+  /** A response the backend broke: 502 if nothing was sent to the client yet, else a cut. */
+  private upstreamFailed(code: string, detail: string | undefined): void {
+    this.pool.recordOutcome(this.backend!.id, false)
+    this.detachUpstream(true)
+    if (this.respStarted) {
+      countError(this.down.s.counters, code)
+      this.end(false, false)
+      this.cutClient()
+      return
+    }
+    this.fail(502, code, detail)
+  }
+
+  // ── WebSocket and other upgrades ──────────────────────────────────────────────────────────
+
+  private startTunnel(head: ResponseHead, rest: Buffer | undefined): void {
+    const socket = this.socket!
+    const headers = this.codec.forwardResponseHeaders(head)
+    const failed = this.chain.onResponseHead.length === 0 ? undefined : this.runResponseHead(head.status, headers, false)
+    if (failed !== undefined) return this.filterFailed(failed.filter, failed.error, true)
+    this.clientSocket.write(this.codec.encodeResponseHead(this.request, head.status, head.reason, headers, { upstream: head, framing: head.framing, keepAlive: true }), 'latin1')
+    if (rest !== undefined) this.clientSocket.write(rest)
+    if (this.body.leftover !== undefined) socket.write(this.body.leftover)
+    this.over = true
+    this.sentStatus = 101
+    const backend = this.backend!
+    const s = this.down.s
+    s.counters.responses['1xx']++
+    this.pool.backend(backend.id).responses['1xx']++
+    this.unlisten(socket)
+    this.finishFilters(true)
+    this.down.tunnel(socket, () => this.finishFeedback(true))
+  }
+
+  // ── Endings ───────────────────────────────────────────────────────────────────────────────
+
+  /** The response is complete: account, hand back the connection, let the session go on. */
+  private complete(): void {
+    const socket = this.socket!
+    const reusable = this.reusable && this.body.done && this.resp!.keepAlive && this.respFraming!.kind !== 'close' && !socket.destroyed
+    this.end(true, true)
+    this.unlisten(socket)
+    if (!reusable) socket.destroy()
+    else if (this.private_) this.down.privateUpstreams.set(this.backend!.id, socket)
+    else this.down.s.upstreams(this.pool).release(this.backend!, socket)
+    this.down.finished(this.clientKeepAlive && this.body.done, this.body.leftover)
+  }
+
+  /** Accounting common to every ending once a backend was involved. */
+  private end(responded: boolean, ok: boolean, answered = false): void {
+    this.over = true
+    this.body.resume()
+    this.responseDeadline = Infinity
+    const status = this.resp?.status
+    if (responded && status !== undefined && this.backend !== undefined) {
+      this.pool.backend(this.backend.id).responses[statusClass(status)]++
+      this.down.s.counters.responses[statusClass(status)]++
+      this.pool.recordOutcome(this.backend.id, status < 500)
+    }
+    this.finishFeedback(ok && (status ?? 0) < 500)
+    this.finishFilters(responded || answered)
+  }
+
+  /** Tells the filters the request is over, once. */
+  private finishFilters(ok: boolean): void {
+    const hooks = this.chain.onDone
+    if (hooks.length === 0 || this.filtersDone) return
+    this.filtersDone = true
+    const outcome = { status: this.sentStatus, ok }
+    for (let i = 0; i < hooks.length; i++) {
+      try {
+        hooks[i]!.onDone!(this, outcome)
+      } catch {
+        countError(this.down.s.counters, 'LB_ERR_FILTER')
+      }
+    }
+  }
+
+  /** Reports the end of the request to the backend it was started on, once. */
+  private finishFeedback(ok: boolean): void {
+    const b = this.startedOn
+    if (b === undefined) return
+    this.startedOn = undefined
+    this.pool.pool.onDone(b, { ok, latencyUs: (performance.now() - this.sentAt) * 1000 })
+  }
+
+  /** A filter threw (or the head it shaped could not be encoded): a coded 500, or a cut once the response started. */
+  private filterFailed(filter: Filter | undefined, error: unknown, unfiltered = false): void {
+    const what = filter === undefined ? 'the request head' : `filter ${filter.name}`
+    this.fail(500, 'LB_ERR_FILTER', `${what} failed: ${error instanceof Error ? error.message : String(error)}`, unfiltered)
+  }
+
+  /** A filter answers the request itself: the backend is never involved. */
+  private answer(a: FilterAnswer): void {
+    if (this.over) return
+    this.respond(a.status, a.headers === undefined ? [] : [...a.headers], a.body ?? '')
+  }
+
+  /**
+   * The balancer answers the request itself (an error), if nothing was sent to the client yet;
+   * `unfiltered`: without showing the answer to the response-head filters.
+   */
+  fail(status: number, code: string, detail?: string, unfiltered = false): void {
+    if (this.over) return
+    countError(this.down.s.counters, code)
+    if (this.respStarted || this.clientSocket.destroyed) {
+      if (this.socket !== undefined) this.detachUpstream(true)
+      this.end(false, false)
+      return void this.cutClient()
+    }
+    if (unfiltered || this.chain.onResponseHead.length === 0) return this.respondWith(status, (keepAlive) => errorResponse(status, code, detail, keepAlive))
+    const e = errorAnswer(status, code, detail)
+    this.respond(status, e.headers, e.body)
+  }
+
+  /** An answer of the balancer's own, shown to the response-head filters first. */
+  private respond(status: number, headers: HttpHeader[], body: string): void {
+    const failed = this.chain.onResponseHead.length === 0 ? undefined : this.runResponseHead(status, headers, true)
+    if (failed !== undefined) {
+      // The answer itself could not be shaped: a plain coded 500, without filters.
+      const detail = `filter ${failed.filter.name} failed: ${failed.error instanceof Error ? failed.error.message : String(failed.error)}`
+      countError(this.down.s.counters, 'LB_ERR_FILTER')
+      return this.respondWith(500, (keepAlive) => errorResponse(500, 'LB_ERR_FILTER', detail, keepAlive))
+    }
+    this.respondWith(status, (keepAlive) => this.codec.encodeAnswer(status, headers, body, keepAlive))
+  }
+
+  private respondWith(status: number, encode: (keepAlive: boolean) => string): void {
+    if (this.socket !== undefined) this.detachUpstream(true)
+    const s = this.down.s
+    this.sentStatus = status
+    this.end(false, false, true)
+    s.counters.responses[statusClass(status)]++
+    // A body still arriving cannot be skipped safely: answer, then close.
+    const keepAlive = this.request.keepAlive && this.body.done && !s.draining()
+    this.clientSocket.write(encode(keepAlive), 'latin1')
+    this.down.finished(keepAlive, this.body.leftover)
+  }
+
+  private failFraming(code: string): void {
+    if (this.over) return
+    this.body.done = false
+    this.fail(400, code, 'malformed chunked request body')
+  }
+
+  /**
+   * Ends the client connection abruptly (a response cut short). Bytes still corked — the head of
+   * a response whose body then failed — are flushed first, so the client sees how far it got.
+   */
+  private cutClient(): void {
+    if (this.clientSocket.writableCorked > 0) this.clientSocket.uncork()
+    this.clientSocket.destroy()
+  }
+
+  /** The client went away mid-request. */
+  abort(): void {
+    if (this.over) return
+    countError(this.down.s.counters, 'LB_ERR_CLIENT_ABORTED')
+    if (this.socket !== undefined) this.detachUpstream(true)
+    this.end(false, false)
+  }
+
+  private unlisten(socket: Socket): void {
+    socket.off('data', this.onUpstreamData)
+    socket.off('drain', this.onUpstreamDrain)
+    socket.off('error', this.onUpstreamError)
+    socket.off('end', this.onUpstreamEnd)
+    socket.off('close', this.onUpstreamClose)
+  }
+
+  private detachUpstream(destroy: boolean): void {
+    const socket = this.socket
+    if (socket === undefined) return
+    this.socket = undefined
+    this.resp = undefined
+    this.respPending = undefined
+    this.responseDeadline = Infinity
+    this.unlisten(socket)
+    if (destroy) socket.destroy()
+  }
+}
