@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander'
 import { EngineError } from '../../engine/errors.js'
+import { PROVIDER_CHOICES } from '../providers/provider-registry.js'
 import { layerbenchVersion } from '../system/environment.js'
 import { ResultsError } from '../../reports/compare/results-error.js'
 import { CliError, ExitCode } from './exit-codes.js'
@@ -41,7 +42,7 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .description('run scenarios: backends, balancer, load, fault timeline; writes result.json per scenario and results.json')
     .argument('<scenarios...>', 'scenario files or directories of them')
     .option('--out <dir>', 'output directory', 'out')
-    .option('--provider <kind>', 'backends as auto | process | docker', 'auto')
+    .option('--provider <kind>', `backends as ${PROVIDER_CHOICES.join(' | ')}`, 'auto')
     .option('--quick', 'short durations for CI (each scenario says how short)')
     .option('--variant <dim=value...>', 'run only the variants matching (per dimension; dimensions a scenario lacks are ignored)')
     .option('--baseline <results>', 'compare with saved results (results.json, result.json or a directory); exit 1 on a regression')
@@ -84,7 +85,7 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option('--tool <tool>', 'cpu-prof | clinic-doctor | clinic-flame', 'cpu-prof')
     .option('--variant <dim=value...>', 'which variant of the matrix (default: the first)')
     .option('--out <dir>', 'output directory', 'out')
-    .option('--provider <kind>', 'backends as auto | process | docker', 'process')
+    .option('--provider <kind>', `backends as ${PROVIDER_CHOICES.join(' | ')}`, 'process')
     .option('--quick', "the scenario's quick settings")
     .action(async (file: string, opts) => setExit(await (await import('./commands/profile.js')).profileCommand(file, opts)))
 

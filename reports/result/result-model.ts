@@ -126,7 +126,7 @@ export const runResultSchema = z.strictObject({
   variant: z.record(z.string(), scalar),
   repeat: z.number().int().min(1),
   balancer: z.strictObject({ implementation: z.enum(['engine', 'haproxy', 'nginx', 'direct', 'simulator']), version: z.string(), layer: z.union([z.literal(4), z.literal(7)]), protocol: z.string() }),
-  provider: z.enum(['process', 'docker', 'simulator']),
+  provider: z.enum(['process', 'docker', 'swarm', 'simulator']),
   load: z.strictObject({
     generator: z.string(),
     protocol: z.string(),
@@ -233,7 +233,7 @@ export const environmentSchema = z.strictObject({
   memoryGiB: z.number(),
   layerbench: z.string(),
   git: z.string().optional(),
-  provider: z.enum(['process', 'docker', 'simulator']),
+  provider: z.enum(['process', 'docker', 'swarm', 'simulator']),
   docker: z.string().optional(),
   engine: z.string(),
   peers: z.record(z.string(), z.string()),

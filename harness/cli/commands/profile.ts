@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { EngineError } from '../../../engine/errors.js'
 import type { ResultFile } from '../../../reports/result/result-model.js'
-import { createProvider, installCleanupHandlers } from '../../providers/index.js'
+import { installCleanupHandlers } from '../../providers/index.js'
+import { checkProviderKind, openProvider } from '../open-provider.js'
 import { startEngineProcess, type EngineProfiling } from '../../runner/balancer-process.js'
 import { runOnce } from '../../runner/run-once.js'
 import { loadScenario } from '../../scenario/load-scenario.js'
@@ -63,13 +64,7 @@ export async function profileCommand(file: string, opts: ProfileOptions): Promis
   mkdirSync(profileDir, { recursive: true })
   const log = (line: string) => process.stderr.write(`${line}\n`)
   installCleanupHandlers()
-  let provider
-  try {
-    provider = await createProvider(opts.provider as 'auto' | 'process' | 'docker', { runId: `profile-${process.pid}`, log })
-  } catch (e) {
-    if (e instanceof EngineError && e.code === 'LB_ERR_DOCKER_UNAVAILABLE') throw new CliError(e.message, ExitCode.Environment)
-    throw e
-  }
+  const provider = await openProvider(checkProviderKind(opts.provider), { runId: `profile-${process.pid}`, log })
   const scratch = mkdtempSync(join(tmpdir(), 'layerbench-profile-'))
   const version = layerbenchVersion()
   const before = new Set(readdirSync(profileDir))

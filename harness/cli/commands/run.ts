@@ -6,7 +6,8 @@ import { compareResults, hasRegression, loadResults, renderComparisonTable, Resu
 import { writeScenarioResult, writeSuiteReport } from '../../../reports/publish/write-reports.js'
 import { renderConsoleSummary } from '../../../reports/render/console-summary.js'
 import type { ResultFile } from '../../../reports/result/result-model.js'
-import { createProvider, installCleanupHandlers, reapStale } from '../../providers/index.js'
+import { installCleanupHandlers, reapStale } from '../../providers/index.js'
+import { checkProviderKind, openProvider } from '../open-provider.js'
 import { startEngineProcess, type RunningBalancer } from '../../runner/balancer-process.js'
 import { directBalancer } from '../../runner/direct-balancer.js'
 import type { BalancerStarter } from '../../runner/run-once.js'
@@ -76,7 +77,7 @@ function balancerStarter(version: string): BalancerStarter {
  * asked (docker unreachable).
  */
 export async function runCommand(args: string[], opts: RunOptions): Promise<ExitCode> {
-  if (!['auto', 'process', 'docker'].includes(opts.provider)) throw new CliError(`--provider: expected auto, process or docker, got "${opts.provider}"`, ExitCode.BadInput)
+  const providerKind = checkProviderKind(opts.provider)
   const files = scenarioFiles(args)
   const { loaded, problems } = loadSuite(files, { quick: opts.quick ?? false, ...(opts.variant === undefined ? {} : { variant: opts.variant }) })
   let baseline: ResultFile[] | undefined
@@ -99,17 +100,11 @@ export async function runCommand(args: string[], opts: RunOptions): Promise<Exit
   for (const l of simulationOnly) log(`skipping ${l.name}: simulation only (layerbench simulate ${l.file})`)
   installCleanupHandlers()
   const reaped = await reapStale(log)
-  if (reaped.containers + reaped.processes > 0) log(`removed what an earlier run left: ${reaped.containers} container(s), ${reaped.processes} process(es)`)
+  if (reaped.containers + reaped.processes + reaped.services > 0) log(`removed what an earlier run left: ${reaped.containers} container(s), ${reaped.processes} process(es), ${reaped.services} swarm service(s)`)
   const runId = `run-${process.pid}-${Date.now().toString(36)}`
-  let provider
-  try {
-    provider = await createProvider(opts.provider as 'auto' | 'process' | 'docker', { runId, log })
-  } catch (e) {
-    if (e instanceof EngineError && e.code === 'LB_ERR_DOCKER_UNAVAILABLE') throw new CliError(e.message, ExitCode.Environment)
-    throw e
-  }
+  const provider = await openProvider(providerKind, { runId, log })
   const description = await provider.describe()
-  log(`provider: ${description.kind}${description.kind === "docker" && description.version !== undefined ? ` (Docker Engine ${description.version})` : ""}`)
+  log(`provider: ${description.kind}${description.kind !== 'process' && description.version !== undefined ? ` (Docker Engine ${description.version})` : ''}`)
   const out = resolve(opts.out)
   mkdirSync(out, { recursive: true })
   const scratch = mkdtempSync(join(tmpdir(), 'layerbench-run-'))
@@ -123,7 +118,7 @@ export async function runCommand(args: string[], opts: RunOptions): Promise<Exit
       log(`scenario ${scenario.name}: ${scenario.variants.length} variant(s) × ${scenario.repeats} repeat(s)`)
       const result = await runScenario(
         scenario,
-        { provider, startBalancer: balancerStarter(version), dir: scratch, log, signal: abort.signal, engineVersion: version, ...(description.kind !== 'docker' || description.version === undefined ? {} : { dockerVersion: description.version }) },
+        { provider, startBalancer: balancerStarter(version), dir: scratch, log, signal: abort.signal, engineVersion: version, ...(description.kind === 'process' || description.version === undefined ? {} : { dockerVersion: description.version }) },
         (run, done) => {
           const failed = run.expectations.filter((e) => !e.pass).length
           const line = `  [${done}/${runs}] ${run.id}: ${run.skipped !== undefined ? `skipped (${run.skipped})` : `${run.summary.rps.toFixed(0)} req/s, p99 ${run.summary.latencyUs.p99} µs, ${run.summary.requests.failed} failed${failed > 0 ? `, ${failed} expectation(s) failed` : ''}`}`
