@@ -137,6 +137,23 @@ export const runResultSchema = z.strictObject({
     warmupMs: z.number(),
     /** Source addresses the load came from, when it used several (`load.clients`). */
     clientAddresses: z.array(z.string()).optional(),
+    /** Each load agent's own share, when the load ran as several (`load.agents`); the summary is their merge. */
+    agents: z
+      .array(
+        z.strictObject({
+          id: z.string(),
+          where: z.string(),
+          state: z.enum(['ok', 'lagging', 'dead']),
+          reason: z.string().optional(),
+          sent: z.number().int(),
+          ok: z.number().int(),
+          failed: z.number().int(),
+          latencyUs: latencySummarySchema,
+          clockOffsetUs: z.number(),
+          clockRttUs: z.number(),
+        }),
+      )
+      .optional(),
   }),
   startedAt: z.string(),
   durationMs: z.number(),
