@@ -16,7 +16,8 @@
 #                         of it can be bound), reached from the host and the other nodes via node K
 #   198.19.0.0/16         Swarm's own address pool (overlay and ingress networks)
 # The nodes share the host name, so each carries node labels: layerbench.node=node-K, the engine
-# socket (layerbench.engine), its backend subnet (layerbench.backend-subnet) and its role.
+# socket (layerbench.engine), its backend subnet (layerbench.backend-subnet), its network
+# namespace (layerbench.netns, where load agents can start) and its role.
 # The system dockerd sets the FORWARD policy to DROP and bridged frames pass through iptables, so
 # the lab inserts an ACCEPT rule for its own bridge (commented `layerbench-lab`) and removes it.
 # Needs root. Everything lives under /run/layerbench-lab and /var/lib/layerbench-lab.
@@ -125,6 +126,7 @@ cmd_up() {
       --label-add "layerbench.role=$role" \
       --label-add "layerbench.engine=unix://$(node_sock "$k")" \
       --label-add "layerbench.address=$(node_addr "$k")" \
+      --label-add "layerbench.netns=/run/netns/$PREFIX-$k" \
       --label-add "layerbench.backend-subnet=$(node_subnet "$k")" \
       "$id" >/dev/null
   done

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createProvider } from '../../../harness/providers/index.js'
 import { dockerAt, managerEndpoint } from '../../../harness/providers/swarm/swarm-engines.js'
 import { SwarmProvider } from '../../../harness/providers/swarm/swarm-provider.js'
+import { createDistributedGenerator, type DistributedSummary } from '../../../harness/load/distributed/distributed-generator.js'
 import { httpGet } from './clients.js'
 import { providerConformance } from './provider-conformance.js'
 
@@ -38,6 +39,34 @@ describe.skipIf(problem !== undefined)(`swarm provider specifics${problem === un
         expect(s.Spec.TaskTemplate.Resources.Limits).toEqual({ NanoCPUs: 500_000_000, MemoryBytes: 96 * 2 ** 20 })
       }
       expect(provider.warnings.filter((w) => w.includes('cpuset'))).toHaveLength(count)
+    } finally {
+      await provider.stopAll()
+    }
+  }, 120_000)
+})
+
+describe.skipIf(problem !== undefined)(`load agents on swarm nodes${problem === undefined ? '' : ` (skipped: ${problem})`}`, () => {
+  it('agents started in two nodes’ namespaces load a backend on a third; their results merge', async () => {
+    const runId = `swarm-agents-${process.pid}`
+    const nodes = (await dockerAt(managerEndpoint()!).listNodes()) as { Spec?: { Labels?: Record<string, string> } }[]
+    const labelled = nodes.map((n) => n.Spec?.Labels ?? {}).filter((l) => l['layerbench.netns'] !== undefined).sort((a, b) => a['layerbench.node']!.localeCompare(b['layerbench.node']!))
+    expect(labelled.length, 'the lab labels each node with its namespace').toBeGreaterThanOrEqual(3)
+    const provider = await createProvider('swarm', { runId, swarmNodeLabels: { 'layerbench.node': labelled[0]!['layerbench.node']! } })
+    try {
+      const [b] = await provider.start([{ id: 'target', group: 'g', protocols: ['http'] }])
+      const places = labelled.slice(1, 3).map((l) => ({ where: l['layerbench.node']!, netns: l['layerbench.netns']! }))
+      const summary = (await createDistributedGenerator({ agents: 2, places }).run({ protocol: 'http', target: { host: b!.host, port: 8080 }, mode: 'closed', connections: 4, durationMs: 30_000, maxRequests: 400, intervalMs: 250 })) as DistributedSummary
+      expect(summary).toMatchObject({ sent: 400, ok: 400, failed: 0, byBackend: { target: 400 } })
+      expect(summary.agents.map((a) => [a.where, a.state, a.sent])).toEqual([
+        [places[0]!.where, 'ok', 200],
+        [places[1]!.where, 'ok', 200],
+      ])
+      // Same host, same monotonic clock: a true offset of 0, found within half the round trip.
+      for (const a of summary.agents) expect(Math.abs(a.clockOffsetUs)).toBeLessThanOrEqual(a.clockRttUs / 2 + 1)
+      const p99s = summary.agents.map((a) => a.latencyUs.p99)
+      expect(summary.latencyUs.p99).toBeGreaterThanOrEqual(Math.min(...p99s))
+      expect(summary.latencyUs.p99).toBeLessThanOrEqual(Math.max(...p99s))
+      console.log(`lab agents: merged p99 ${summary.latencyUs.p99} µs; ${summary.agents.map((a) => `${a.where} p99 ${a.latencyUs.p99} µs, offset ${a.clockOffsetUs.toFixed(1)} ± ${(a.clockRttUs / 2).toFixed(1)} µs`).join('; ')}`)
     } finally {
       await provider.stopAll()
     }
