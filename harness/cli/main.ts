@@ -46,6 +46,7 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option('--quick', 'short durations for CI (each scenario says how short)')
     .option('--variant <dim=value...>', 'run only the variants matching (per dimension; dimensions a scenario lacks are ignored)')
     .option('--baseline <results>', 'compare with saved results (results.json, result.json or a directory); exit 1 on a regression')
+    .option('--balancer-node <name>', 'with --provider swarm: the engine on this lab node (its namespace and address), no backend there; peers are skipped')
     .action(async (args: string[], opts) => setExit(await (await import('./commands/run.js')).runCommand(args, opts)))
 
   program

@@ -111,4 +111,6 @@ export interface ProviderOptions {
   readonly swarmHost?: string
   /** The swarm provider puts backends only on nodes with all of these labels. */
   readonly swarmNodeLabels?: Readonly<Record<string, string>>
+  /** Nodes (by `layerbench.node`) the swarm provider keeps free of backends, e.g. the balancer's. */
+  readonly swarmExcludeNodes?: readonly string[]
 }

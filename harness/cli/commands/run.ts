@@ -6,7 +6,8 @@ import { compareResults, hasRegression, loadResults, renderComparisonTable, Resu
 import { writeScenarioResult, writeSuiteReport } from '../../../reports/publish/write-reports.js'
 import { renderConsoleSummary } from '../../../reports/render/console-summary.js'
 import type { ResultFile } from '../../../reports/result/result-model.js'
-import { installCleanupHandlers, reapStale } from '../../providers/index.js'
+import { installCleanupHandlers, reapStale, type SwarmProvider } from '../../providers/index.js'
+import { startEngineOnNode, type BalancerNode } from '../../runner/balancer-node.js'
 import { checkProviderKind, openProvider } from '../open-provider.js'
 import { startEngineProcess, type RunningBalancer } from '../../runner/balancer-process.js'
 import { directBalancer } from '../../runner/direct-balancer.js'
@@ -24,6 +25,8 @@ export interface RunOptions {
   quick?: boolean
   variant?: string[]
   baseline?: string
+  /** `--balancer-node`: the lab node the engine runs on (swarm provider). */
+  balancerNode?: string
 }
 
 /** Scenario files named by the arguments: files as given, directories' `*.yaml` sorted by name. */
@@ -49,9 +52,10 @@ export function scenarioFiles(args: readonly string[]): string[] {
 }
 
 /** Starts the balancer under test: the reference engine, or a peer when its module says it can. */
-function balancerStarter(version: string): BalancerStarter {
+function balancerStarter(version: string, node?: BalancerNode): BalancerStarter {
   return async (implementation, config, dir) => {
-    if (implementation === 'engine') return startEngineProcess(config, dir, version)
+    if (implementation === 'engine') return node === undefined ? startEngineProcess(config, dir, version) : startEngineOnNode(node, config, dir, version)
+    if (node !== undefined) return { skipped: `the balancer runs on node ${node.name} (--balancer-node): ${implementation} runs on this machine only` }
     if (implementation === 'direct') return directBalancer(config)
     const peers = await import('../../peers/index.js')
     const available = await peers.peerAvailable(implementation)
@@ -78,6 +82,7 @@ function balancerStarter(version: string): BalancerStarter {
  */
 export async function runCommand(args: string[], opts: RunOptions): Promise<ExitCode> {
   const providerKind = checkProviderKind(opts.provider)
+  if (opts.balancerNode !== undefined && providerKind !== 'swarm') throw new CliError('--balancer-node: needs --provider swarm', ExitCode.BadInput)
   const files = scenarioFiles(args)
   const { loaded, problems } = loadSuite(files, { quick: opts.quick ?? false, ...(opts.variant === undefined ? {} : { variant: opts.variant }) })
   let baseline: ResultFile[] | undefined
@@ -102,7 +107,18 @@ export async function runCommand(args: string[], opts: RunOptions): Promise<Exit
   const reaped = await reapStale(log)
   if (reaped.containers + reaped.processes + reaped.services > 0) log(`removed what an earlier run left: ${reaped.containers} container(s), ${reaped.processes} process(es), ${reaped.services} swarm service(s)`)
   const runId = `run-${process.pid}-${Date.now().toString(36)}`
-  const provider = await openProvider(providerKind, { runId, log })
+  const provider = await openProvider(providerKind, { runId, log, ...(opts.balancerNode === undefined ? {} : { swarmExcludeNodes: [opts.balancerNode] }) })
+  let balancerNode: BalancerNode | undefined
+  if (opts.balancerNode !== undefined) {
+    try {
+      balancerNode = await (provider as SwarmProvider).processNode(opts.balancerNode)
+    } catch (e) {
+      await provider.stopAll()
+      if (e instanceof EngineError) throw new CliError(e.message, ExitCode.Environment)
+      throw e
+    }
+    log(`balancer: the engine on node ${balancerNode.name} (${balancerNode.address})`)
+  }
   const description = await provider.describe()
   log(`provider: ${description.kind}${description.kind !== 'process' && description.version !== undefined ? ` (Docker Engine ${description.version})` : ''}`)
   const out = resolve(opts.out)
@@ -118,7 +134,7 @@ export async function runCommand(args: string[], opts: RunOptions): Promise<Exit
       log(`scenario ${scenario.name}: ${scenario.variants.length} variant(s) × ${scenario.repeats} repeat(s)`)
       const result = await runScenario(
         scenario,
-        { provider, startBalancer: balancerStarter(version), dir: scratch, log, signal: abort.signal, engineVersion: version, ...(description.kind === 'process' || description.version === undefined ? {} : { dockerVersion: description.version }) },
+        { provider, startBalancer: balancerStarter(version, balancerNode), dir: scratch, log, signal: abort.signal, engineVersion: version, ...(description.kind === 'process' || description.version === undefined ? {} : { dockerVersion: description.version }) },
         (run, done) => {
           const failed = run.expectations.filter((e) => !e.pass).length
           const line = `  [${done}/${runs}] ${run.id}: ${run.skipped !== undefined ? `skipped (${run.skipped})` : `${run.summary.rps.toFixed(0)} req/s, p99 ${run.summary.latencyUs.p99} µs, ${run.summary.requests.failed} failed${failed > 0 ? `, ${failed} expectation(s) failed` : ''}`}`

@@ -72,6 +72,8 @@ class AgentHandle {
         resolve()
       }),
     )
+    // An agent that died cannot be written to; its death is told by `close`, not by a write error.
+    child.stdin?.on('error', () => {})
     let stderr = ''
     child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)))
     child.once('close', () => {

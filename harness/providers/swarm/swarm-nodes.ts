@@ -14,6 +14,7 @@ export const NODE_LABELS = {
   engine: 'layerbench.engine',
   subnet: 'layerbench.backend-subnet',
   address: 'layerbench.address',
+  netns: 'layerbench.netns',
   role: 'layerbench.role',
 } as const
 

@@ -16,7 +16,7 @@ import { startBatch } from '../start-batch.js'
 import type { BackendPorts, BackendProvider, BackendSpec, BackendStats, ProviderOptions, RunningBackend } from '../types.js'
 import { dockerAt, managerEndpoint, parseEndpoint } from './swarm-engines.js'
 import { distributeBackendImage } from './swarm-image.js'
-import { backendNodes, freeAddress, spread, type BackendNode, type SwarmNodeInfo } from './swarm-nodes.js'
+import { backendNodes, freeAddress, NODE_LABELS, spread, type BackendNode, type SwarmNodeInfo } from './swarm-nodes.js'
 import { SWARM_LABELS, serviceName, serviceSpecFor, unappliedLimits } from './swarm-service.js'
 
 const DEFAULT_READY_TIMEOUT_MS = 60_000
@@ -211,6 +211,8 @@ export interface SwarmOptions {
   readonly endpoint: string
   /** Only nodes with all of these labels host backends (e.g. `{ 'layerbench.role': 'worker' }`). */
   readonly nodeLabels?: Readonly<Record<string, string>>
+  /** Nodes (by name) that host no backend. */
+  readonly excludeNodes?: readonly string[]
 }
 
 /** Starts backends as Swarm services. Create it with `createProvider('swarm', …)`, which checks the manager. */
@@ -254,7 +256,8 @@ export class SwarmProvider implements BackendProvider {
       for (const p of problems) this.warnings.push(p)
       const wanted = Object.entries(this.options.swarm.nodeLabels ?? {})
       const labelsOf = (id: string) => all.find((n) => n.ID === id)?.Spec?.Labels ?? {}
-      const chosen = nodes.filter((n) => wanted.every(([k, v]) => labelsOf(n.id)[k] === v))
+      const excluded = new Set(this.options.swarm.excludeNodes ?? [])
+      const chosen = nodes.filter((n) => !excluded.has(n.name) && wanted.every(([k, v]) => labelsOf(n.id)[k] === v))
       if (chosen.length === 0) {
         throw new EngineError('LB_ERR_SWARM_UNAVAILABLE', `no ready node of the swarm carries layerbench.backend-subnet${wanted.length === 0 ? '' : ` and ${wanted.map(([k, v]) => `${k}=${v}`).join(', ')}`}: label the nodes that may host backends (harness/setup/swarm-lab.sh does so for its lab)`)
       }
@@ -264,6 +267,16 @@ export class SwarmProvider implements BackendProvider {
       throw e
     })
     return this.nodesPromise
+  }
+
+  /** The node called `name` with the namespace and address a process can be started in (lab nodes). */
+  async processNode(name: string): Promise<{ name: string; netns: string; address: string }> {
+    const all = (await this.manager.listNodes()) as SwarmNodeInfo[]
+    const labels = all.map((n) => n.Spec?.Labels ?? {}).find((l) => l[NODE_LABELS.name] === name)
+    const netns = labels?.[NODE_LABELS.netns]
+    const address = labels?.[NODE_LABELS.address]
+    if (netns === undefined || address === undefined) throw new EngineError('LB_ERR_SWARM_UNAVAILABLE', `no node ${name} with ${NODE_LABELS.netns} and ${NODE_LABELS.address} labels (the nodes of harness/setup/swarm-lab.sh have them)`)
+    return { name, netns, address }
   }
 
   private ensureImage(nodes: readonly NodeHandle[]): Promise<string> {
@@ -406,5 +419,8 @@ export async function createSwarmProvider(options: ProviderOptions): Promise<Swa
   const manager = dockerAt(endpoint)
   const problem = await SwarmProvider.problem(manager, options.pingTimeoutMs ?? 2000)
   if (problem !== undefined) throw fail(`the swarm manager at ${endpoint} cannot be used (${problem})`)
-  return new SwarmProvider(manager, { ...options, swarm: { endpoint, ...(options.swarmNodeLabels === undefined ? {} : { nodeLabels: options.swarmNodeLabels }) } })
+  return new SwarmProvider(manager, {
+    ...options,
+    swarm: { endpoint, ...(options.swarmNodeLabels === undefined ? {} : { nodeLabels: options.swarmNodeLabels }), ...(options.swarmExcludeNodes === undefined ? {} : { excludeNodes: options.swarmExcludeNodes }) },
+  })
 }

@@ -22,10 +22,12 @@ describe('distributed load: agents as local processes', () => {
     const summary = (await generator.run({ protocol: 'http', target: { host: '127.0.0.1', port: backend.port }, mode: 'closed', connections: 4, durationMs: 20_000, maxRequests: 301, intervalMs: 200 }, undefined, (s) => samples.push(s))) as DistributedSummary
     expect(summary).toMatchObject({ sent: 301, ok: 301, failed: 0, byBackend: { b1: 301 } })
     expect(summary.latencyUs.count).toBe(301)
-    expect(summary.agents.map((a) => [a.id, a.where, a.state, a.sent, a.ok])).toEqual([
-      ['agent-0', 'local', 'ok', 151, 151],
-      ['agent-1', 'local', 'ok', 150, 150],
+    expect(summary.agents.map((a) => [a.id, a.where, a.sent, a.ok])).toEqual([
+      ['agent-0', 'local', 151, 151],
+      ['agent-1', 'local', 150, 150],
     ])
+    // A busy host may make one fall behind for a while (reported, still counted); none dies.
+    for (const a of summary.agents) expect(a.state).not.toBe('dead')
     // One host, one monotonic clock: the true offset is 0, so the estimate is within half its round trip.
     for (const a of summary.agents) expect(Math.abs(a.clockOffsetUs)).toBeLessThanOrEqual(a.clockRttUs / 2 + 1)
     // The merged p99 lies between the agents' own (a sum of histograms, not an average).
