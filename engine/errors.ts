@@ -14,6 +14,7 @@ export const engineErrors = {
   LB_ERR_BIND: 'a listener cannot bind its address',
   LB_ERR_INVALID_SCENARIO: 'invalid scenario',
   LB_ERR_DOCKER_UNAVAILABLE: 'no Docker Engine answers',
+  LB_ERR_SWARM_UNAVAILABLE: 'no Swarm manager answers, or its nodes cannot host backends',
   LB_ERR_PEER_UNAVAILABLE: 'a peer balancer is not installed',
   LB_ERR_INVALID_SIMULATION: 'the scenario cannot be simulated as written',
 } as const

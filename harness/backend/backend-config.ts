@@ -81,12 +81,27 @@ export function isLoopbackAddress(host: string): boolean {
 
 const port = z.number().int().min(0).max(65_535)
 
+/**
+ * True for an IPv4 address in 198.18.0.0/15, RFC 2544's benchmarking range: the addresses of the
+ * network namespaces the project makes for its Swarm lab (see harness/setup/swarm-lab.sh).
+ */
+export function isBenchmarkingAddress(host: string): boolean {
+  if (!isIPv4(host)) return false
+  const [a, b] = host.split('.').map(Number)
+  return a === 198 && (b === 18 || b === 19)
+}
+
+/** Where a backend may listen: loopback, or a lab namespace's benchmarking address. */
+export function isBackendAddress(host: string): boolean {
+  return isLoopbackAddress(host) || isBenchmarkingAddress(host)
+}
+
 /** The backend's configuration; see the module comment of `main.ts` for the whole contract. */
 export const backendConfigSchema = z
   .strictObject({
     /** Names the backend in every answer; visible ASCII without spaces so TCP replies stay parseable. */
     id: z.string().regex(/^[\x21-\x7e]{1,128}$/, 'expected 1–128 visible ASCII characters without spaces'),
-    host: z.string().refine(isLoopbackAddress, 'must be an address in 127.0.0.0/8 or ::1').default('127.0.0.1'),
+    host: z.string().refine(isBackendAddress, 'must be an address in 127.0.0.0/8, ::1 or 198.18.0.0/15').default('127.0.0.1'),
     http: z
       .strictObject({
         port,

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander'
 import { EngineError } from '../../engine/errors.js'
+import { PROVIDER_CHOICES } from '../providers/provider-registry.js'
 import { layerbenchVersion } from '../system/environment.js'
 import { ResultsError } from '../../reports/compare/results-error.js'
 import { CliError, ExitCode } from './exit-codes.js'
@@ -44,7 +45,7 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .description('run scenarios: backends, balancer, load, fault timeline; writes result.json per scenario and results.json')
     .argument('<scenarios...>', 'scenario files or directories of them')
     .option('--out <dir>', 'output directory', 'out')
-    .option('--provider <kind>', 'backends as auto | process | docker', 'auto')
+    .option('--provider <kind>', `backends as ${PROVIDER_CHOICES.join(' | ')}`, 'auto')
     .option('--quick', 'short durations for CI (each scenario says how short)')
     .option('--variant <dim=value...>', 'run only the variants matching (per dimension; dimensions a scenario lacks are ignored)')
     .option('--baseline <results>', 'compare with saved results (results.json, result.json or a directory); exit 1 on a regression')
@@ -52,6 +53,7 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option('--verbose', 'also print backend and balancer messages (always kept in <out>/run.log)')
     .option('--check-stability', 'run the suite twice (<out>/first, <out>/second) and compare the claims’ verdicts; exit 1 if one held where the other did not')
     .option('--price-per-core-hour <usd>', 'price of one core for an hour, for the cost-per-million-requests claim (default 0.04)')
+    .option('--balancer-node <name>', 'with --provider swarm: the engine on this lab node (its namespace and address), no backend there; peers are skipped')
     .action(async (args: string[], opts) => setExit(await (await import('./commands/run.js')).runCommand(args, opts)))
 
   program
@@ -95,7 +97,7 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option('--tool <tool>', 'cpu-prof | clinic-doctor | clinic-flame', 'cpu-prof')
     .option('--variant <dim=value...>', 'which variant of the matrix (default: the first)')
     .option('--out <dir>', 'output directory', 'out')
-    .option('--provider <kind>', 'backends as auto | process | docker (process by default: the profile is of the engine, and container backends would only add the Docker daemon to the machine profiled)', 'process')
+    .option('--provider <kind>', `backends as ${PROVIDER_CHOICES.join(' | ')} (process by default: the profile is of the engine, and container backends would only add the Docker daemon to the machine profiled)`, 'process')
     .option('--quick', "the scenario's quick settings")
     .action(async (file: string, opts) => setExit(await (await import('./commands/profile.js')).profileCommand(file, opts)))
 

@@ -1,5 +1,5 @@
 import { LatencyHistogram, type LatencySummary } from '../../engine/stats/latency-histogram.js'
-import type { FailureKind, GeneratorCpu, IntervalSample, LoadProtocol, LoadSummary } from './load-types.js'
+import type { FailureKind, GeneratorCpu, IntervalSample, LoadGenerator, LoadProtocol, LoadSummary } from './load-types.js'
 
 /** How one measured request ended. */
 export interface Completion {
@@ -19,6 +19,9 @@ export interface Completion {
    */
   readonly expectedIntervalUs?: number
 }
+
+/** Told of each interval as it closes, with its latency histogram (for merging across agents). */
+export type IntervalListener = NonNullable<Parameters<LoadGenerator['run']>[2]>
 
 /** What the summary needs beyond the recorded requests. */
 export interface SummaryContext {
@@ -85,7 +88,7 @@ export class LoadRecorder {
   constructor(
     private readonly originNs: bigint,
     private readonly intervalMs: number,
-    private readonly onSample?: (s: IntervalSample) => void,
+    private readonly onSample?: IntervalListener,
   ) {
     this.intervalNs = intervalMs * 1e6
   }
@@ -186,6 +189,6 @@ export class LoadRecorder {
   private close(acc: IntervalAccumulator): void {
     const s = acc.sample(this.intervalMs)
     this.series.push(s)
-    this.onSample?.(s)
+    this.onSample?.(s, acc.latency)
   }
 }

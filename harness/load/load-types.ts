@@ -3,7 +3,7 @@
  * they put requests on the wire; what they measure and how it is reported is the same, so a run at
  * L4 and a run at L7 (or one by our generator and one by autocannon) compare field by field.
  */
-import type { LatencySummary } from '../../engine/stats/latency-histogram.js'
+import type { LatencyHistogram, LatencySummary } from '../../engine/stats/latency-histogram.js'
 
 export type { LatencySummary } from '../../engine/stats/latency-histogram.js'
 
@@ -157,6 +157,9 @@ export interface LoadSummary {
 /** A load generator: runs a plan and reports one summary. */
 export interface LoadGenerator {
   readonly name: string
-  /** Resolves when the run ends (time, request cap or `signal`); rejects only on an invalid plan. */
-  run(plan: LoadPlan, signal?: AbortSignal, onSample?: (s: IntervalSample) => void): Promise<LoadSummary>
+  /**
+   * Resolves when the run ends (time, request cap or `signal`); rejects only on an invalid plan.
+   * `onSample` gets each interval as it closes, with its latency histogram when the generator keeps one.
+   */
+  run(plan: LoadPlan, signal?: AbortSignal, onSample?: (s: IntervalSample, latency?: LatencyHistogram) => void): Promise<LoadSummary>
 }

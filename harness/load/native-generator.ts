@@ -1,6 +1,7 @@
 import { connectionFactory } from './connections/connection-factory.js'
 import { resolvePlan, type GeneratorAbilities } from './load-plan.js'
-import type { IntervalSample, LoadGenerator, LoadPlan, LoadSummary } from './load-types.js'
+import type { IntervalListener } from './load-recorder.js'
+import type { LoadGenerator, LoadPlan, LoadSummary } from './load-types.js'
 import { NativeRun, type Clock } from './native-run.js'
 
 /** What the native generator speaks. */
@@ -22,7 +23,7 @@ export function createNativeGenerator(options: NativeGeneratorOptions = {}): Loa
   const clock = options.clock ?? process.hrtime.bigint
   return {
     name: 'layerbench',
-    run(plan: LoadPlan, signal?: AbortSignal, onSample?: (s: IntervalSample) => void): Promise<LoadSummary> {
+    run(plan: LoadPlan, signal?: AbortSignal, onSample?: IntervalListener): Promise<LoadSummary> {
       try {
         const resolved = resolvePlan(plan, NATIVE_ABILITIES)
         return new NativeRun(resolved, connectionFactory(resolved), clock, signal, onSample).run()

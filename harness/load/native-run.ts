@@ -3,8 +3,8 @@ import { ConstantRateSchedule } from './constant-rate-schedule.js'
 import type { ConnectionFactory, ExchangeResult, LoadConnection } from './connections/load-connection.js'
 import { startCpuMeter } from './generator-cpu.js'
 import type { ResolvedPlan } from './load-plan.js'
-import { LoadRecorder } from './load-recorder.js'
-import type { IntervalSample, LoadSummary } from './load-types.js'
+import { LoadRecorder, type IntervalListener } from './load-recorder.js'
+import type { LoadSummary } from './load-types.js'
 import { loadWarnings } from './load-warnings.js'
 
 /** A monotonic clock in nanoseconds. */
@@ -85,7 +85,7 @@ export class NativeRun {
     private readonly factory: ConnectionFactory,
     private readonly clock: Clock,
     private readonly signal: AbortSignal | undefined,
-    private readonly onSample: ((s: IntervalSample) => void) | undefined,
+    private readonly onSample: IntervalListener | undefined,
   ) {
     this.slots = Array.from({ length: plan.connections }, (_, client) => ({ client, conn: undefined, req: undefined, jar: plan.cookies === true ? new Map<string, string>() : undefined }))
     this.timeoutNs = BigInt(Math.round(plan.timeoutMs * 1e6))

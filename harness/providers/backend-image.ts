@@ -62,7 +62,8 @@ export function followProgress(docker: Docker, stream: NodeJS.ReadableStream, on
   })
 }
 
-async function imageExists(docker: Docker, name: string): Promise<boolean> {
+/** Whether the Engine has the image `name`. */
+export async function imageExists(docker: Docker, name: string): Promise<boolean> {
   try {
     await docker.getImage(name).inspect()
     return true

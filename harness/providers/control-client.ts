@@ -73,3 +73,26 @@ export class ControlClient {
     await controlRequest(this.host, this.port, 'POST', '/health', { healthy })
   }
 }
+
+/**
+ * The part of a running backend that is the same under every provider: the faults and probes done
+ * through its control API.
+ */
+export abstract class ControlledBackend {
+  protected abstract readonly control: ControlClient
+
+  /** Changes the behaviour (`PUT /behaviour`): absent fields are kept, `null` clears one. */
+  configure(behaviour: BehaviourPatch): Promise<void> {
+    return this.control.configure(behaviour)
+  }
+
+  /** What `/health` answers from now on (`POST /health`). */
+  setHealthy(healthy: boolean): Promise<void> {
+    return this.control.setHealthy(healthy)
+  }
+
+  /** `GET /state`. */
+  state(): Promise<unknown> {
+    return this.control.state()
+  }
+}

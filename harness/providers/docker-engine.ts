@@ -75,20 +75,25 @@ export function ownerFromLabels(labels: Record<string, string> | undefined): Own
  * process does the Engine API calls while this one waits for it.
  */
 export function removeContainersSync(socketPath: string, ids: readonly string[], timeoutMs = 15_000): void {
-  if (ids.length === 0) return
+  deleteSync(socketPath, ids.map((id) => `/containers/${id}?force=true`), timeoutMs)
+}
+
+/** `DELETE` of each of `paths` on the Engine at `socketPath`, synchronously (see `removeContainersSync`). */
+export function deleteSync(socketPath: string, paths: readonly string[], timeoutMs = 15_000): void {
+  if (paths.length === 0) return
   const script = `
     const http = require('node:http')
-    const ids = JSON.parse(process.env.IDS)
-    let left = ids.length
-    for (const id of ids) {
-      const req = http.request({ socketPath: process.env.SOCK, method: 'DELETE', path: '/containers/' + id + '?force=true' }, (res) => {
+    const paths = JSON.parse(process.env.PATHS)
+    let left = paths.length
+    for (const path of paths) {
+      const req = http.request({ socketPath: process.env.SOCK, method: 'DELETE', path }, (res) => {
         res.resume()
         res.on('end', () => { if (--left === 0) process.exit(0) })
       })
       req.on('error', () => { if (--left === 0) process.exit(0) })
       req.end()
     }`
-  spawnSync(process.execPath, ['-e', script], { env: { SOCK: socketPath, IDS: JSON.stringify(ids) }, timeout: timeoutMs, stdio: 'ignore' })
+  spawnSync(process.execPath, ['-e', script], { env: { SOCK: socketPath, PATHS: JSON.stringify(paths) }, timeout: timeoutMs, stdio: 'ignore' })
 }
 
 /** Splits a multiplexed (non-TTY) container log into text: each frame is an 8-byte header and its payload. */

@@ -4,15 +4,15 @@
  * are the container's CPU and memory settings, and CPU time comes from the container's stats.
  */
 import type Docker from 'dockerode'
-import type { BehaviourPatch } from '../backend/backend-config.js'
 import { CONFIG_ENV } from '../backend/backend-config.js'
 import { ensureBackendImage, type ImageResult } from './backend-image.js'
 import { backendConfigFor, portsFor } from './backend-launch.js'
 import { registerForCleanup } from './cleanup.js'
 import { trackContainer } from './run-children.js'
 import { cgroupCpuUs, cgroupMemoryBytes, cgroupMemoryLimitBytes } from './container-cgroup.js'
-import { ControlClient } from './control-client.js'
-import { demuxLogs, LABELS, ownerLabels, removeContainersSync, socketOf } from './docker-engine.js'
+import { ControlClient, ControlledBackend } from './control-client.js'
+import { EngineError } from '../../engine/errors.js'
+import { demuxLogs, dockerClient, LABELS, ownerLabels, pingProblem, removeContainersSync, socketOf } from './docker-engine.js'
 import { LoopbackAllocator } from './loopback-addresses.js'
 import { startBatch } from './start-batch.js'
 import type { BackendPorts, BackendProvider, BackendSpec, BackendStats, ProviderOptions, RunningBackend } from './types.js'
@@ -34,9 +34,9 @@ function containerName(runId: string, id: string): string {
   return `layerbench-${clean(runId)}-${clean(id)}-${Math.random().toString(36).slice(2, 6)}`
 }
 
-class DockerBackend implements RunningBackend {
+class DockerBackend extends ControlledBackend implements RunningBackend {
   readonly ports: BackendPorts
-  private readonly control: ControlClient
+  protected readonly control: ControlClient
   private cpuBaseUs = 0
   private hostPid: number | undefined
 
@@ -47,6 +47,7 @@ class DockerBackend implements RunningBackend {
     private readonly readyTimeoutMs: number,
     private readonly log: (line: string) => void,
   ) {
+    super()
     this.ports = portsFor(spec)
     this.control = new ControlClient(host, this.ports.control)
   }
@@ -164,18 +165,6 @@ class DockerBackend implements RunningBackend {
       if (statusOf(e) !== 304 && statusOf(e) !== 409) throw e // already stopped
     }
     this.hostPid = undefined
-  }
-
-  configure(behaviour: BehaviourPatch): Promise<void> {
-    return this.control.configure(behaviour)
-  }
-
-  setHealthy(healthy: boolean): Promise<void> {
-    return this.control.setHealthy(healthy)
-  }
-
-  state(): Promise<unknown> {
-    return this.control.state()
   }
 
   async cpuUs(): Promise<number | undefined> {
@@ -333,4 +322,15 @@ export class DockerProvider implements BackendProvider {
     this.backends.clear()
     this.allocator.releaseAll()
   }
+}
+
+/** The docker provider, once its Engine answers; `LB_ERR_DOCKER_UNAVAILABLE` naming the remedies when not. */
+export async function createDockerProvider(options: ProviderOptions): Promise<DockerProvider> {
+  const docker = dockerClient(options.socketPath)
+  const problem = await pingProblem(docker, options.pingTimeoutMs ?? 1000)
+  if (problem === undefined) return new DockerProvider(docker, options)
+  throw new EngineError(
+    'LB_ERR_DOCKER_UNAVAILABLE',
+    `no Docker Engine answers at ${socketOf(options.socketPath)} (${problem}): run harness/setup/start-dockerd.sh as root to start one, or pass --provider process`,
+  )
 }

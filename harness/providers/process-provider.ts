@@ -6,12 +6,11 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { accessSync, constants, existsSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
-import type { BehaviourPatch } from '../backend/backend-config.js'
 import { CONFIG_ENV } from '../backend/backend-config.js'
 import { projectRoot } from '../system/environment.js'
 import { backendConfigFor, parseReadyLine, portsFor } from './backend-launch.js'
 import { registerForCleanup } from './cleanup.js'
-import { ControlClient } from './control-client.js'
+import { ControlClient, ControlledBackend } from './control-client.js'
 import { LoopbackAllocator } from './loopback-addresses.js'
 import { OutputTail } from './output-tail.js'
 import { procCpuUs, procStartTime, procState, RunStateFile } from './run-state.js'
@@ -52,14 +51,14 @@ interface LaunchPlan {
   readonly env: NodeJS.ProcessEnv
 }
 
-class ProcessBackend implements RunningBackend {
+class ProcessBackend extends ControlledBackend implements RunningBackend {
   readonly ports: BackendPorts
   private child: ChildProcess | undefined
   private exited: Promise<void> = Promise.resolve()
   private stderr = new OutputTail()
   /** CPU time of earlier incarnations, read just before each was ended. */
   private cpuBaseUs = 0
-  private readonly control: ControlClient
+  protected readonly control: ControlClient
 
   constructor(
     readonly spec: BackendSpec,
@@ -69,6 +68,7 @@ class ProcessBackend implements RunningBackend {
     private readonly onChange: () => void,
     private readonly log: (line: string) => void,
   ) {
+    super()
     this.ports = portsFor(spec)
     this.control = new ControlClient(host, this.ports.control)
   }
@@ -198,18 +198,6 @@ class ProcessBackend implements RunningBackend {
   /** From the `exit` hook: nothing asynchronous runs any more. */
   killNowSync(): void {
     if (this.alive) this.child!.kill('SIGKILL')
-  }
-
-  configure(behaviour: BehaviourPatch): Promise<void> {
-    return this.control.configure(behaviour)
-  }
-
-  setHealthy(healthy: boolean): Promise<void> {
-    return this.control.setHealthy(healthy)
-  }
-
-  state(): Promise<unknown> {
-    return this.control.state()
   }
 
   async cpuUs(): Promise<number | undefined> {

@@ -1,18 +1,21 @@
 /**
  * Cleans up after runs whose owner process died without cleaning up (SIGKILL, a crash, a lost
  * machine session): backend processes listed in their state files, containers labelled with a
- * dead owner, and address claims. Anything whose owner still runs is left alone.
+ * dead owner, swarm services of a dead owner, and address claims. Anything whose owner still runs is left alone.
  */
 import { rmSync } from 'node:fs'
 import { BACKEND_CMDLINE_MARK } from './process-provider.js'
 import { dockerClient, LABELS, ownerFromLabels, pingProblem } from './docker-engine.js'
 import { releaseStaleClaims } from './loopback-addresses.js'
+import { reapSwarm } from './swarm/swarm-reap.js'
 import { ownerAlive, procCmdline, procStartTime, readRunStates } from './run-state.js'
 
 /** What `reapStale` removed. */
 export interface ReapResult {
   readonly containers: number
   readonly processes: number
+  /** Swarm services, when a swarm manager is given (`swarmHost`, else `LAYERBENCH_SWARM_HOST`). */
+  readonly services: number
 }
 
 /** Kills the backend processes of dead owners; each PID's command line is checked first (PIDs are reused). */
@@ -58,10 +61,12 @@ async function reapContainers(log: (line: string) => void, socketPath: string | 
   return removed
 }
 
-/** Removes what crashed runs left behind: processes, containers, and address claims. */
-export async function reapStale(log: (line: string) => void = () => {}, options: { socketPath?: string } = {}): Promise<ReapResult> {
+/** Removes what crashed runs left behind: processes, containers, swarm services, and address claims. */
+export async function reapStale(log: (line: string) => void = () => {}, options: { socketPath?: string; swarmHost?: string } = {}): Promise<ReapResult> {
   const processes = reapProcesses(log)
   const containers = await reapContainers(log, options.socketPath)
+  const swarmHost = options.swarmHost ?? process.env.LAYERBENCH_SWARM_HOST
+  const services = swarmHost === undefined || swarmHost === '' ? 0 : await reapSwarm(swarmHost, log)
   releaseStaleClaims()
-  return { containers, processes }
+  return { containers, processes, services }
 }

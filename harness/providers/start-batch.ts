@@ -3,7 +3,6 @@
  * them all at once, and leave nothing behind when one fails or the caller aborts.
  */
 import { assertValidSpecs, boundPorts, portsFor } from './backend-launch.js'
-import type { LoopbackAllocator } from './loopback-addresses.js'
 import type { BackendSpec } from './types.js'
 
 /** Rejects with the signal's reason once `signal` aborts. */
@@ -19,6 +18,12 @@ export function abortPromise(signal: AbortSignal | undefined): { promise: Promis
   return { promise, dispose: () => signal.removeEventListener('abort', onAbort) }
 }
 
+/** Hands out an address per backend (the loopback allocator, or a swarm provider's placement). */
+export interface AddressAllocator {
+  allocate(ports: { tcp: number[]; udp: number[] }): Promise<string>
+  release(host: string): void
+}
+
 /**
  * Allocates an address for each of `specs` and launches them all at once. `launch` must register
  * the backend with its provider before doing anything that can outlive it: when a launch fails or
@@ -27,7 +32,7 @@ export function abortPromise(signal: AbortSignal | undefined): { promise: Promis
  */
 export async function startBatch<B>(
   specs: readonly BackendSpec[],
-  allocator: LoopbackAllocator,
+  allocator: AddressAllocator,
   launch: (spec: BackendSpec, host: string, signal: AbortSignal | undefined) => Promise<B>,
   signal: AbortSignal | undefined,
 ): Promise<B[]> {

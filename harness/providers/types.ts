@@ -78,12 +78,15 @@ export interface RunningBackend {
   stats(): Promise<BackendStats>
 }
 
-/** Starts backends as local processes or as containers. */
+/** The providers there are (see provider-registry.ts). */
+export type BackendProviderKind = 'process' | 'docker' | 'swarm'
+
+/** Starts backends as local processes, as containers, or as services of a cluster. */
 export interface BackendProvider {
-  readonly kind: 'process' | 'docker'
+  readonly kind: BackendProviderKind
   /** Limits or options a provider could not apply, one line each; grows with every `start`. */
   readonly warnings: readonly string[]
-  /** The kind and, for docker, the Docker Engine's version. */
+  /** The kind and, for docker and swarm, the Docker Engine's version. */
   describe(): Promise<{ kind: string; version?: string }>
   /** Starts every spec; on failure or abort, whatever this call started is stopped again. */
   start(specs: readonly BackendSpec[], signal?: AbortSignal): Promise<RunningBackend[]>
@@ -104,4 +107,10 @@ export interface ProviderOptions {
   readonly pingTimeoutMs?: number
   /** How the backend image is built when absent (default `auto`: registry when reachable, else offline). */
   readonly imageBuild?: 'auto' | 'registry' | 'offline'
+  /** The swarm provider's manager (`unix:///…`, `tcp://host:port`; default `LAYERBENCH_SWARM_HOST`, else `DOCKER_HOST`). */
+  readonly swarmHost?: string
+  /** The swarm provider puts backends only on nodes with all of these labels. */
+  readonly swarmNodeLabels?: Readonly<Record<string, string>>
+  /** Nodes (by `layerbench.node`) the swarm provider keeps free of backends, e.g. the balancer's. */
+  readonly swarmExcludeNodes?: readonly string[]
 }

@@ -3,6 +3,7 @@ import type { EngineEvent } from '../../engine/runtime/event-log.js'
 import type { EngineStats } from '../../engine/stats/engine-stats.js'
 import type { BackendSeen, BackendService, IntervalResult, RunEvent, RunResult } from '../../reports/result/result-model.js'
 import { mergeServiceTimes, serviceWarnings, type ServiceTimeSnapshot } from '../backend/service-times.js'
+import { createDistributedGenerator, type DistributedSummary } from '../load/distributed/distributed-generator.js'
 import { generatorFor } from '../load/index.js'
 import { bottleneckWarning, runBottleneck } from '../../reports/result/bottleneck.js'
 import type { IntervalSample, LoadPlan, LoadProtocol, LoadSummary } from '../load/load-types.js'
@@ -198,7 +199,8 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
       ...(s.load.cookies ? { cookies: true } : {}),
       ...(s.load.clients > 1 ? { localAddresses: clientAddresses(s.load.clients) } : {}),
     }
-    const generator = generatorFor(s.load.generator)
+    // Several agents (`load.agents`): processes of their own, merged into one summary.
+    const generator = s.load.agents > 1 ? createDistributedGenerator({ agents: s.load.agents, log: ctx.log }) : generatorFor(s.load.generator)
     const clientFeatures = requests.requestFor !== undefined || s.load.cookies || s.load.clients > 1
     if (s.load.warmup > 0) await generator.run(warmupPlan(plan, s.load.warmup), ctx.signal)
 
@@ -332,6 +334,7 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
       durationMs: s.load.duration,
       warmupMs: s.load.warmup,
       ...(plan.localAddresses === undefined ? {} : { clientAddresses: [...plan.localAddresses] }),
+      ...('agents' in summary ? { agents: [...(summary as DistributedSummary).agents] } : {}),
     }
     const measured = {
       summary: {

@@ -105,6 +105,13 @@ export function crossReferenceIssues(s: Scenario): Issue[] {
       for (const dim of Object.keys(e.when)) if (!Object.hasOwn(s.matrix, dim)) issues.push({ path: `expect[${i}].when.${dim}`, message: `no matrix dimension "${dim}"` })
     }
   })
+  if (s.load.agents > 1) {
+    const agents = (message: string) => issues.push({ path: 'load.agents', message })
+    if (s.load.generator !== 'layerbench') agents('agents run the layerbench generator: set load.generator: layerbench')
+    if (s.load.mix !== undefined || s.load.cookies || s.load.clients > 1) agents('request mixes, cookies and client addresses need one generator: set load.agents: 1')
+    if (s.load.connections < s.load.agents) agents(`${s.load.agents} agents need at least as many connections (load.connections is ${s.load.connections})`)
+    if (s.load.maxRequests !== undefined && s.load.maxRequests < s.load.agents) agents(`${s.load.agents} agents need load.maxRequests ≥ ${s.load.agents}`)
+  }
   if (issues.length === 0) {
     try {
       // Placeholder ports for listeners other listeners' pools send to; the runner picks free ones.

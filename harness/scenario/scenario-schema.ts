@@ -122,6 +122,8 @@ export const loadSectionSchema = z.strictObject({
   udpPayloadBytes: z.number().int().min(1).max(65_000).default(64),
   intervalMs: z.number().int().min(100).max(60_000).default(1000),
   timeout: duration().default(10_000),
+  /** Load agents: the generator as this many coordinated processes, their results merged (histograms added). */
+  agents: z.number().int().min(1).max(64).default(1),
 })
 
 const timelineTarget = z.string().regex(/^[a-z0-9][a-z0-9_-]*(\[\d+\])?$/i, 'expected a group name, or group[index]')

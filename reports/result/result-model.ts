@@ -144,7 +144,7 @@ export const runResultSchema = z.strictObject({
   variant: z.record(z.string(), scalar),
   repeat: z.number().int().min(1),
   balancer: z.strictObject({ implementation: z.enum([...BALANCER_IMPLEMENTATIONS, 'simulator']), name: z.string().optional(), version: z.string(), layer: z.union([z.literal(4), z.literal(7)]), protocol: z.string() }),
-  provider: z.enum(['process', 'docker', 'simulator']),
+  provider: z.enum(['process', 'docker', 'swarm', 'simulator']),
   load: z.strictObject({
     generator: z.string(),
     protocol: z.string(),
@@ -155,6 +155,23 @@ export const runResultSchema = z.strictObject({
     warmupMs: z.number(),
     /** Source addresses the load came from, when it used several (`load.clients`). */
     clientAddresses: z.array(z.string()).optional(),
+    /** Each load agent's own share, when the load ran as several (`load.agents`); the summary is their merge. */
+    agents: z
+      .array(
+        z.strictObject({
+          id: z.string(),
+          where: z.string(),
+          state: z.enum(['ok', 'lagging', 'dead']),
+          reason: z.string().optional(),
+          sent: z.number().int(),
+          ok: z.number().int(),
+          failed: z.number().int(),
+          latencyUs: latencySummarySchema,
+          clockOffsetUs: z.number(),
+          clockRttUs: z.number(),
+        }),
+      )
+      .optional(),
   }),
   startedAt: z.string(),
   durationMs: z.number(),
@@ -275,7 +292,7 @@ export const environmentSchema = z.strictObject({
   memoryGiB: z.number(),
   layerbench: z.string(),
   git: z.string().optional(),
-  provider: z.enum(['process', 'docker', 'simulator']),
+  provider: z.enum(['process', 'docker', 'swarm', 'simulator']),
   docker: z.string().optional(),
   engine: z.string(),
   peers: z.record(z.string(), z.string()),

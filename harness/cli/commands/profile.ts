@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path'
 import { EngineError } from '../../../engine/errors.js'
 import type { ResultFile } from '../../../reports/result/result-model.js'
 import { installCleanupHandlers } from '../../providers/index.js'
+import { checkProviderKind, openProvider } from '../open-provider.js'
 import { startEngineProcess, type EngineProfiling } from '../../runner/balancer-process.js'
 import { runOnce } from '../../runner/run-once.js'
 import { loadScenario } from '../../scenario/load-scenario.js'
@@ -11,7 +12,6 @@ import { labelText } from '../../scenario/matrix.js'
 import { parseVariantFilters, selectVariants } from '../../scenario/variant-filter.js'
 import { layerbenchVersion, machineFacts, projectRoot } from '../../system/environment.js'
 import { CliError, ExitCode } from '../exit-codes.js'
-import { commandProvider, providerKind } from '../provider-option.js'
 
 /** Options of `layerbench profile`. */
 export interface ProfileOptions {
@@ -45,7 +45,7 @@ function profilingFor(tool: (typeof TOOLS)[number], dir: string): EngineProfilin
  */
 export async function profileCommand(file: string, opts: ProfileOptions): Promise<ExitCode> {
   if (!(TOOLS as readonly string[]).includes(opts.tool)) throw new CliError(`--tool: expected one of ${TOOLS.join(', ')}, got "${opts.tool}"`, ExitCode.BadInput)
-  providerKind(opts.provider)
+  checkProviderKind(opts.provider)
   let loaded
   try {
     loaded = loadScenario(file, { quick: opts.quick ?? false })
@@ -64,7 +64,7 @@ export async function profileCommand(file: string, opts: ProfileOptions): Promis
   mkdirSync(profileDir, { recursive: true })
   const log = (line: string) => process.stderr.write(`${line}\n`)
   installCleanupHandlers()
-  const provider = await commandProvider(providerKind(opts.provider), `profile-${process.pid}`, log)
+  const provider = await openProvider(checkProviderKind(opts.provider), { runId: `profile-${process.pid}`, log })
   const scratch = mkdtempSync(join(tmpdir(), 'layerbench-profile-'))
   const version = layerbenchVersion()
   const before = new Set(readdirSync(profileDir))

@@ -8,7 +8,9 @@ import { renderConsoleSummary } from '../../../reports/render/console-summary.js
 import type { ClaimContext, ClaimOutcome } from '../../../reports/claims/claims.js'
 import { compareVerdicts, stabilityMarkdown } from '../../../reports/claims/verdict-stability.js'
 import type { ResultFile, RunResult } from '../../../reports/result/result-model.js'
-import { createProvider, installCleanupHandlers, reapStale } from '../../providers/index.js'
+import { installCleanupHandlers, reapStale, type SwarmProvider } from '../../providers/index.js'
+import { startEngineOnNode, type BalancerNode } from '../../runner/balancer-node.js'
+import { checkProviderKind, openProvider } from '../open-provider.js'
 import { startEngineProcess, type RunningBalancer } from '../../runner/balancer-process.js'
 import { directBalancer } from '../../runner/direct-balancer.js'
 import type { BalancerStarter } from '../../runner/run-once.js'
@@ -37,6 +39,8 @@ export interface RunOptions {
   checkStability?: boolean
   /** Price of a core-hour for the cost claim, USD. */
   pricePerCoreHour?: string
+  /** `--balancer-node`: the lab node the engine runs on (swarm provider). */
+  balancerNode?: string
 }
 
 /** Scenario files named by the arguments: files as given, directories' `*.yaml` sorted by name. */
@@ -62,9 +66,10 @@ export function scenarioFiles(args: readonly string[]): string[] {
 }
 
 /** Starts the balancer under test: the reference engine, or a peer when its module says it can. */
-function balancerStarter(version: string): BalancerStarter {
+function balancerStarter(version: string, node?: BalancerNode): BalancerStarter {
   return async (implementation, config, dir, external) => {
-    if (implementation === 'engine') return startEngineProcess(config, dir, version)
+    if (implementation === 'engine') return node === undefined ? startEngineProcess(config, dir, version) : startEngineOnNode(node, config, dir, version)
+    if (node !== undefined) return { skipped: `the balancer runs on node ${node.name} (--balancer-node): ${implementation} runs on this machine only` }
     if (implementation === 'direct') return directBalancer(config)
     if (implementation === 'external') {
       if (external === undefined) throw new Error('implementation external needs balancer.external')
@@ -101,7 +106,8 @@ function balancerStarter(version: string): BalancerStarter {
  * did not hold in the other.
  */
 export async function runCommand(args: string[], opts: RunOptions): Promise<ExitCode> {
-  if (!['auto', 'process', 'docker'].includes(opts.provider)) throw new CliError(`--provider: expected auto, process or docker, got "${opts.provider}"`, ExitCode.BadInput)
+  const providerKind = checkProviderKind(opts.provider)
+  if (opts.balancerNode !== undefined && providerKind !== 'swarm') throw new CliError('--balancer-node: needs --provider swarm', ExitCode.BadInput)
   const price = pricePerCoreHour(opts.pricePerCoreHour)
   const files = scenarioFiles(args)
   const { loaded, problems } = loadSuite(files, { quick: opts.quick ?? false, ...(opts.variant === undefined ? {} : { variant: opts.variant }) })
@@ -174,17 +180,22 @@ async function runSuite(runnable: readonly LoadedScenario[], simulationOnly: rea
   for (const l of simulationOnly) notice(`skipping ${l.name}: simulation only (layerbench simulate ${l.file})`)
   installCleanupHandlers(notice)
   const reaped = await reapStale(notice)
-  if (reaped.containers + reaped.processes > 0) notice(`removed what an earlier run left: ${reaped.containers} container(s), ${reaped.processes} process(es)`)
+  if (reaped.containers + reaped.processes + reaped.services > 0) notice(`removed what an earlier run left: ${reaped.containers} container(s), ${reaped.processes} process(es), ${reaped.services} swarm service(s)`)
   const runId = `run-${process.pid}-${Date.now().toString(36)}`
-  let provider
-  try {
-    provider = await createProvider(opts.provider as 'auto' | 'process' | 'docker', { runId, log: chatter })
-  } catch (e) {
-    if (e instanceof EngineError && e.code === 'LB_ERR_DOCKER_UNAVAILABLE') throw new CliError(e.message, ExitCode.Environment)
-    throw e
+  const provider = await openProvider(checkProviderKind(opts.provider), { runId, log: chatter, ...(opts.balancerNode === undefined ? {} : { swarmExcludeNodes: [opts.balancerNode] }) })
+  let balancerNode: BalancerNode | undefined
+  if (opts.balancerNode !== undefined) {
+    try {
+      balancerNode = await (provider as SwarmProvider).processNode(opts.balancerNode)
+    } catch (e) {
+      await provider.stopAll()
+      if (e instanceof EngineError) throw new CliError(e.message, ExitCode.Environment)
+      throw e
+    }
+    notice(`balancer: the engine on node ${balancerNode.name} (${balancerNode.address})`)
   }
   const description = await provider.describe()
-  notice(`provider: ${description.kind}${description.kind === 'docker' && description.version !== undefined ? ` (Docker Engine ${description.version})` : ''}`)
+  notice(`provider: ${description.kind}${description.kind !== 'process' && description.version !== undefined ? ` (Docker Engine ${description.version})` : ''}`)
   const scratch = mkdtempSync(join(tmpdir(), 'layerbench-run-'))
   const version = layerbenchVersion()
   const abort = new AbortController()
@@ -197,13 +208,13 @@ async function runSuite(runnable: readonly LoadedScenario[], simulationOnly: rea
         scenario,
         {
           provider,
-          startBalancer: balancerStarter(version),
+          startBalancer: balancerStarter(version, balancerNode),
           dir: scratch,
           log: chatter,
           signal: abort.signal,
           onProgress: display.sink,
           engineVersion: version,
-          ...(description.kind !== 'docker' || description.version === undefined ? {} : { dockerVersion: description.version }),
+          ...(description.kind === 'process' || description.version === undefined ? {} : { dockerVersion: description.version }),
         },
         (run) => display.sink({ type: 'run-end', run: finishedRun(scenario.name, run), atMs: performance.now() }),
       )

@@ -14,7 +14,7 @@ import { layerbenchVersion } from '../../system/environment.js'
 import { processAlive } from '../../system/process-cpu.js'
 import { runWatchdog } from '../../system/watchdog.js'
 import { CliError, ExitCode } from '../exit-codes.js'
-import { commandProvider, providerKind } from '../provider-option.js'
+import { checkProviderKind, openProvider } from '../open-provider.js'
 
 /** Options of `layerbench soak`. */
 export interface SoakOptions {
@@ -62,7 +62,7 @@ function ownChildren(): number[] {
 export async function soakCommand(file: string, opts: SoakOptions): Promise<ExitCode> {
   const durationMs = parseDuration(opts.duration)
   if (durationMs === undefined || durationMs < 30_000) throw new CliError(`--duration: expected at least 30s (e.g. 10m), got "${opts.duration}"`, ExitCode.BadInput)
-  providerKind(opts.provider)
+  checkProviderKind(opts.provider)
   const seconds = Math.floor(durationMs / 1000)
   let loaded
   try {
@@ -89,7 +89,7 @@ export async function soakCommand(file: string, opts: SoakOptions): Promise<Exit
   mkdirSync(out, { recursive: true })
   const log = (line: string) => process.stderr.write(`${line}\n`)
   installCleanupHandlers()
-  const provider = await commandProvider(providerKind(opts.provider), `soak-${process.pid}`, log)
+  const provider = await openProvider(checkProviderKind(opts.provider), { runId: `soak-${process.pid}`, log })
   const scratch = mkdtempSync(join(tmpdir(), 'layerbench-soak-'))
   const version = layerbenchVersion()
   const samples: EngineSample[] = []

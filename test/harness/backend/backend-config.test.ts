@@ -5,6 +5,7 @@ import {
   backendConfigSchema,
   behaviourPatchSchema,
   defaultSeed,
+  isBenchmarkingAddress,
   isLoopbackAddress,
   loadBackendConfig,
   zodIssues,
@@ -73,7 +74,7 @@ describe('backendConfigSchema', () => {
         'behaviour.latncy',
       ].sort(),
     )
-    expect(issues.find((i) => i.path === 'host')!.message).toMatch(/127\.0\.0\.0\/8 or ::1/)
+    expect(issues.find((i) => i.path === 'host')!.message).toMatch(/127\.0\.0\.0\/8, ::1 or 198\.18\.0\.0\/15/)
     expect(issues.find((i) => i.path === 'behaviour.latncy')!.message).toBe('unknown key')
   })
 
@@ -100,6 +101,21 @@ describe('backendConfigSchema', () => {
     ['::', false],
   ])('isLoopbackAddress(%s) is %s', (host, expected) => {
     expect(isLoopbackAddress(host)).toBe(expected)
+  })
+
+  it.each([
+    ['198.18.0.11', true],
+    ['198.19.255.254', true],
+    ['198.17.0.1', false],
+    ['198.20.0.1', false],
+    ['127.0.0.1', false],
+  ])('isBenchmarkingAddress(%s) is %s', (host, expected) => {
+    expect(isBenchmarkingAddress(host)).toBe(expected)
+  })
+
+  it('a backend may listen on loopback or a lab address, nowhere else', () => {
+    expect(backendConfigSchema.safeParse({ id: 'a', host: '198.18.101.2', control: { port: 0 } }).success).toBe(true)
+    expect(backendConfigSchema.safeParse({ id: 'a', host: '10.0.0.1', control: { port: 0 } }).success).toBe(false)
   })
 })
 

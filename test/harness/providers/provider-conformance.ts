@@ -7,7 +7,9 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type Docker from 'dockerode'
 import { createProvider, dockerClient, reapStale, type BackendProvider, type RunningBackend } from '../../../harness/providers/index.js'
+import { dockerAt, managerEndpoint } from '../../../harness/providers/swarm/swarm-engines.js'
 import { procCmdline } from '../../../harness/providers/run-state.js'
 import { failureCode, httpGet, tcpLine, udpExchange } from './clients.js'
 
@@ -19,18 +21,38 @@ function backendProcessAlive(pid: number): boolean {
   return (procCmdline(pid) ?? '').includes('harness/backend/main.js')
 }
 
-async function containersOfRun(runId: string): Promise<string[]> {
-  const list = await dockerClient().listContainers({ all: true, filters: { label: [`layerbench.run=${runId}`] } })
-  return list.map((c) => c.Id)
+type Kind = 'process' | 'docker' | 'swarm'
+
+/** The Engines a provider's containers run on: the local one, or every labelled node of the swarm. */
+async function enginesOf(kind: Kind): Promise<Docker[]> {
+  if (kind !== 'swarm') return [dockerClient()]
+  const nodes = (await swarmManager().listNodes()) as { Spec?: { Labels?: Record<string, string> } }[]
+  return nodes.flatMap((n) => (n.Spec?.Labels?.['layerbench.engine'] === undefined ? [] : [dockerAt(n.Spec.Labels['layerbench.engine'])]))
 }
 
-async function containerExists(id: string): Promise<boolean> {
-  try {
-    await dockerClient().getContainer(id).inspect()
-    return true
-  } catch {
-    return false
+function swarmManager(): Docker {
+  return dockerAt(managerEndpoint() ?? 'unix:///nonexistent')
+}
+
+/** Containers (and, on a swarm, services) labelled with `runId`, wherever they run. */
+async function leftOfRun(kind: Kind, runId: string): Promise<string[]> {
+  const filters = { label: [`layerbench.run=${runId}`] }
+  const out: string[] = []
+  for (const docker of await enginesOf(kind)) for (const c of await docker.listContainers({ all: true, filters })) out.push(c.Id)
+  if (kind === 'swarm') for (const s of (await swarmManager().listServices({ filters })) as { ID: string }[]) out.push(s.ID)
+  return out
+}
+
+async function containerExists(kind: Kind, id: string): Promise<boolean> {
+  for (const docker of await enginesOf(kind)) {
+    try {
+      await docker.getContainer(id).inspect()
+      return true
+    } catch {
+      // Not on this Engine.
+    }
   }
+  return false
 }
 
 interface OwnerReport {
@@ -43,7 +65,7 @@ interface OwnerReport {
 }
 
 /** Starts the fixture owner (see fixtures/owner.mjs) in a child process. */
-function startOwner(kind: 'process' | 'docker', runId: string, mode: 'hang' | 'handlers' | 'throw' | 'exit') {
+function startOwner(kind: Kind, runId: string, mode: 'hang' | 'handlers' | 'throw' | 'exit') {
   const child = spawn(process.execPath, [FIXTURE, kind, runId, mode], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
@@ -63,7 +85,10 @@ function startOwner(kind: 'process' | 'docker', runId: string, mode: 'hang' | 'h
 }
 
 /** Registers the conformance suite of the provider `kind`; `skip` (a reason) skips it. */
-export function providerConformance(kind: 'process' | 'docker', skip?: string): void {
+export function providerConformance(kind: Kind, skip?: string): void {
+  const containers = kind !== 'process'
+  // Swarm backends listen on their node's lab addresses (198.18.0.0/15), the others on loopback.
+  const address = kind === 'swarm' ? /^198\.1[89]\.\d+\.\d+$/ : /^127\.\d+\.\d+\.\d+$/
   const title = skip === undefined ? `${kind} provider conformance` : `${kind} provider conformance (skipped: ${skip})`
   describe.skipIf(skip !== undefined)(title, () => {
     const runId = `conformance-${kind}-${process.pid}-${Date.now().toString(36)}`
@@ -93,15 +118,15 @@ export function providerConformance(kind: 'process' | 'docker', skip?: string): 
       expect(described.version).toBeTruthy()
     })
 
-    it('gives each backend its own loopback address with the fixed ports', () => {
+    it('gives each backend its own address with the fixed ports', () => {
       const hosts = backends.map((b) => b.host)
       expect(new Set(hosts).size).toBe(2)
       for (const b of backends) {
-        expect(b.host).toMatch(/^127\.\d+\.\d+\.\d+$/)
+        expect(b.host).toMatch(address)
         expect(b.host).not.toBe('127.0.0.1')
         expect(b.ports).toEqual({ http: 8080, tcp: 5432, udp: 5353, control: 9900 })
       }
-      if (kind === 'docker') for (const b of backends) expect(b.containerId).toMatch(/^[0-9a-f]{64}$/)
+      if (containers) for (const b of backends) expect(b.containerId).toMatch(/^[0-9a-f]{64}$/)
       else for (const b of backends) expect(b.pid).toBeGreaterThan(0)
     })
 
@@ -167,16 +192,16 @@ export function providerConformance(kind: 'process' | 'docker', skip?: string): 
       expect(after).toBeGreaterThan(before!)
       const stats = await a.stats()
       expect(stats.cpuUs).toBeGreaterThanOrEqual(after!)
-      if (kind === 'docker') expect(stats.memoryBytes).toBeGreaterThan(0)
+      if (containers) expect(stats.memoryBytes).toBeGreaterThan(0)
     })
 
     it('stopAll leaves no process or container of the run', async () => {
       const recorded = backends.map((b) => ({ pid: b.pid, containerId: b.containerId }))
       await provider.stopAll()
       for (const pid of pids) expect(backendProcessAlive(pid)).toBe(false)
-      if (kind === 'docker') {
-        expect(await containersOfRun(runId)).toEqual([])
-        for (const r of recorded) expect(await containerExists(r.containerId!)).toBe(false)
+      if (containers) {
+        expect(await leftOfRun(kind, runId)).toEqual([])
+        for (const r of recorded) expect(await containerExists(kind, r.containerId!)).toBe(false)
       }
       for (const b of backends) expect(await failureCode(httpGet(b.host, 8080, '/', 2000))).toBe('ECONNREFUSED')
       await provider.stopAll() // idempotent
@@ -190,7 +215,7 @@ export function providerConformance(kind: 'process' | 'docker', skip?: string): 
       expect(left.kind).toBe(kind)
       child.kill('SIGKILL')
       await exited
-      const gone = async () => (kind === 'process' ? !backendProcessAlive(left.pid!) : !(await containerExists(left.containerId!)))
+      const gone = async () => (kind === 'process' ? !backendProcessAlive(left.pid!) : !(await containerExists(kind, left.containerId!)))
       // Killing and removing complete asynchronously: give them a moment.
       const waitGone = async () => {
         for (let i = 0; i < 100 && !(await gone()); i++) await new Promise((r) => setTimeout(r, 20))
@@ -204,9 +229,9 @@ export function providerConformance(kind: 'process' | 'docker', skip?: string): 
 
       const reaped = await reapStale()
       // A concurrent test file may reap it first, so the counts are not asserted: what matters is that it is gone.
-      expect(reaped).toEqual({ processes: expect.any(Number), containers: expect.any(Number) })
+      expect(reaped).toEqual({ processes: expect.any(Number), containers: expect.any(Number), services: expect.any(Number) })
       expect(await waitGone()).toBe(true)
-      if (kind === 'docker') expect(await containersOfRun(ownerRun)).toEqual([])
+      if (containers) expect(await leftOfRun(kind, ownerRun)).toEqual([])
       expect(await failureCode(httpGet(left.host, left.port, '/', 2000))).toBe('ECONNREFUSED')
     }, 60_000)
 
@@ -234,8 +259,8 @@ export function providerConformance(kind: 'process' | 'docker', skip?: string): 
         for (let i = 0; i < 100 && processAlive(left.pid!); i++) await new Promise((r) => setTimeout(r, 50))
       }
       else {
-        expect(await containerExists(left.containerId!)).toBe(false)
-        expect(await containersOfRun(ownerRun)).toEqual([])
+        expect(await containerExists(kind, left.containerId!)).toBe(false)
+        expect(await leftOfRun(kind, ownerRun)).toEqual([])
       }
       expect(await failureCode(httpGet(left.host, left.port, '/', 2000))).toBe('ECONNREFUSED')
     }, 60_000)
