@@ -248,86 +248,124 @@ export const lbConfigSchema = z
     listeners: z.array(listenerSchema).min(1),
     pools: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'pool names are letters, digits, - and _'), poolSchema),
   })
-  .superRefine((config, ctx) => {
-    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message })
-    const pools = config.pools
-    const poolRef = (path: (string | number)[], name: string | undefined) => {
-      if (name !== undefined && !Object.hasOwn(pools, name)) issue(path, `no pool named "${name}" (pools: ${Object.keys(pools).join(', ') || 'none'})`)
-    }
-    const names = new Set<string>()
-    config.listeners.forEach((l, i) => {
-      const at = (...p: (string | number)[]) => ['listeners', i, ...p]
-      if (names.has(l.name)) issue(at('name'), `duplicate listener name "${l.name}"`)
-      names.add(l.name)
-      const layer = listenerLayer(l.protocol)
-      if (l.layer !== undefined && l.layer !== layer) issue(at('layer'), `protocol ${l.protocol} is layer ${layer}`)
-      if (layer === 4) {
-        if (l.routes !== undefined) issue(at('routes'), 'routes are for http and https listeners')
-        if (l.filters !== undefined) issue(at('filters'), 'filters are for http and https listeners')
-        if (l.pool === undefined) issue(at('pool'), `a ${l.protocol} listener needs a pool${l.protocol === 'tls' ? ' (for connections without a matching SNI)' : ''}`)
-        if (l.sni !== undefined && l.protocol !== 'tls') issue(at('sni'), 'sni routing needs protocol tls')
-        if (l.tls !== undefined) issue(at('tls'), 'certificates are for https listeners; protocol tls passes TLS through untouched')
-        if (l.protocol === 'udp' && l.proxyProtocol !== undefined) issue(at('proxyProtocol'), 'PROXY protocol is accepted on stream listeners only')
-      } else {
-        if (l.routes === undefined || l.routes.length === 0) issue(at('routes'), 'an http or https listener needs at least one route')
-        if (l.pool !== undefined) issue(at('pool'), 'http and https listeners send requests by their routes; use a route with match {} for a default')
-        if (l.sni !== undefined) issue(at('sni'), 'sni routing is for tls passthrough listeners; https chooses certificates by SNI itself')
-        if (l.protocol === 'https' && l.tls === undefined) issue(at('tls'), 'an https listener needs tls.certificates')
-        if (l.protocol === 'http' && l.tls !== undefined) issue(at('tls'), 'certificates need protocol https')
-      }
-      poolRef(at('pool'), l.pool)
-      l.sni?.forEach((s, j) => poolRef(at('sni', j, 'pool'), s.pool))
-      l.routes?.forEach((r, j) => {
-        poolRef(at('routes', j, 'pool'), r.pool)
-        r.split?.forEach((s, k) => poolRef(at('routes', j, 'split', k, 'pool'), s.pool))
-        if (r.match.path !== undefined && 'regex' in r.match.path) checkRegex(r.match.path.regex, at('routes', j, 'match', 'path', 'regex'), issue)
-        for (const kind of ['headers', 'cookies', 'query'] as const) {
-          r.match[kind]?.forEach((m, k) => m.regex !== undefined && checkRegex(m.regex, at('routes', j, 'match', kind, k, 'regex'), issue))
-        }
-      })
-      // Layer 4 listeners see no HTTP: their pools can only hash on the connection's source.
-      if (layer === 4) {
-        const used = [l.pool, ...(l.sni ?? []).map((s) => s.pool)].filter((p): p is string => p !== undefined && Object.hasOwn(pools, p))
-        for (const p of used) {
-          const key = pools[p]!.hashKey
-          if (key !== undefined && key.source !== 'source-ip' && key.source !== 'source-address') {
-            issue(['pools', p, 'hashKey', 'source'], `pool ${p} serves layer 4 listener ${l.name}, which can only hash on source-ip or source-address`)
-          }
-          if (pools[p]!.stickySession !== undefined) issue(['pools', p, 'stickySession'], `cookie stickiness needs HTTP; pool ${p} serves layer 4 listener ${l.name} (use hashKey source-ip)`)
-        }
-      }
-    })
-    for (const [name, pool] of Object.entries(pools)) {
-      const at = (...p: (string | number)[]) => ['pools', name, ...p]
-      const canonical = resolveAlgorithmName(pool.algorithm)
-      if (canonical === undefined) {
-        issue(at('algorithm'), `unknown algorithm "${pool.algorithm}"; expected one of ${algorithmNames().join(', ')}`)
-      } else {
-        try {
-          configureAlgorithm(canonical, pool.algorithmOptions)
-        } catch (e) {
-          for (const i of (e as EngineError).issues) issue(at('algorithmOptions', ...i.path.replace(/^algorithm\.options\.?/, '').split('.').filter(Boolean)), i.message)
-        }
-      }
-      const ids = new Set<string>()
-      pool.backends.forEach((b, i) => {
-        const id = b.id ?? `${b.host}:${b.port}`
-        if (ids.has(id)) issue(at('backends', i, 'id'), `duplicate backend "${id}" in pool ${name}`)
-        ids.add(id)
-      })
-      if (pool.backends.every((b) => b.backup)) issue(at('backends'), 'a pool needs at least one backend that is not a backup')
-      const hc = pool.healthCheck
-      if (hc !== undefined && hc.timeoutMs >= hc.intervalMs) issue(at('healthCheck', 'timeoutMs'), 'must be shorter than intervalMs')
-    }
-  })
-  // Address conflicts are checked even when other values have the wrong type (`when`), so every
-  // problem is reported at once; the check reads only what is well-formed.
+  // The cross-field checks run even when other values have the wrong type (`when`), so every
+  // problem is reported at once: they read the value defensively and check only what is well-formed.
   .superRefine(
     (value, ctx) => {
-      for (const c of bindConflicts(bindRequests(value))) ctx.addIssue({ code: 'custom', path: [...c.path], message: c.message })
+      const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message })
+      crossFieldChecks(value, issue)
+      for (const c of bindConflicts(bindRequests(value))) issue([...c.path], c.message)
     },
     { when: () => true },
   )
+
+type Issue = (path: (string | number)[], message: string) => void
+type Loose = Record<string, unknown>
+const asObject = (x: unknown): Loose | undefined => (x !== null && typeof x === 'object' && !Array.isArray(x) ? (x as Loose) : undefined)
+const asArray = (x: unknown): unknown[] => (Array.isArray(x) ? x : [])
+const asString = (x: unknown): string | undefined => (typeof x === 'string' ? x : undefined)
+const protocols: readonly string[] = listenerSchema.shape.protocol.options
+
+/**
+ * Checks that span fields (pool references, layer rules, backend ids, …) on a configuration that
+ * may not be valid: a field of the wrong type is skipped here, its own issue says what is wrong.
+ */
+function crossFieldChecks(value: unknown, issue: Issue): void {
+  const config = asObject(value) ?? {}
+  const pools = asObject(config.pools)
+  const poolRef = (path: (string | number)[], name: unknown) => {
+    if (pools !== undefined && typeof name === 'string' && !Object.hasOwn(pools, name)) issue(path, `no pool named "${name}" (pools: ${Object.keys(pools).join(', ') || 'none'})`)
+  }
+  const names = new Set<string>()
+  asArray(config.listeners).forEach((raw, i) => {
+    const l = asObject(raw)
+    if (l === undefined) return
+    const at = (...p: (string | number)[]) => ['listeners', i, ...p]
+    const name = asString(l.name)
+    if (name !== undefined && names.has(name)) issue(at('name'), `duplicate listener name "${name}"`)
+    if (name !== undefined) names.add(name)
+    const protocol = typeof l.protocol === 'string' && protocols.includes(l.protocol) ? (l.protocol as ListenerConfig['protocol']) : undefined
+    const layer = protocol === undefined ? undefined : listenerLayer(protocol)
+    if (layer !== undefined && (l.layer === 4 || l.layer === 7) && l.layer !== layer) issue(at('layer'), `protocol ${protocol} is layer ${layer}`)
+    if (layer === 4) {
+      if (l.routes !== undefined) issue(at('routes'), 'routes are for http and https listeners')
+      if (l.filters !== undefined) issue(at('filters'), 'filters are for http and https listeners')
+      if (l.pool === undefined) issue(at('pool'), `a ${protocol} listener needs a pool${protocol === 'tls' ? ' (for connections without a matching SNI)' : ''}`)
+      if (l.sni !== undefined && protocol !== 'tls') issue(at('sni'), 'sni routing needs protocol tls')
+      if (l.tls !== undefined) issue(at('tls'), 'certificates are for https listeners; protocol tls passes TLS through untouched')
+      if (protocol === 'udp' && l.proxyProtocol !== undefined) issue(at('proxyProtocol'), 'PROXY protocol is accepted on stream listeners only')
+    } else if (layer === 7) {
+      if (l.routes === undefined || (Array.isArray(l.routes) && l.routes.length === 0)) issue(at('routes'), 'an http or https listener needs at least one route')
+      if (l.pool !== undefined) issue(at('pool'), 'http and https listeners send requests by their routes; use a route with match {} for a default')
+      if (l.sni !== undefined) issue(at('sni'), 'sni routing is for tls passthrough listeners; https chooses certificates by SNI itself')
+      if (protocol === 'https' && l.tls === undefined) issue(at('tls'), 'an https listener needs tls.certificates')
+      if (protocol === 'http' && l.tls !== undefined) issue(at('tls'), 'certificates need protocol https')
+    }
+    poolRef(at('pool'), l.pool)
+    asArray(l.sni).forEach((s, j) => poolRef(at('sni', j, 'pool'), asObject(s)?.pool))
+    asArray(l.routes).forEach((raw, j) => {
+      const r = asObject(raw)
+      if (r === undefined) return
+      poolRef(at('routes', j, 'pool'), r.pool)
+      asArray(r.split).forEach((s, k) => poolRef(at('routes', j, 'split', k, 'pool'), asObject(s)?.pool))
+      const match = asObject(r.match)
+      const pathRegex = asString(asObject(match?.path)?.regex)
+      if (pathRegex !== undefined) checkRegex(pathRegex, at('routes', j, 'match', 'path', 'regex'), issue)
+      for (const kind of ['headers', 'cookies', 'query'] as const) {
+        asArray(match?.[kind]).forEach((m, k) => {
+          const regex = asString(asObject(m)?.regex)
+          if (regex !== undefined) checkRegex(regex, at('routes', j, 'match', kind, k, 'regex'), issue)
+        })
+      }
+    })
+    // Layer 4 listeners see no HTTP: their pools can only hash on the connection's source.
+    if (layer === 4 && pools !== undefined) {
+      const used = [l.pool, ...asArray(l.sni).map((s) => asObject(s)?.pool)].filter((p): p is string => typeof p === 'string' && Object.hasOwn(pools, p))
+      for (const p of used) {
+        const pool = asObject(pools[p])
+        const source = asString(asObject(pool?.hashKey)?.source)
+        if (source !== undefined && source !== 'source-ip' && source !== 'source-address') {
+          issue(['pools', p, 'hashKey', 'source'], `pool ${p} serves layer 4 listener ${name ?? i}, which can only hash on source-ip or source-address`)
+        }
+        if (pool?.stickySession !== undefined) issue(['pools', p, 'stickySession'], `cookie stickiness needs HTTP; pool ${p} serves layer 4 listener ${name ?? i} (use hashKey source-ip)`)
+      }
+    }
+  })
+  for (const [name, raw] of Object.entries(pools ?? {})) {
+    const pool = asObject(raw)
+    if (pool !== undefined) poolChecks(name, pool, issue)
+  }
+}
+
+/** The checks within one pool that span its fields. */
+function poolChecks(name: string, pool: Loose, issue: Issue): void {
+  const at = (...p: (string | number)[]) => ['pools', name, ...p]
+  const algorithm = pool.algorithm ?? 'round-robin'
+  const options = pool.algorithmOptions === undefined ? {} : asObject(pool.algorithmOptions)
+  const canonical = typeof algorithm === 'string' ? resolveAlgorithmName(algorithm) : undefined
+  if (typeof algorithm === 'string' && canonical === undefined) {
+    issue(at('algorithm'), `unknown algorithm "${algorithm}"; expected one of ${algorithmNames().join(', ')}`)
+  } else if (canonical !== undefined && options !== undefined) {
+    try {
+      configureAlgorithm(canonical, options)
+    } catch (e) {
+      if (!(e instanceof EngineError)) throw e
+      for (const i of e.issues) issue(at('algorithmOptions', ...i.path.replace(/^algorithm\.options\.?/, '').split('.').filter(Boolean)), i.message)
+    }
+  }
+  const backends = asArray(pool.backends)
+  const ids = new Set<string>()
+  backends.forEach((raw, i) => {
+    const b = asObject(raw)
+    const id = b === undefined ? undefined : b.id !== undefined ? asString(b.id) : typeof b.host === 'string' && typeof b.port === 'number' ? `${b.host}:${b.port}` : undefined
+    if (id === undefined) return
+    if (ids.has(id)) issue(at('backends', i, 'id'), `duplicate backend "${id}" in pool ${name}`)
+    ids.add(id)
+  })
+  if (backends.length > 0 && backends.every((b) => asObject(b)?.backup === true)) issue(at('backends'), 'a pool needs at least one backend that is not a backup')
+  const hc = asObject(pool.healthCheck)
+  if (typeof hc?.timeoutMs === 'number' && typeof hc.intervalMs === 'number' && hc.timeoutMs >= hc.intervalMs) issue(at('healthCheck', 'timeoutMs'), 'must be shorter than intervalMs')
+}
 
 /** The addresses a (possibly invalid) configuration asks to bind, in order: listeners, then the admin API. */
 function bindRequests(value: unknown): BindRequest[] {
@@ -347,7 +385,7 @@ function bindRequests(value: unknown): BindRequest[] {
   return out
 }
 
-function checkRegex(source: string, path: (string | number)[], issue: (path: (string | number)[], message: string) => void) {
+function checkRegex(source: string, path: (string | number)[], issue: Issue) {
   try {
     new RegExp(source)
   } catch (e) {

@@ -126,6 +126,42 @@ describe('balancer configuration', () => {
     expect(issues.map((i) => i.path)).toEqual(expect.arrayContaining(['pools.p.backends[0].port', 'listeners[1].bind', 'admin.listen']))
   })
 
+  it('reports pool references and the other cross-field checks beside a type error elsewhere', () => {
+    const issues = issuesOf({
+      listeners: [
+        { name: 'web', protocol: 'http', bind: '127.0.0.1:8080', routes: [{ pool: 'nowhere' }, { split: [{ pool: 'p', weight: 1 }, { pool: 'gone', weight: 1 }] }] },
+        { name: 'db', protocol: 'tcp', bind: '127.0.0.1:5432', pool: 'missing', limits: { maxConnections: 'many' } },
+        { name: 'web', protocol: 'tcp', bind: '127.0.0.1:5433' },
+      ],
+      pools: {
+        p: { algorithm: 'fastest', backends: [{ host: '127.0.0.1', port: 'nine thousand' }, { id: 'a', host: '127.0.0.1', port: 1 }, { id: 'a', host: '127.0.0.1', port: 2 }] },
+      },
+    })
+    const byPath = new Map(issues.map((i) => [i.path, i.message]))
+    // The type errors…
+    expect(byPath.get('pools.p.backends[0].port')).toBeDefined()
+    expect(byPath.get('listeners[1].limits.maxConnections')).toBeDefined()
+    // …and what spans fields, each with its path.
+    expect(byPath.get('listeners[0].routes[0].pool')).toMatch(/no pool named "nowhere" \(pools: p\)/)
+    expect(byPath.get('listeners[0].routes[1].split[1].pool')).toMatch(/no pool named "gone"/)
+    expect(byPath.get('listeners[1].pool')).toMatch(/no pool named "missing"/)
+    expect(byPath.get('listeners[2].name')).toMatch(/duplicate listener name "web"/)
+    expect(byPath.get('listeners[2].pool')).toMatch(/needs a pool/)
+    expect(byPath.get('pools.p.algorithm')).toMatch(/unknown algorithm "fastest"/)
+    expect(byPath.get('pools.p.backends[2].id')).toMatch(/duplicate backend "a"/)
+    // A value of the wrong type is reported once, as a type error, not again by a cross-field check.
+    expect(issues.filter((i) => i.path.startsWith('pools.p.backends[0]'))).toHaveLength(1)
+  })
+
+  it('skips a cross-field check whose fields are malformed instead of guessing', () => {
+    const issues = issuesOf({
+      listeners: [{ name: 'db', protocol: 'tcp', bind: '127.0.0.1:5432', pool: 42 }],
+      pools: 'none',
+    })
+    expect(issues.map((i) => i.path).sort()).toEqual(['listeners[0].pool', 'pools'])
+    expect(issues.find((i) => i.path === 'listeners[0].pool')!.message).not.toMatch(/needs a pool|no pool named/)
+  })
+
   it('reports YAML syntax errors with line and column', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lb-config-'))
     const file = join(dir, 'broken.yaml')
