@@ -1,6 +1,11 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { backendConfigFor, backendImagePlan, buildOfflineImage, createProvider, dockerClient, pingProblem } from '../../../harness/providers/index.js'
-import { demuxLogs } from '../../../harness/providers/docker-engine.js'
+import { demuxLogs, LABELS } from '../../../harness/providers/docker-engine.js'
+import { CLI } from '../../helpers/cli.js'
 import { httpGet } from './clients.js'
 import { providerConformance } from './provider-conformance.js'
 
@@ -68,6 +73,54 @@ describe.skipIf(problem !== undefined)('docker provider specifics', () => {
       await docker.getImage(name).remove()
     }
   })
+})
+
+describe.skipIf(problem !== undefined)('docker provider when the runner is killed', () => {
+  // The run may build the backend image first (offline: about a minute on a slow host).
+  it('removes every container of the run within 10 s of a SIGKILL to the runner', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'layerbench-docker-kill-'))
+    const file = join(dir, 'killed.yaml')
+    writeFileSync(
+      file,
+      [
+        'name: docker-killed',
+        'backends:',
+        '  web: { count: 2 }',
+        'balancer:',
+        '  listeners:',
+        '    - { name: web, protocol: http, routes: [{ pool: web }] }',
+        '  pools:',
+        '    web: { backends: web }',
+        'load: { mode: open, rate: 50, connections: 2, duration: 120s, warmup: 100ms }',
+        '',
+      ].join('\n'),
+    )
+    const runner = spawn(process.execPath, [CLI, 'run', file, '--provider', 'docker', '--out', join(dir, 'out')], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    runner.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => runner.once('exit', (_code, signal) => resolve(signal)))
+    const docker = dockerClient()
+    // The run's containers carry its owner label: the runner's PID.
+    const ours = async () => docker.listContainers({ all: true, filters: { label: [`${LABELS.owner}=${runner.pid}`] } })
+    const startBound = Date.now() + 240_000
+    let seen = await ours()
+    while (seen.filter((c) => c.State === 'running').length < 2 && runner.exitCode === null && Date.now() < startBound) {
+      await new Promise((r) => setTimeout(r, 250))
+      seen = await ours()
+    }
+    expect(seen.filter((c) => c.State === 'running'), `the run's two backend containers; stderr: ${stderr}`).toHaveLength(2)
+    runner.kill('SIGKILL')
+    expect(await exited).toBe('SIGKILL')
+    const killedAt = Date.now()
+    // The run's watchdog removes them by itself; no later run is needed to reap them.
+    let left = await ours()
+    while (left.length > 0 && Date.now() - killedAt < 10_000) {
+      await new Promise((r) => setTimeout(r, 100))
+      left = await ours()
+    }
+    expect(left.map((c) => c.Id), `containers left ${Date.now() - killedAt} ms after the SIGKILL`).toEqual([])
+    console.log(`docker containers of the killed run gone ${Date.now() - killedAt} ms after the SIGKILL`)
+  }, 300_000)
 })
 
 describe('docker unavailable', () => {
