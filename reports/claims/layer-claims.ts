@@ -3,7 +3,7 @@ import { runBottleneck, type BottleneckKind } from '../result/bottleneck.js'
 import { formatCount } from '../render/format.js'
 import type { ResultFile, RunResult } from '../result/result-model.js'
 import { claimFigure, formatFigure, judgeFigure, repeatsNeeded, type ClaimFigure, type FigureJudgement } from './claim-figure.js'
-import type { ClaimContext, ClaimDefinition, ClaimJudgement } from './claims.js'
+import type { ClaimContext, ClaimDefinition, ClaimJudgement } from './claim-types.js'
 import { runsWhere, type VariantMatch } from './measured-runs.js'
 import { disturbanceNote, pairedByRepeat, type PairedValues } from './paired-repeats.js'
 
