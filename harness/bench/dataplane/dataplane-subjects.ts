@@ -91,7 +91,7 @@ function benchConfig(protocol: 'tcp' | 'http' | 'https', ctx: SubjectContext) {
   )
 }
 
-/** The engine, HAProxy or nginx with one listener of `protocol`. */
+/** The engine or a peer (HAProxy, nginx, Caddy) with one listener of `protocol`. */
 const balancer =
   (kind: 'engine' | PeerName, protocol: 'tcp' | 'http' | 'https') =>
   async (ctx: SubjectContext): Promise<Started> => {
@@ -122,4 +122,5 @@ export const SUBJECTS: readonly BenchSubject[] = [
   { name: 'nginx-l4', layer: 4, tls: false, description: 'nginx stream proxy, 1 worker', start: balancer('nginx', 'tcp') },
   { name: 'nginx-l7', layer: 7, tls: false, description: 'nginx http proxy with upstream keepalive, 1 worker', start: balancer('nginx', 'http') },
   { name: 'nginx-https', layer: 7, tls: true, description: 'nginx http proxy with listen … ssl, 1 worker', start: balancer('nginx', 'https') },
+  { name: 'caddy-l7', layer: 7, tls: false, description: 'Caddy reverse_proxy, round_robin, automatic HTTPS off', start: balancer('caddy', 'http') },
 ]

@@ -15,8 +15,8 @@ describe('the claims scenarios', () => {
     ['canary-progressive', { mechanism: ['route-split', 'backend-weights'] }],
     ['path-routing', { routes: [10, 100, 1000], balancer: ['engine', 'haproxy', 'nginx', 'caddy'] }],
     ['host-routing', { routes: [10, 1000], balancer: ['engine', 'haproxy', 'caddy'] }],
-    ['sticky-sessions', { stickiness: ['cookie', 'source-ip', 'none'] }],
-    ['algorithms', { algorithm: ['round-robin', 'weighted-round-robin', 'least-connections', 'random', 'p2c', 'peak-ewma'] }],
+    ['sticky-sessions', { stickiness: ['cookie', 'source-ip', 'none'], balancer: ['engine', 'caddy'] }],
+    ['algorithms', { algorithm: ['round-robin', 'weighted-round-robin', 'least-connections', 'random', 'p2c', 'peak-ewma'], balancer: ['engine', 'caddy'] }],
     ['consistent-hashing', { algorithm: ['ring-hash', 'maglev', 'rendezvous'] }],
     ['health-checks', { check: ['tcp', 'http'], balancer: ['engine', 'haproxy'] }],
   ])('%s has its name and dimensions', (name, dims) => {
