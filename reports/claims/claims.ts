@@ -71,7 +71,8 @@ export const claimDefinitions: readonly ClaimDefinition[] = [
     claim: 'Layer 4 stickiness is by client IP; layer 7 sticks by cookie, which is more reliable.',
     scenario: 'sticky-sessions',
     judge(result) {
-      const rate = (s: string) => medianOf(runsWhere(result, { stickiness: s }), (r) => r.sticky?.violationRate)
+      // The engine's own runs: a peer's cookie runs (Caddy's, in the full suite) answer for the peer, not the layer.
+      const rate = (s: string) => medianOf(runsWhere(result, { stickiness: s }).filter((r) => r.balancer.implementation === 'engine'), (r) => r.sticky?.violationRate)
       const cookie = rate('cookie')
       const ip = rate('source-ip')
       const none = rate('none')
