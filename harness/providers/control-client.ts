@@ -65,6 +65,27 @@ export class ControlClient {
     return controlRequest(this.host, this.port, 'GET', '/state', undefined, timeoutMs)
   }
 
+  /**
+   * Polls `GET /state` every `pollMs` until it answers. Every `checkEvery`-th miss runs `check`,
+   * which throws when the backend can no longer come up (its container exited, its task failed);
+   * past `timeoutMs`, throws what `timedOut` gives.
+   */
+  async waitReady(o: { readonly timeoutMs: number; readonly pollMs: number; readonly checkEvery: number; readonly check: () => Promise<void>; readonly timedOut: () => Error | Promise<Error>; readonly signal?: AbortSignal | undefined }): Promise<void> {
+    const deadline = Date.now() + o.timeoutMs
+    for (let i = 0; ; i++) {
+      o.signal?.throwIfAborted()
+      try {
+        await this.state(1000)
+        return
+      } catch {
+        // Not listening yet (a cold node may still be loading the image).
+      }
+      if (i % o.checkEvery === o.checkEvery - 1) await o.check()
+      if (Date.now() > deadline) throw await o.timedOut()
+      await new Promise((r) => setTimeout(r, o.pollMs))
+    }
+  }
+
   async configure(behaviour: BehaviourPatch): Promise<void> {
     await controlRequest(this.host, this.port, 'PUT', '/behaviour', behaviour)
   }

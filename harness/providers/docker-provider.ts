@@ -86,23 +86,18 @@ class DockerBackend extends ControlledBackend implements RunningBackend {
   /** Starts the container and resolves once its control API answers. */
   async launch(signal?: AbortSignal): Promise<void> {
     await this.container.start()
-    const deadline = Date.now() + this.readyTimeoutMs
-    for (let i = 0; ; i++) {
-      signal?.throwIfAborted()
-      try {
-        await this.control.state(1000)
-        break
-      } catch {
-        // Not listening yet.
-      }
-      if (i % 5 === 4) {
+    await this.control.waitReady({
+      timeoutMs: this.readyTimeoutMs,
+      pollMs: POLL_MS,
+      checkEvery: 5,
+      signal,
+      check: async () => {
         const state = await this.inspectState()
         if (state === undefined) throw new Error(`backend ${this.spec.id}: its container was removed while starting`)
         if (!state.Running) throw await this.fail(`container exited before ready (code ${state.ExitCode}${state.OOMKilled ? ', out of memory' : ''})`)
-      }
-      if (Date.now() > deadline) throw await this.fail(`not ready within ${this.readyTimeoutMs} ms`)
-      await sleep(POLL_MS)
-    }
+      },
+      timedOut: () => this.fail(`not ready within ${this.readyTimeoutMs} ms`),
+    })
     this.hostPid = (await this.inspectState())?.Pid || undefined
   }
 

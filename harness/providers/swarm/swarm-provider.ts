@@ -78,24 +78,19 @@ class SwarmBackend extends ControlledBackend implements RunningBackend {
 
   /** Waits for the control API of a new task; fails early when the task fails. */
   async launch(signal?: AbortSignal): Promise<void> {
-    const deadline = Date.now() + this.readyTimeoutMs
-    for (let i = 0; ; i++) {
-      signal?.throwIfAborted()
-      try {
-        await this.control.state(1000)
-        break
-      } catch {
-        // Not listening yet (the image may still be loading on a cold node).
-      }
-      if (i % 4 === 3) {
+    await this.control.waitReady({
+      timeoutMs: this.readyTimeoutMs,
+      pollMs: POLL_MS,
+      checkEvery: 4,
+      signal,
+      check: async () => {
         const task = await this.latestTask()
         if (task?.state !== undefined && ['failed', 'rejected', 'complete', 'shutdown', 'orphaned'].includes(task.state)) {
           throw new Error(`backend ${this.spec.id} on node ${this.node.name} (${this.host}): its task is ${task.state}${task.err === undefined ? '' : `: ${task.err}`}`)
         }
-      }
-      if (Date.now() > deadline) throw new Error(`backend ${this.spec.id} on node ${this.node.name} (${this.host}): not ready within ${this.readyTimeoutMs} ms`)
-      await sleep(POLL_MS)
-    }
+      },
+      timedOut: () => new Error(`backend ${this.spec.id} on node ${this.node.name} (${this.host}): not ready within ${this.readyTimeoutMs} ms`),
+    })
     const task = await this.latestTask()
     this.container = task?.containerId
     this.hostPid = undefined
