@@ -8,7 +8,7 @@ import { renderConsoleSummary } from '../../../reports/render/console-summary.js
 import type { ClaimContext, ClaimOutcome } from '../../../reports/claims/claims.js'
 import { compareVerdicts, stabilityMarkdown } from '../../../reports/claims/verdict-stability.js'
 import type { ResultFile, RunResult } from '../../../reports/result/result-model.js'
-import { installCleanupHandlers, reapStale, type SwarmProvider } from '../../providers/index.js'
+import { installCleanupHandlers, reapStale, type ProviderKind, type SwarmProvider } from '../../providers/index.js'
 import { startEngineOnNode, type BalancerNode } from '../../runner/balancer-node.js'
 import { checkProviderKind, openProvider } from '../open-provider.js'
 import { startEngineProcess, type RunningBalancer } from '../../runner/balancer-process.js'
@@ -128,7 +128,7 @@ export async function runCommand(args: string[], opts: RunOptions): Promise<Exit
   if (runnable.length === 0) throw new CliError(`only simulation scenarios given: run them with layerbench simulate ${simulationOnly.map((l) => l.file).join(' ')}`, ExitCode.BadInput)
 
   const out = resolve(opts.out)
-  const pass: SuitePass = { runnable, simulationOnly, opts, ...(baseline === undefined ? {} : { baseline }), claimContext: price === undefined ? {} : { pricePerCoreHour: price } }
+  const pass: SuitePass = { runnable, simulationOnly, opts, providerKind, ...(baseline === undefined ? {} : { baseline }), claimContext: price === undefined ? {} : { pricePerCoreHour: price } }
   if (opts.checkStability !== true) return (await runPass(out, pass)).exit
   // Twice, one after the other on the same machine: the second run's verdicts must not contradict the first's.
   const first = await runPass(join(out, 'first'), pass)
@@ -146,6 +146,8 @@ interface SuitePass {
   readonly runnable: readonly LoadedScenario[]
   readonly simulationOnly: readonly LoadedScenario[]
   readonly opts: RunOptions
+  /** `--provider`, checked before anything runs. */
+  readonly providerKind: ProviderKind
   readonly baseline?: ResultFile[]
   readonly claimContext: ClaimContext
 }
@@ -157,7 +159,7 @@ async function runPass(out: string, p: SuitePass): Promise<{ exit: ExitCode; cla
   const display = createProgressDisplay({ stderr: process.stderr, stdout: process.stdout, verbose: opts.verbose ?? false, logFile: join(out, 'run.log'), now: () => performance.now() })
   const results: ResultFile[] = []
   try {
-    await runSuite(p.runnable, p.simulationOnly, out, opts, display, results)
+    await runSuite(p, out, display, results)
   } finally {
     await display.close()
   }
@@ -175,14 +177,15 @@ async function runPass(out: string, p: SuitePass): Promise<{ exit: ExitCode; cla
 }
 
 /** Runs the scenarios one by one, showing progress on `display`, and collects their results. */
-async function runSuite(runnable: readonly LoadedScenario[], simulationOnly: readonly LoadedScenario[], out: string, opts: RunOptions, display: ProgressDisplay, results: ResultFile[]): Promise<void> {
+async function runSuite(p: SuitePass, out: string, display: ProgressDisplay, results: ResultFile[]): Promise<void> {
+  const { runnable, simulationOnly, opts } = p
   const { notice, chatter } = display
   for (const l of simulationOnly) notice(`skipping ${l.name}: simulation only (layerbench simulate ${l.file})`)
   installCleanupHandlers(notice)
   const reaped = await reapStale(notice)
   if (reaped.containers + reaped.processes + reaped.services > 0) notice(`removed what an earlier run left: ${reaped.containers} container(s), ${reaped.processes} process(es), ${reaped.services} swarm service(s)`)
   const runId = `run-${process.pid}-${Date.now().toString(36)}`
-  const provider = await openProvider(checkProviderKind(opts.provider), { runId, log: chatter, ...(opts.balancerNode === undefined ? {} : { swarmExcludeNodes: [opts.balancerNode] }) })
+  const provider = await openProvider(p.providerKind, { runId, log: chatter, ...(opts.balancerNode === undefined ? {} : { swarmExcludeNodes: [opts.balancerNode] }) })
   let balancerNode: BalancerNode | undefined
   if (opts.balancerNode !== undefined) {
     try {
