@@ -5,6 +5,7 @@ import type { BalancerControl } from '../runner/balancer-process.js'
 import type { PeerChild } from './peer-process.js'
 import type { PeerChecks } from './peer-findings.js'
 import type { PeerConfigInput, PeerConfigOutput } from './peer-types.js'
+import type { PeerStats } from './peer-stats.js'
 
 /** A listener protocol, as the engine's configuration names it. */
 export type ListenerProtocol = ListenerConfig['protocol']
@@ -65,8 +66,8 @@ export interface PeerSession {
 export interface PeerRuntime extends Partial<BalancerControl> {
   /** Health transitions the peer reported since the last call. */
   pollEvents?(): Promise<EngineEvent[]>
-  /** The peer's own counters where it has them (already in the engine's statistics shape, or none). */
-  metrics?(): Promise<Record<string, number> | undefined>
+  /** The peer's own statistics where it has them, read at the end of a run (result.json's `observed` and `peerCounters`). */
+  metrics?(): Promise<PeerStats | undefined>
   /** Applies a new configuration without a restart. */
   reload?(config: LbConfig): Promise<void>
   /** Resolves once the peer serves as the engine would at start (Caddy: its first health checks have run). */

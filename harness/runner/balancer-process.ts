@@ -10,6 +10,7 @@ import type { BalancerImplementation } from '../peers/peer-names.js'
 import { processCpuUs } from '../system/process-cpu.js'
 import { registerChildProcess } from '../providers/cleanup.js'
 import { withLivenessPipe } from '../system/liveness.js'
+import type { PeerStats } from '../peers/peer-stats.js'
 
 /** A listener of the balancer under test, as bound. */
 export interface BoundListener {
@@ -43,6 +44,8 @@ export interface RunningBalancer extends BalancerControl {
   pollEvents(): Promise<EngineEvent[]>
   /** The engine's own statistics (engine only). */
   stats(): Promise<EngineStats | undefined>
+  /** A peer's own statistics, where it has a runtime interface that reports them (HAProxy, Caddy). */
+  metrics?(): Promise<PeerStats | undefined>
   cpuUs(): number | undefined
   stop(): Promise<void>
 }

@@ -28,6 +28,7 @@ import { TrafficChecks } from './traffic-checks.js'
 import type { ProgressSink } from './run-progress.js'
 import { skippedRun } from '../../reports/result/skipped-run.js'
 import type { ExternalSpec } from '../peers/external/external-schema.js'
+import type { PeerStats } from '../peers/peer-stats.js'
 
 /** Starts the balancer under test for a resolved configuration, or says why it cannot run. */
 export type BalancerStarter = (implementation: RunningBalancer['implementation'], config: LbConfig, dir: string, external?: ExternalSpec) => Promise<RunningBalancer | { skipped: string }>
@@ -275,6 +276,15 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
     // A backend added during the run counts from zero.
     const backendCpu = new Map([...cpuAfter.backends].map(([id, after]) => [id, after === undefined ? undefined : after - (cpuBefore.backends.has(id) ? (cpuBefore.backends.get(id) ?? after) : 0)]))
     const stats: EngineStats | undefined = await balancer.stats()
+    // A peer's own statistics; a peer that cannot answer leaves the run without them, with the reason.
+    let peerStats: PeerStats | undefined
+    if (stats === undefined && balancer.metrics !== undefined) {
+      try {
+        peerStats = await balancer.metrics()
+      } catch (e) {
+        warnings.push(`${balancer.implementation}'s own statistics could not be read: ${(e as Error).message}`)
+      }
+    }
     const served = new Map<string, number>()
     const seen = new Map<string, BackendSeen>()
     const service = new Map<string, ServiceTimeSnapshot>()
@@ -387,7 +397,8 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
       cpu,
       machine: machineResult,
       ...(bottleneck === undefined ? {} : { bottleneck }),
-      ...(loaded === undefined ? {} : { engineTimeUs: loaded.engineTimeUs, observed: { connections: loaded.connections.total, requests: loaded.requests, responses: { ...loaded.responses } } }),
+      ...(loaded === undefined ? {} : { engineTimeUs: loaded.engineTimeUs, observed: { source: 'engine /stats', connections: loaded.connections.total, requests: loaded.requests, responses: { ...loaded.responses } } }),
+      ...observedByPeer(peerStats, listenerName),
       expectations: judgeExpectations(s.expect, v.label, { ...measured, load, timeseries: ts }),
       warnings: [...new Set(warnings)],
       histograms: summary.histograms,
@@ -404,3 +415,14 @@ function serviceOf(snapshot: ServiceTimeSnapshot | undefined): { service?: Backe
   const { histogram: _histogram, ...service } = snapshot
   return { service }
 }
+
+/** A peer's own statistics as result fields: its listener's counts as `observed`, the rest as `peerCounters`. */
+function observedByPeer(stats: PeerStats | undefined, listener: string): Pick<RunResult, 'observed' | 'peerCounters'> {
+  if (stats === undefined) return {}
+  const seen = stats.listeners[listener]
+  return {
+    ...(seen === undefined ? {} : { observed: { source: stats.source, connections: seen.connections, requests: seen.requests, responses: { ...seen.responses } } }),
+    ...(Object.keys(stats.counters).length === 0 ? {} : { peerCounters: { ...stats.counters } }),
+  }
+}
+

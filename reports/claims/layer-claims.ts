@@ -201,24 +201,54 @@ const unmeasured: readonly ClaimDefinition[] = [
   },
 ]
 
+/** What one balancer's own statistics showed at each layer: each run's observed counts beside the requests sent. */
+interface LayerSight {
+  readonly l4: readonly (RunObserved & { sent: number })[]
+  readonly l7: readonly (RunObserved & { sent: number })[]
+}
+type RunObserved = NonNullable<RunResult['observed']>
+
+const statusesOf = (o: RunObserved) => Object.values(o.responses).reduce((a, b) => a + b, 0)
+
+function sightOf(result: ResultFile | undefined, balancer: string): LayerSight {
+  const seen = (layer: string) => runsWhere(result, { balancer, layer }).flatMap((r) => (r.observed === undefined ? [] : [{ ...r.observed, sent: r.summary.requests.sent }]))
+  return { l4: seen('l4'), l7: seen('l7') }
+}
+
+/**
+ * The claim's test on one balancer's statistics: the L4 relay counts a relayed connection as its
+ * unit of work (never more requests than connections, no statuses); each L7 run saw at least the
+ * requests the generator sent in the measured phase, and their statuses.
+ */
+function sightHolds(s: LayerSight): { l4Blind: boolean; l7Sees: boolean } {
+  return {
+    l4Blind: s.l4.every((o) => o.connections > 0 && o.requests <= o.connections && statusesOf(o) === 0),
+    l7Sees: s.l7.every((o) => o.requests >= o.sent && statusesOf(o) >= o.sent),
+  }
+}
+
+function describeSight(s: LayerSight): string {
+  const sum = <T>(xs: readonly T[], f: (o: T) => number) => xs.reduce((a, o) => a + f(o), 0)
+  const side = (xs: LayerSight['l4'], unit: string) =>
+    `${formatCount(sum(xs, (o) => o.connections))} connections, ${formatCount(sum(xs, (o) => o.requests))} ${unit}, ${formatCount(sum(xs, statusesOf))} statuses for ${formatCount(sum(xs, (o) => o.sent))} requests`
+  return `L4 ${side(s.l4, 'relayed')}; L7 ${side(s.l7, 'requests')}; ${s.l4.length} and ${s.l7.length} runs`
+}
+
 const observability: ClaimDefinition = {
   id: 'observability',
   claim: 'Layer 4 observes connection counts; layer 7 observes request rates, status codes and latency.',
   scenario: 'l4-vs-l7',
   judge(result) {
-    const seen = (layer: string) => runsWhere(result, { balancer: 'engine', layer }).flatMap((r) => (r.observed === undefined ? [] : [{ ...r.observed, sent: r.summary.requests.sent }]))
-    const l4 = seen('l4')
-    const l7 = seen('l7')
-    if (l4.length === 0 || l7.length === 0) return notMeasured('needs the engine’s own statistics (/stats) from runs at L4 and at L7')
-    const statuses = (o: { responses: Record<string, number> }) => Object.values(o.responses).reduce((a, b) => a + b, 0)
-    const sum = <T>(xs: readonly T[], f: (o: T) => number) => xs.reduce((a, o) => a + f(o), 0)
-    const measured =
-      `what the engine’s /stats reported (warm-up included) against requests sent: L4 ${formatCount(sum(l4, (o) => o.connections))} connections, ${formatCount(sum(l4, (o) => o.requests))} relayed, ${formatCount(sum(l4, statuses))} statuses for ${formatCount(sum(l4, (o) => o.sent))} requests; ` +
-      `L7 ${formatCount(sum(l7, (o) => o.connections))} connections, ${formatCount(sum(l7, (o) => o.requests))} requests, ${formatCount(sum(l7, statuses))} statuses for ${formatCount(sum(l7, (o) => o.sent))} requests; ${l4.length} and ${l7.length} runs`
-    // The L4 relay counts a relayed connection as its unit of work: never more than its connections, and no statuses.
-    // Each L7 run must have seen at least the requests the generator sent in the measured phase.
-    const l4Blind = l4.every((o) => o.connections > 0 && o.requests <= o.connections && statuses(o) === 0)
-    const l7Sees = l7.every((o) => o.requests >= o.sent && statuses(o) >= o.sent)
+    const engine = sightOf(result, 'engine')
+    if (engine.l4.length === 0 || engine.l7.length === 0) return notMeasured('needs the engine’s own statistics (/stats) from runs at L4 and at L7')
+    // Peers that report their own statistics at both layers (HAProxy's `show stat`) are read the same way, beside it.
+    const peers = PEER_NAMES.map((name) => ({ name, sight: sightOf(result, name) })).filter((p) => p.sight.l4.length > 0 && p.sight.l7.length > 0)
+    const peerText = peers.map((p) => {
+      const { l4Blind, l7Sees } = sightHolds(p.sight)
+      return `; ${p.name}’s own statistics (${p.sight.l7[0]!.source ?? 'its runtime API'}): ${describeSight(p.sight)} — ${l4Blind && l7Sees ? 'the same split' : 'a different split'}`
+    })
+    const measured = `what the engine’s /stats reported (warm-up included) against requests sent: ${describeSight(engine)}${peerText.join('')}`
+    const { l4Blind, l7Sees } = sightHolds(engine)
     if (l4Blind && l7Sees) return { verdict: 'holds', measured, why: 'the L4 relay counted connections and bytes only; the L7 proxy counted every request and its status (and times each request: engine time, head → upstream)' }
     return { verdict: 'does not hold here', measured, why: l4Blind ? 'the L7 proxy missed requests or statuses' : 'the L4 relay reported requests or statuses, or no connections' }
   },

@@ -268,11 +268,14 @@ export const runResultSchema = z.strictObject({
     })
     .optional(),
   /**
-   * What the balancer's own statistics reported for the listener under load (reference engine
-   * only; warm-up included): connections accepted, requests it saw, responses by status class.
-   * An L4 relay sees connections and bytes; an L7 proxy also sees requests and their statuses.
+   * What the balancer's own statistics reported for the listener under load (warm-up included):
+   * connections accepted, requests it saw, responses by status class; `source` says which
+   * statistics (the engine's /stats, HAProxy's `show stat`). An L4 relay sees connections and
+   * bytes; an L7 proxy also sees requests and their statuses.
    */
-  observed: z.strictObject({ connections: z.number().int(), requests: z.number().int(), responses: counts }).optional(),
+  observed: z.strictObject({ source: z.string().optional(), connections: z.number().int(), requests: z.number().int(), responses: counts }).optional(),
+  /** A peer's other own counters at the end of the run (warm-up included), in its own words (`pool/backend lbtot`). */
+  peerCounters: z.record(z.string(), z.number()).optional(),
   /** Engine-side timings (reference engine only): accept → connected (L4), head → upstream (L7). */
   engineTimeUs: latencySummarySchema.optional(),
   expectations: z.array(z.strictObject({ name: z.string(), expected: z.string(), actual: z.string(), pass: z.boolean() })),

@@ -34,6 +34,7 @@ export const haproxyDriver: PeerDriver = {
       setDraining: (pool, backend, draining) => runtime.setDraining(pool, backend, draining),
       addBackend: (pool, backend) => runtime.addBackend(pool, backend),
       removeBackend: (pool, backend) => runtime.removeBackend(pool, backend),
+      metrics: () => runtime.metrics(),
       beforeStop() {
         if (poller !== undefined) clearInterval(poller)
       },

@@ -3,7 +3,9 @@ import net from 'node:net'
 import type { LbConfig } from '../../../engine/config/lb-config.js'
 import type { EngineEvent } from '../../../engine/runtime/event-log.js'
 import type { BalancerControl } from '../../runner/balancer-process.js'
-import { checkHostHeader, haproxyBackendName, haproxyCheckHostMap, haproxyServerName } from './names.js'
+import { checkHostHeader, haproxyBackendName, haproxyCheckHostMap, haproxyFrontendName, haproxyServerName } from './names.js'
+import { haproxyPeerStats, parseShowStat } from './show-stat.js'
+import type { PeerStats } from '../peer-stats.js'
 import { haproxyAddress, haproxyServerOptions, haproxyWeights } from './server.js'
 import { backendId, poolUsage } from '../pool-usage.js'
 
@@ -154,6 +156,18 @@ export class HaproxyRuntime implements BalancerControl {
       this.owners.delete(target)
       this.health.delete(target)
     }
+  }
+
+  /** HAProxy's own counters (`show stat`): each listener's connections, requests and statuses, each backend's selections and errors. */
+  async metrics(): Promise<PeerStats> {
+    const frontends = new Map(this.config.listeners.map((l) => [haproxyFrontendName(l.name), l.name]))
+    // Servers are owned under their pool's first HAProxy backend; a pool's other mode has the same servers.
+    const firstOf = new Map([...this.backends.values()].flatMap((list) => list.map((b) => [b.name, list[0]!.name] as const)))
+    const owner = (proxy: string, server: string) => {
+      const o = this.owners.get(`${firstOf.get(proxy) ?? proxy}/${server}`)
+      return o === undefined ? undefined : `${o.pool}/${o.id}`
+    }
+    return haproxyPeerStats(parseShowStat(await this.command('show stat')), (p) => frontends.get(p), owner)
   }
 
   private own(pool: string, id: string, backend: string) {

@@ -117,8 +117,11 @@ describe.skipIf(!available.available)('Caddy end to end', () => {
   })
 
   it('reports its own per-upstream counters from the admin API', async () => {
-    const m = await balancer.metrics!()
-    expect(Object.keys(m!).filter((k) => k.endsWith(' fails')).length).toBeGreaterThanOrEqual(2)
+    const m = (await balancer.metrics!())!
+    expect(m.source).toBe('caddy admin API /reverse_proxy/upstreams')
+    expect(Object.keys(m.counters).filter((k) => k.endsWith(' fails')).length).toBeGreaterThanOrEqual(2)
+    // Caddy counts per listener only with its metrics option on, which is left off.
+    expect(m.listeners).toEqual({})
   })
 
   it('terminates TLS with the listener certificate', async () => {

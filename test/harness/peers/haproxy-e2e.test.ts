@@ -124,6 +124,20 @@ describe.skipIf(!available.available)(`HAProxy ${available.version ?? ''} end to
       for (let i = 0; i < 6; i++) expect((await get(port('sticky'), '/', { Cookie: cookie })).headers['x-backend']).toBe(first.headers['x-backend'])
     })
 
+    it('reports its own statistics: per listener the engine’s observed shape, per backend its selections', async () => {
+      const before = (await balancer.metrics!())!
+      const spreadS = await spread(port('sticky'), '/', 12, 3)
+      const after = (await balancer.metrics!())!
+      expect(after.source).toBe('haproxy show stat')
+      const delta = (f: (s: typeof after) => number | undefined) => (f(after) ?? 0) - (f(before) ?? 0)
+      expect(delta((s) => s.listeners.sticky?.requests)).toBe(12)
+      expect(delta((s) => s.listeners.sticky?.responses['2xx'])).toBe(12)
+      expect(after.listeners.sticky!.connections).toBeGreaterThan(0)
+      // Each backend's selections match what the client saw it answer.
+      for (const id of ['s1', 's2']) expect(delta((s) => s.counters[`s/${id} lbtot`])).toBe(spreadS[id] ?? 0)
+      expect(Object.keys(after.listeners).sort()).toEqual(['checked', 'sticky', 'weighted'])
+    })
+
     it('reports no engine statistics', async () => {
       expect(await balancer.stats()).toBeUndefined()
       expect((await get(port('weighted'), '/')).status).toBe(200)

@@ -52,6 +52,14 @@ describe.each(providers)('the default suite, quick, on the %s provider', (provid
     const implementations = failover.runs.filter((r) => r.skipped === undefined).map((r) => r.balancer.implementation)
     expect(implementations).toContain('engine')
     if (haproxy.available) expect(implementations).toContain('haproxy')
+    if (haproxy.available) {
+      // HAProxy's own statistics land in the result: its listener's counts and each server's selections.
+      const peerRun = failover.runs.find((r) => r.balancer.implementation === 'haproxy' && r.skipped === undefined)!
+      expect(peerRun.observed?.source).toBe('haproxy show stat')
+      expect(peerRun.observed!.requests).toBeGreaterThanOrEqual(peerRun.summary.requests.ok)
+      const selections = Object.entries(peerRun.peerCounters ?? {}).filter(([k]) => k.endsWith(' lbtot')).reduce((a, [, v]) => a + v, 0)
+      expect(selections).toBeGreaterThanOrEqual(peerRun.summary.requests.ok)
+    }
     const engineRun = failover.runs.find((r) => r.balancer.implementation === 'engine')!
     expect(engineRun.events.some((e) => e.source === 'balancer' && e.type === 'backend-down')).toBe(true)
     if (provider === 'docker') expect(Object.values(read('canary-split').runs[0]!.backends).some((b) => (b.memoryBytes ?? 0) > 0)).toBe(true)

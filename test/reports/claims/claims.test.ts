@@ -160,6 +160,29 @@ describe('claims', () => {
     expect(claim([layers({ l4: 30, l7: 90 })], 'observability').verdict).toBe('not measured')
   })
 
+  it('observability: a peer’s own statistics (HAProxy show stat) are read the same way beside the engine’s, which decides the verdict', () => {
+    const r = layers({ l4: 30, l7: 90 })
+    const engineRuns = r.runs.filter((run) => run.variant.balancer === 'engine')
+    const seen = (run: RunResult, source: string, l4Statuses: number): RunResult => ({
+      ...run,
+      observed:
+        run.variant.layer === 'l4'
+          ? { source, connections: 16, requests: 0, responses: l4Statuses === 0 ? {} : { '2xx': l4Statuses } }
+          : { source, connections: 16, requests: run.summary.requests.sent + 50, responses: { '2xx': run.summary.requests.sent + 50 } },
+    })
+    const withPeer = (l4Statuses: number): ResultFile => ({
+      ...r,
+      runs: [...engineRuns.map((run) => seen(run, 'engine /stats', 0)), ...engineRuns.map((run) => seen({ ...run, id: `haproxy-${run.id}`, variant: { ...run.variant, balancer: 'haproxy' } }, 'haproxy show stat', l4Statuses))],
+    })
+    const same = claim([withPeer(0)], 'observability')
+    expect(same.verdict).toBe('holds')
+    expect(same.measured).toMatch(/haproxy’s own statistics \(haproxy show stat\): L4 160 connections, 0 relayed, 0 statuses for [\d ]+ requests; L7 .* — the same split/)
+    // A peer whose relay reported statuses differs, and says so; the engine's verdict stands.
+    const different = claim([withPeer(7)], 'observability')
+    expect(different.verdict).toBe('holds')
+    expect(different.measured).toContain('— a different split')
+  })
+
   it('content routing holds only with requests checked and none misrouted', () => {
     const routed = (misrouted: number, checked = 1000): ResultFile => {
       const r = syntheticResult({ name: 'path-routing', variants: [{ ...exact, variant: { routes: 10 } }] })
