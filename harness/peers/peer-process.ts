@@ -3,7 +3,7 @@ import dgram from 'node:dgram'
 import { readdirSync, readFileSync } from 'node:fs'
 import net, { type AddressInfo } from 'node:net'
 import { parseEndpoint, type LbConfig } from '../../engine/config/lb-config.js'
-import { processAlive, processCpuUs } from '../system/process-cpu.js'
+import { processAlive, processCpuUs, reapedChildrenCpuUs } from '../system/process-cpu.js'
 import { registerChildProcess } from '../providers/cleanup.js'
 
 /**
@@ -119,7 +119,8 @@ export async function waitBound(p: PeerChild, ports: readonly { port: number; ud
 export function treeCpuUs(pid: number): number | undefined {
   const own = processCpuUs(pid)
   if (own === undefined) return undefined
-  return childPids(pid).reduce((sum, c) => sum + (processCpuUs(c) ?? 0), own)
+  // Workers replaced by a reload are gone from the tree; their CPU stays counted in the master's.
+  return childPids(pid).reduce((sum, c) => sum + (processCpuUs(c) ?? 0), own + (reapedChildrenCpuUs(pid) ?? 0))
 }
 
 /** Children of a process (nginx workers), from the parent field of /proc/<pid>/stat. */

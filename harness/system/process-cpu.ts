@@ -1,14 +1,31 @@
 import { readdirSync, readFileSync } from 'node:fs'
 
-/** CPU time a process has used so far, µs (utime + stime from /proc/<pid>/stat, 100 ticks a second); undefined once it is gone. */
-export function processCpuUs(pid: number): number | undefined {
+/** Fields of /proc/<pid>/stat after the command name (the name may hold spaces); undefined once it is gone. */
+function statFields(pid: number): string[] | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) * 10_000
+    return text.slice(text.lastIndexOf(')') + 2).split(' ')
   } catch {
     return undefined
   }
+}
+
+/** Two clock-tick fields added, µs (100 ticks a second). */
+function ticksUs(fields: string[] | undefined, a: number, b: number): number | undefined {
+  return fields === undefined ? undefined : (Number(fields[a]) + Number(fields[b])) * 10_000
+}
+
+/** CPU time a process has used so far, µs (utime + stime from /proc/<pid>/stat, 100 ticks a second); undefined once it is gone. */
+export function processCpuUs(pid: number): number | undefined {
+  return ticksUs(statFields(pid), 11, 12)
+}
+
+/**
+ * CPU of a process's children that have ended and been waited for (cutime + cstime), µs: what a
+ * master (HAProxy's, nginx's) keeps of workers it replaced at a reload.
+ */
+export function reapedChildrenCpuUs(pid: number): number | undefined {
+  return ticksUs(statFields(pid), 13, 14)
 }
 
 /** Whether a process is alive (signal 0 probes without touching it). */

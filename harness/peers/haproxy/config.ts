@@ -14,6 +14,14 @@ export function haproxySocketPath(dir: string): string {
 }
 
 /**
+ * The master's CLI (`-S`): commands prefixed `@1` reach the current worker, also while a worker a
+ * reload replaced is still finishing its connections (and still answering on `admin.sock`).
+ */
+export function haproxyMasterSocketPath(dir: string): string {
+  return join(dir, 'master.sock')
+}
+
+/**
  * An HAProxy 2.6 configuration for `input.config`: one thread, one frontend per listener, one
  * backend per pool and mode, an admin socket for runtime changes. Pure: the certificates come
  * resolved in the input, and every file to write is in the output (HAProxy reads a certificate

@@ -74,10 +74,22 @@ export class HaproxyRuntime implements BalancerControl {
   private readonly owners = new Map<string, { pool: string; id: string }>()
 
   constructor(
-    private readonly socketPath: string,
-    private readonly config: LbConfig,
+    private readonly masterSocketPath: string,
+    private config: LbConfig,
     private readonly dir: string,
   ) {
+    this.track(config)
+  }
+
+  /**
+   * Follows a configuration the master reloaded: its pools, backends and servers. Health states
+   * carry over: what the new worker reports differently is a real transition (without a server
+   * state file, a new worker starts every server up until its checks say otherwise).
+   */
+  track(config: LbConfig): void {
+    this.config = config
+    this.backends.clear()
+    this.owners.clear()
     for (const [pool, u] of poolUsage(config)) {
       const modes: ('http' | 'tcp')[] = [...(u.l7 || !u.stream ? ['http' as const] : []), ...(u.stream ? ['tcp' as const] : [])]
       const list = modes.map((mode) => ({ mode, name: haproxyBackendName(pool, mode) }))
@@ -90,7 +102,7 @@ export class HaproxyRuntime implements BalancerControl {
   poll(): Promise<void> {
     // One read at a time, in order; a failed read does not block the next.
     this.polling = this.polling.catch(() => {}).then(async () => {
-      const text = await haproxyCommand(this.socketPath, 'show servers state')
+      const text = await this.command('show servers state')
       const atUs = epochUs()
       for (const s of parseServersState(text)) {
         const key = `${s.backend}/${s.server}`
@@ -158,6 +170,12 @@ export class HaproxyRuntime implements BalancerControl {
     }
   }
 
+  /** The process id of the worker answering on the socket (`show info`). */
+  async workerPid(timeoutMs?: number): Promise<number | undefined> {
+    const pid = /^Pid: (\d+)$/m.exec(await this.command('show info', timeoutMs))?.[1]
+    return pid === undefined ? undefined : Number(pid)
+  }
+
   /** HAProxy's own counters (`show stat`): each listener's connections, requests and statuses, each backend's selections and errors. */
   async metrics(): Promise<PeerStats> {
     const frontends = new Map(this.config.listeners.map((l) => [haproxyFrontendName(l.name), l.name]))
@@ -185,8 +203,9 @@ export class HaproxyRuntime implements BalancerControl {
     return this.backends.get(pool)!
   }
 
-  private command(command: string): Promise<string> {
-    return haproxyCommand(this.socketPath, command)
+  /** A command for the current worker, through the master's CLI. */
+  private command(command: string, timeoutMs?: number): Promise<string> {
+    return haproxyCommand(this.masterSocketPath, `@1 ${command}`, timeoutMs)
   }
 
   private async expectEmpty(command: string): Promise<void> {

@@ -167,10 +167,19 @@ for (const name of PEER_NAMES) {
       if (balancer.reload === undefined) return ctx.skip()
       const port = balancer.listeners.get('web')!.port
       const only = (ids: string[]) => ({ ...config, pools: { p: { ...config.pools.p!, backends: config.pools.p!.backends.filter((b) => ids.includes(b.id!)) } } })
+      const cpuBefore = balancer.cpuUs()!
       await balancer.reload(only(['a']))
       expect(await spreadOf(port, 6)).toEqual({ a: 6 })
       await balancer.reload(only(['a', 'b']))
       expect(Object.keys(await spreadOf(port, 8)).sort()).toEqual(['a', 'b'])
+      // The same process is measured across reloads; the CPU of replaced workers stays counted.
+      expect(balancer.cpuUs()!).toBeGreaterThanOrEqual(cpuBefore)
+      // Runtime changes follow the reloaded configuration.
+      if (driver.capabilities.runtime.includes('drain')) {
+        await balancer.setDraining('p', 'b', true)
+        expect(await spreadOf(port, 6)).toEqual({ a: 6 })
+        await balancer.setDraining('p', 'b', false)
+      }
     })
   })
 }
