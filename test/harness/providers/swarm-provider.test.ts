@@ -12,6 +12,7 @@ import { providerConformance } from './provider-conformance.js'
 const endpoint = process.env.LAYERBENCH_SWARM_HOST
 const problem = endpoint === undefined || endpoint === '' ? 'LAYERBENCH_SWARM_HOST is not set (harness/setup/swarm-lab.sh up 3 prints it)' : await SwarmProvider.problem(dockerAt(endpoint), 3000).then((p) => (p === undefined ? undefined : `the swarm manager at ${endpoint}: ${p}`))
 
+if (process.env.LAYERBENCH_REQUIRE_SWARM === '1' && problem !== undefined) throw new Error(`a swarm is required here (LAYERBENCH_REQUIRE_SWARM=1): ${problem}`)
 providerConformance('swarm', problem)
 
 describe.skipIf(problem !== undefined)(`swarm provider specifics${problem === undefined ? '' : ` (skipped: ${problem})`}`, () => {
