@@ -81,12 +81,15 @@ export function targetAuthority(target: string): string | undefined {
 /**
  * The first value of query parameter `name` (case-sensitive), raw: not percent-decoded and '+'
  * left as is, consistently with path matching. A parameter without '=' ('?debug') has value ''.
- * `undefined` when absent.
+ * `undefined` when absent. The query runs from the first '?' to the next '#' (RFC 3986 §3.4): a
+ * '?' inside a fragment starts none. A parameter's name ends at its first '=', so a name holding
+ * '=' is never present.
  */
 export function queryParam(target: string, name: string): string | undefined {
   const q = target.indexOf('?')
-  if (q < 0) return undefined
-  let end = target.indexOf('#', q + 1)
+  if (q < 0 || name.includes('=')) return undefined
+  let end = target.indexOf('#')
+  if (end >= 0 && end < q) return undefined
   if (end < 0) end = target.length
   let i = q + 1
   while (i <= end) {

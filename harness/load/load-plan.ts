@@ -18,14 +18,14 @@ export interface ResolvedPlan extends LoadPlan {
 export interface GeneratorAbilities {
   readonly protocols: readonly LoadProtocol[]
   readonly newConnectionPerRequest: boolean
-  /** Per-request shapes, per-response callbacks, cookie jars and client source addresses. */
+  /** Per-request shapes, per-response callbacks, cookie jars, client source addresses and client aborts. */
   readonly clients: boolean
 }
 
 const PLAN_KEYS = new Set([
   'protocol', 'target', 'mode', 'connections', 'rate', 'durationMs', 'warmupMs', 'maxRequests', 'newConnectionPerRequest',
   'http', 'tcpPayload', 'udpPayloadBytes', 'timeoutMs', 'intervalMs', 'seed', 'headersPerRequest',
-  'requestFor', 'onResponse', 'cookies', 'localAddresses',
+  'requestFor', 'onResponse', 'cookies', 'localAddresses', 'clientAbort',
 ])
 const TARGET_KEYS = new Set(['host', 'port', 'serverName', 'ca', 'rejectUnauthorized'])
 const HTTP_KEYS = new Set(['method', 'path', 'headers', 'bodyBytes', 'hostHeader'])
@@ -70,13 +70,14 @@ export function loadPlanIssues(plan: LoadPlan, abilities?: GeneratorAbilities): 
     bad('udpPayloadBytes', 'expected an integer 16-65000')
   }
   if (plan.headersPerRequest !== undefined && typeof plan.headersPerRequest !== 'function') bad('headersPerRequest', 'expected a function')
-  for (const k of ['requestFor', 'onResponse'] as const) if (plan[k] !== undefined && typeof plan[k] !== 'function') bad(k, 'expected a function')
+  for (const k of ['requestFor', 'onResponse', 'clientAbort'] as const) if (plan[k] !== undefined && typeof plan[k] !== 'function') bad(k, 'expected a function')
+  if (plan.clientAbort !== undefined && plan.protocol !== 'http' && plan.protocol !== 'https') bad('clientAbort', `client aborts are HTTP exchanges; this plan speaks ${String(plan.protocol)}`)
   if (plan.localAddresses !== undefined) {
     if (!Array.isArray(plan.localAddresses) || plan.localAddresses.length === 0) bad('localAddresses', 'expected a non-empty list of addresses')
     else plan.localAddresses.forEach((a, i) => isIPv4(a) && a.startsWith('127.') ? undefined : bad(`localAddresses[${i}]`, 'expected an address in 127.0.0.0/8'))
   }
-  const clientFeatures = plan.requestFor !== undefined || plan.onResponse !== undefined || plan.cookies === true || plan.localAddresses !== undefined
-  if (clientFeatures && abilities?.clients === false) bad('', 'this generator sends one request shape from anonymous clients: requestFor, onResponse, cookies and localAddresses need the layerbench generator')
+  const clientFeatures = plan.requestFor !== undefined || plan.onResponse !== undefined || plan.cookies === true || plan.localAddresses !== undefined || plan.clientAbort !== undefined
+  if (clientFeatures && abilities?.clients === false) bad('', 'this generator sends one request shape from anonymous clients: requestFor, onResponse, cookies, localAddresses and clientAbort need the layerbench generator')
   if (plan.http !== undefined) httpIssues(plan.http, bad)
   return issues
 }

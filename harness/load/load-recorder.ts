@@ -1,5 +1,5 @@
 import { LatencyHistogram, type LatencySummary } from '../../engine/stats/latency-histogram.js'
-import type { FailureKind, GeneratorCpu, IntervalSample, LoadGenerator, LoadProtocol, LoadSummary } from './load-types.js'
+import type { ClientAbortPoint, FailureKind, GeneratorCpu, IntervalSample, LoadGenerator, LoadProtocol, LoadSummary } from './load-types.js'
 
 /** How one measured request ended. */
 export interface Completion {
@@ -64,12 +64,15 @@ export const bump = (m: Record<string, number>, k: string) => {
 /**
  * Counts and distributions of the measured requests of one run, and its time series. Pure: the
  * caller passes every timestamp (ns on one monotonic clock) and decides which requests are measured.
- * Every recorded send must be matched by exactly one recorded completion.
+ * Every recorded send must be matched by exactly one recorded completion or client abort.
  */
 export class LoadRecorder {
   sent = 0
   ok = 0
   failed = 0
+  /** Requests the clients abandoned on purpose: sent, neither ok nor failed. */
+  clientAborted = 0
+  private readonly abortsByPoint: Record<string, number> = {}
   private readonly byKind: Record<string, number> = {}
   private readonly failedByStatus: Record<string, number> = {}
   private readonly byBackend: Record<string, number> = {}
@@ -122,6 +125,13 @@ export class LoadRecorder {
     if (c.correctedUs !== undefined) (this.corrected ??= new LatencyHistogram()).record(c.correctedUs)
   }
 
+  /** A measured request its client abandoned on purpose at `point` (a client-abort fault). */
+  recordClientAbort(atNs: bigint, point: ClientAbortPoint): void {
+    this.advance(atNs)
+    this.clientAborted++
+    bump(this.abortsByPoint, point)
+  }
+
   /** Open loop: how long after its due time a measured request was sent, µs. */
   recordSendLag(us: number): void {
     ;(this.sendLag ??= new LatencyHistogram()).record(us)
@@ -139,7 +149,7 @@ export class LoadRecorder {
 
   /** Requests sent and not yet completed. */
   get inFlight(): number {
-    return this.sent - this.ok - this.failed
+    return this.sent - this.ok - this.failed - this.clientAborted
   }
 
   /** Closes the last interval and builds the summary. */
@@ -157,6 +167,7 @@ export class LoadRecorder {
       ok: this.ok,
       failed: this.failed,
       failures: { byKind: { ...this.byKind }, byStatus: { ...this.failedByStatus } },
+      ...(this.clientAborted === 0 ? {} : { clientAborts: { total: this.clientAborted, byPoint: { ...this.abortsByPoint } } }),
       byBackend: { ...this.byBackend },
       latencyUs: this.latency.summary(),
       ...(this.corrected === undefined ? {} : { correctedLatencyUs: summarise(this.corrected)! }),

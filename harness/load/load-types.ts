@@ -38,6 +38,16 @@ export interface HttpRequestShape {
   readonly hostHeader?: string
 }
 
+/**
+ * Where a client abandons a request on purpose (a client-abort fault): after part of its head,
+ * after the whole request but before any of the response, or once the response head has arrived
+ * and before its body has ended.
+ */
+export type ClientAbortPoint = 'head' | 'before-response' | 'body'
+
+/** Every abort point, in the order a request passes them. */
+export const CLIENT_ABORT_POINTS: readonly ClientAbortPoint[] = ['head', 'before-response', 'body']
+
 /** What to send, how hard, and for how long. */
 export interface LoadPlan {
   readonly protocol: LoadProtocol
@@ -77,6 +87,11 @@ export interface LoadPlan {
   readonly cookies?: boolean
   /** Source addresses (within 127.0.0.0/8): client `c` connects from `localAddresses[c % length]`. */
   readonly localAddresses?: readonly string[]
+  /**
+   * HTTP: where client `client` abandons request `index`, or undefined to let it run (a client-abort
+   * fault). Asked as each request is written; the client then closes its connection at that point.
+   */
+  readonly clientAbort?: (client: number, index: number) => ClientAbortPoint | undefined
 }
 
 /** One measured exchange, as `onResponse` sees it. A client is one connection slot: its address and cookies persist across reconnections. */
@@ -119,10 +134,18 @@ export interface LoadSummary {
   readonly generator: string
   readonly protocol: LoadProtocol
   readonly mode: 'closed' | 'open'
-  /** Always `ok + failed`: requests in flight at the end are waited for, then counted as failed. */
+  /**
+   * Always `ok + failed + clientAborts.total`: requests in flight at the end are waited for, then
+   * counted as failed; requests the clients abandoned on purpose are neither.
+   */
   readonly sent: number
   readonly ok: number
   readonly failed: number
+  /**
+   * Requests the clients abandoned on purpose (`clientAbort`), by the point they reached; present
+   * when there were any. Not failures of the system under test: the abort was ours.
+   */
+  readonly clientAborts?: { readonly total: number; readonly byPoint: Readonly<Record<string, number>> }
   readonly failures: {
     readonly byKind: Record<string, number>
     /** HTTP status (or `ERR` of the line protocol) of failed responses. */

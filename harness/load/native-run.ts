@@ -193,13 +193,20 @@ export class NativeRun {
   private transmit(slot: Slot, conn: LoadConnection, req: Request): void {
     req.writeNs = this.clock()
     const jar = slot.jar
-    conn.send(req.index, (r) => this.complete(slot, req, r), jar === undefined || jar.size === 0 ? undefined : [...jar.values()].join('; '))
+    const abort = this.plan.clientAbort?.(slot.client, req.index)
+    conn.send(req.index, (r) => this.complete(slot, req, r), jar === undefined || jar.size === 0 ? undefined : [...jar.values()].join('; '), abort)
   }
 
   private complete(slot: Slot, req: Request, r: ExchangeResult): void {
     if (slot.req !== req) return
     const now = this.clock()
     slot.req = undefined
+    if (!r.ok && r.kind === 'client-abort') {
+      // Abandoned on purpose: counted apart, no reply to report; the connection is gone.
+      if (req.measured) this.recorder.recordClientAbort(now, r.point)
+      slot.conn = undefined
+      return this.next(slot)
+    }
     if (slot.jar !== undefined && r.setCookies !== undefined) {
       for (const pair of r.setCookies) slot.jar.set(pair.slice(0, Math.max(0, pair.indexOf('='))), pair)
     }

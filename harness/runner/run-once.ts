@@ -6,7 +6,7 @@ import { mergeServiceTimes, serviceWarnings, type ServiceTimeSnapshot } from '..
 import { createDistributedGenerator, type DistributedSummary } from '../load/distributed/distributed-generator.js'
 import { generatorFor } from '../load/index.js'
 import { bottleneckWarning, runBottleneck } from '../../reports/result/bottleneck.js'
-import type { IntervalSample, LoadPlan, LoadProtocol, LoadSummary } from '../load/load-types.js'
+import type { ClientAbortPoint, IntervalSample, LoadPlan, LoadProtocol, LoadSummary } from '../load/load-types.js'
 import type { BackendProvider, BackendSpec, RunningBackend } from '../providers/index.js'
 import { configuredShares, judgeExpectations } from '../scenario/expectations.js'
 import { deriveFailover } from '../scenario/failover.js'
@@ -43,6 +43,11 @@ export interface RunContext {
   readonly signal?: AbortSignal
   /** Where the run's progress goes (its start, the measured phase, each interval). */
   readonly onProgress?: ProgressSink
+  /**
+   * A client-abort fault (the soak's): where client `client` abandons request `index` sent `atMs`
+   * into the measured phase, or undefined to let it run. HTTP with the layerbench generator only.
+   */
+  readonly clientAbort?: (atMs: number, client: number, index: number) => ClientAbortPoint | undefined
 }
 
 /** CPU steal above this share marks a run as measured on a noisy host. */
@@ -53,7 +58,7 @@ const EVENT_POLL_MS = 200
 const epochUs = () => (performance.timeOrigin + performance.now()) * 1000
 
 /** The load protocol a listener implies when the scenario does not say. */
-function defaultProtocol(listenerProtocol: string): LoadProtocol {
+export function defaultProtocol(listenerProtocol: string): LoadProtocol {
   return listenerProtocol === 'https' || listenerProtocol === 'tls' ? 'https' : listenerProtocol === 'udp' ? 'udp' : 'http'
 }
 
@@ -263,7 +268,9 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
         progress === undefined
           ? undefined
           : (i: IntervalSample) => progress({ type: 'sample', sent: i.sent, failed: i.failed, untilMs: i.startMs + s.load.intervalMs, atMs: performance.now() })
-      summary = await generator.run({ ...plan, warmupMs: 0, ...(clientFeatures ? { onResponse } : {}) }, ctx.signal, onSample)
+      const clientAbort = ctx.clientAbort
+      const aborts = clientAbort === undefined ? {} : { clientAbort: (client: number, index: number) => clientAbort(nowMs(), client, index) }
+      summary = await generator.run({ ...plan, warmupMs: 0, ...(clientFeatures ? { onResponse } : {}), ...aborts }, ctx.signal, onSample)
     } finally {
       timeline.stop()
       clearInterval(poller)
@@ -331,7 +338,8 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
     const backendsUs = sum(backendCpu.values()) ?? null
     const generatorUs = summary.generatorCpu.userUs + summary.generatorCpu.systemUs
     if (machine !== undefined && machine.steal > HEAVY_STEAL) warnings.push(`CPU steal was ${(machine.steal * 100).toFixed(1)}% of CPU time: this run was measured on a noisy host`)
-    if (summary.sent !== summary.ok + summary.failed) warnings.push(`accounting: sent ${summary.sent} ≠ ok ${summary.ok} + failed ${summary.failed}`)
+    const aborted = summary.clientAborts?.total ?? 0
+    if (summary.sent !== summary.ok + summary.failed + aborted) warnings.push(`accounting: sent ${summary.sent} ≠ ok ${summary.ok} + failed ${summary.failed}${aborted === 0 ? '' : ` + aborted by the clients ${aborted}`}`)
     const backendService = mergeServiceTimes([...service.values()])
     warnings.push(...summary.warnings, ...serviceWarnings(backendService), ...ctx.provider.warnings)
     const loaded = stats?.listeners.find((l) => l.name === listenerName)
@@ -350,7 +358,7 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
       summary: {
         rps: elapsedS > 0 ? sent / elapsedS : 0,
         ...(summary.requestedRate === undefined ? {} : { requestedRate: summary.requestedRate }),
-        requests: { sent, ok: summary.ok, failed: summary.failed, failures: summary.failures },
+        requests: { sent, ok: summary.ok, failed: summary.failed, failures: summary.failures, ...(summary.clientAborts === undefined ? {} : { clientAborts: summary.clientAborts }) },
         latencyUs: summary.latencyUs,
         ...(summary.correctedLatencyUs === undefined ? {} : { correctedLatencyUs: summary.correctedLatencyUs }),
         ...(summary.handshakeUs === undefined ? {} : { handshakeUs: summary.handshakeUs }),

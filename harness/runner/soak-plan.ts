@@ -1,8 +1,11 @@
 /**
  * The pure parts of a soak: the fault schedule it plays and the verdict on what it measured.
  * A soak runs one scenario for a long time with faults cycling through its backends, one fault at
- * a time so the pool always has a backend left, and then asks whether anything leaked.
+ * a time so the pool always has a backend left, and clients abandoning requests part-way, and then
+ * asks whether anything leaked.
  */
+
+import { CLIENT_ABORT_POINTS, type ClientAbortPoint } from '../load/load-types.js'
 
 /** One timeline step, in the scenario's own form. */
 export type SoakStep = { at: string; do: string; target: string; behaviour?: Record<string, unknown> }
@@ -36,6 +39,43 @@ export function soakSchedule(targets: readonly string[], seconds: number): SoakS
   return steps
 }
 
+/** Share of the clients that abandon their requests while a client-abort window is open. */
+export const CLIENT_ABORT_SHARE = 1 / 8
+
+/** A stretch of the run in which some clients abandon every request they send. */
+export interface ClientAbortWindow {
+  readonly fromMs: number
+  readonly toMs: number
+  readonly clients: readonly number[]
+}
+
+/**
+ * The client-abort fault of a soak of `seconds` with `connections` clients: two 3 s windows in each
+ * fault cycle, one while no backend is faulted (4 s after the kill's restart) and one while a
+ * backend sends its bodies slowly (so aborts land mid-body there). In each window an eighth of the
+ * clients (at least one), a different eighth each time, abandon every request they send.
+ */
+export function soakClientAborts(connections: number, seconds: number): ClientAbortWindow[] {
+  const windows: ClientAbortWindow[] = []
+  const k = Math.max(1, Math.round(connections * CLIENT_ABORT_SHARE))
+  for (let t0 = 2; t0 + SOAK_CYCLE_S <= seconds; t0 += SOAK_CYCLE_S) {
+    for (const fromS of [t0 + 5, t0 + 16]) {
+      const first = windows.length * k
+      windows.push({ fromMs: fromS * 1000, toMs: (fromS + 3) * 1000, clients: Array.from({ length: k }, (_, j) => (first + j) % connections) })
+    }
+  }
+  return windows
+}
+
+/**
+ * Where client `client` abandons request `index`, sent `atMs` into the run, or undefined: inside a
+ * window that names the client, the abort points in turn by request index.
+ */
+export function clientAbortAt(windows: readonly ClientAbortWindow[], atMs: number, client: number, index: number): ClientAbortPoint | undefined {
+  const open = windows.some((w) => atMs >= w.fromMs && atMs < w.toMs && w.clients.includes(client))
+  return open ? CLIENT_ABORT_POINTS[index % CLIENT_ABORT_POINTS.length] : undefined
+}
+
 /** One reading of the engine process. */
 export interface EngineSample {
   readonly atS: number
@@ -53,15 +93,21 @@ export interface SoakVerdict {
 export const SOAK_BOUNDS = { rssGrowth: 1.25, rssSlackBytes: 16 * 2 ** 20, fdSlack: 16 } as const
 
 /**
- * Judges a soak. RSS is flat when the median of the last third is at most 25 % + 16 MiB above the
- * median of the first third (the heap settles after warm-up; a leak grows without bound); open
- * descriptors when the last third's highest is at most 16 above the first third's highest (the
- * faults open and close connections all along).
+ * Judges a soak. Every request sent is ok, failed, or abandoned by its client on purpose; when the
+ * schedule had client-abort windows, each abort point was reached at least once. RSS is flat when
+ * the median of the last third is at most 25 % + 16 MiB above the median of the first third (the
+ * heap settles after warm-up; a leak grows without bound); open descriptors when the last third's
+ * highest is at most 16 above the first third's highest (the faults open and close connections all
+ * along).
  */
 export function judgeSoak(input: {
   sent: number
   ok: number
   failed: number
+  /** Requests the clients abandoned on purpose, by abort point. */
+  clientAborts: Readonly<Record<string, number>>
+  /** Client-abort windows the schedule had. */
+  abortWindows: number
   samples: readonly EngineSample[]
   openAtEnd: { listeners: number; backends: number }
   leftRunning: readonly number[]
@@ -76,8 +122,15 @@ export function judgeSoak(input: {
   const rssLast = median(last.map((s) => s.rssBytes))
   const fdFirst = Math.max(0, ...first.map((s) => s.fds))
   const fdLast = Math.max(0, ...last.map((s) => s.fds))
+  const aborted = Object.values(input.clientAborts).reduce((a, b) => a + b, 0)
+  const byPoint = CLIENT_ABORT_POINTS.map((p) => `${input.clientAborts[p] ?? 0} ${p}`).join(', ')
   const checks = [
-    { name: 'sent = ok + failed', pass: input.sent === input.ok + input.failed, detail: `${input.sent} = ${input.ok} + ${input.failed}` },
+    { name: 'sent = ok + failed + aborted', pass: input.sent === input.ok + input.failed + aborted, detail: `${input.sent} = ${input.ok} + ${input.failed} + ${aborted} aborted by the clients` },
+    {
+      name: 'clients aborted at every point',
+      pass: input.abortWindows === 0 || CLIENT_ABORT_POINTS.every((p) => (input.clientAborts[p] ?? 0) > 0),
+      detail: input.abortWindows === 0 ? 'no client-abort window in the schedule' : `${byPoint} in ${input.abortWindows} windows`,
+    },
     { name: 'engine RSS flat', pass: samples.length >= 3 && rssLast <= rssFirst * SOAK_BOUNDS.rssGrowth + SOAK_BOUNDS.rssSlackBytes, detail: `median ${mib(rssFirst)} in the first third, ${mib(rssLast)} in the last (bound ×${SOAK_BOUNDS.rssGrowth} + ${mib(SOAK_BOUNDS.rssSlackBytes)}); ${samples.length} samples` },
     { name: 'engine open fds flat', pass: samples.length >= 3 && fdLast <= fdFirst + SOAK_BOUNDS.fdSlack, detail: `at most ${fdFirst} in the first third, ${fdLast} in the last (bound +${SOAK_BOUNDS.fdSlack})` },
     { name: 'no connection or pool slot left open', pass: input.openAtEnd.listeners === 0 && input.openAtEnd.backends === 0, detail: `after the load: ${input.openAtEnd.listeners} client connection(s), ${input.openAtEnd.backends} backend connection(s) in use` },

@@ -180,8 +180,17 @@ export const runResultSchema = z.strictObject({
   summary: z.strictObject({
     rps: z.number(),
     requestedRate: z.number().optional(),
-    /** Invariant: sent == ok + failed. */
-    requests: z.strictObject({ sent: z.number().int(), ok: z.number().int(), failed: z.number().int(), failures: z.strictObject({ byKind: counts, byStatus: counts }) }),
+    /**
+     * Invariant: sent == ok + failed + (clientAborts.total, else 0). `clientAborts`: requests the
+     * clients abandoned on purpose (the soak's client-abort fault), by where; not failures.
+     */
+    requests: z.strictObject({
+      sent: z.number().int(),
+      ok: z.number().int(),
+      failed: z.number().int(),
+      failures: z.strictObject({ byKind: counts, byStatus: counts }),
+      clientAborts: z.strictObject({ total: z.number().int(), byPoint: counts }).optional(),
+    }),
     latencyUs: latencySummarySchema,
     correctedLatencyUs: latencySummarySchema.optional(),
     handshakeUs: latencySummarySchema.optional(),

@@ -1,10 +1,10 @@
 import http from 'node:http'
-import { connect, type AddressInfo } from 'node:net'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { httpErrors } from '../../engine/http/http-errors.js'
 import { parseRequestHead, parseResponseHead } from '../../engine/http/http-parser.js'
 import { byteRegressions, fuzzParams, fuzzTimeoutMs, mutated } from './fuzz-params.js'
+import { startLlhttpServer, type LlhttpServer } from './llhttp-server.js'
 
 const token = fc.stringMatching(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,12}$/)
 const fieldValue = fc.stringMatching(/^[\x21-\x7e]([\x20-\x7e]{0,30}[\x21-\x7e])?$/)
@@ -87,46 +87,14 @@ describe('HTTP/1.1 head parser under fuzzing', () => {
   }, fuzzTimeoutMs)
 
   describe('against Node’s llhttp', () => {
-    let server: http.Server
-    let port = 0
-    const verdicts = new Map<number, (v: 'accepted' | 'rejected') => void>()
+    let server: LlhttpServer
     beforeAll(async () => {
-      server = http.createServer({ requireHostHeader: false }, (req, res) => {
-        verdicts.get(req.socket.remotePort!)?.('accepted')
-        res.end()
-        req.socket.destroy()
-      })
-      server.on('clientError', (_e, socket) => {
-        verdicts.get((socket as import('node:net').Socket).remotePort!)?.('rejected')
-        socket.destroy()
-      })
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-      port = (server.address() as AddressInfo).port
+      server = await startLlhttpServer('head')
     })
-    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+    afterAll(() => server.close())
 
     /** What llhttp makes of the bytes: accepted (a request event), rejected (a client error), or neither in time. */
-    function llhttp(bytes: Buffer): Promise<'accepted' | 'rejected' | 'undecided'> {
-      return new Promise((resolve) => {
-        const socket = connect(port, '127.0.0.1')
-        let done = false
-        const finish = (v: 'accepted' | 'rejected' | 'undecided') => {
-          if (done) return
-          done = true
-          clearTimeout(timer)
-          verdicts.delete(socket.localPort!)
-          socket.destroy()
-          resolve(v)
-        }
-        const timer = setTimeout(() => finish('undecided'), 1000)
-        socket.on('connect', () => {
-          verdicts.set(socket.localPort!, finish)
-          socket.end(bytes)
-        })
-        socket.on('error', () => {})
-        socket.on('close', () => setTimeout(() => finish('undecided'), 50))
-      })
-    }
+    const llhttp = async (bytes: Buffer) => (await server.judge(bytes)).kind
 
     it('never accepts a head that llhttp rejects', async () => {
       await fc.assert(

@@ -6,8 +6,8 @@ import { parseYaml } from '../../../engine/config/load-document.js'
 import { EngineError } from '../../../engine/errors.js'
 import { installCleanupHandlers } from '../../providers/index.js'
 import { startEngineProcess, type RunningBalancer } from '../../runner/balancer-process.js'
-import { runOnce } from '../../runner/run-once.js'
-import { judgeSoak, SOAK_CYCLE_S, soakSchedule, type EngineSample } from '../../runner/soak-plan.js'
+import { defaultProtocol, runOnce } from '../../runner/run-once.js'
+import { clientAbortAt, judgeSoak, SOAK_CYCLE_S, soakClientAborts, soakSchedule, type EngineSample } from '../../runner/soak-plan.js'
 import { parseDuration } from '../../scenario/duration.js'
 import { parseScenario } from '../../scenario/load-scenario.js'
 import { layerbenchVersion } from '../../system/environment.js'
@@ -53,8 +53,9 @@ function ownChildren(): number[] {
 
 /**
  * `layerbench soak <scenario> --duration 10m`: the scenario's first engine variant for the whole
- * duration, with faults cycling through its backends (kill, pause, resets, slow bodies), the
- * engine's RSS and open descriptors sampled every second. Passes (exit 0) when every request is
+ * duration, with faults cycling through its backends (kill, pause, resets, slow bodies) and
+ * clients abandoning requests part-way (HTTP), the engine's RSS and open descriptors sampled
+ * every second. Passes (exit 0) when every request is
  * accounted for, RSS and descriptors stayed flat, no connection or pool slot was left in use and
  * no process was left running; writes `soak.json` with every figure. Not a CI test: it takes as
  * long as it is told to.
@@ -85,6 +86,12 @@ export async function soakCommand(file: string, opts: SoakOptions): Promise<Exit
   const variant = loaded.variants.find((v) => v.scenario.balancer.implementation === 'engine')
   if (variant === undefined) throw new CliError(`${file}: no variant runs the reference engine`, ExitCode.BadInput)
 
+  // Client aborts need HTTP and the layerbench generator; other scenarios soak without them.
+  const { load: l, balancer: b } = variant.scenario
+  const protocol = l.protocol ?? defaultProtocol(b.listeners.find((x) => x.name === (l.listener ?? b.listeners[0]!.name))!.protocol)
+  const http = protocol === 'http' || protocol === 'https'
+  const abortWindows = http && l.generator === 'layerbench' && l.agents <= 1 ? soakClientAborts(l.connections, seconds) : []
+
   const out = join(resolve(opts.out), `${loaded.name}-soak`)
   mkdirSync(out, { recursive: true })
   const log = (line: string) => process.stderr.write(`${line}\n`)
@@ -101,9 +108,10 @@ export async function soakCommand(file: string, opts: SoakOptions): Promise<Exit
   }, 1000)
   let run
   try {
-    log(`soak: ${loaded.name} for ${seconds} s, ${variant.scenario.timeline.length} fault steps in cycles of ${SOAK_CYCLE_S} s`)
+    log(`soak: ${loaded.name} for ${seconds} s, ${variant.scenario.timeline.length} fault steps and ${abortWindows.length} client-abort windows in cycles of ${SOAK_CYCLE_S} s`)
     run = await runOnce(variant, 1, {
       provider,
+      ...(abortWindows.length === 0 ? {} : { clientAbort: (atMs: number, client: number, index: number) => clientAbortAt(abortWindows, atMs, client, index) }),
       dir: scratch,
       log,
       startBalancer: async (_implementation, config, dir): Promise<RunningBalancer> => {
@@ -139,11 +147,11 @@ export async function soakCommand(file: string, opts: SoakOptions): Promise<Exit
     rmSync(scratch, { recursive: true, force: true })
   }
   for (let i = 0; i < 50 && [...seen].some(processAlive); i++) await new Promise((r) => setTimeout(r, 100))
-  const { sent, ok, failed } = run.summary.requests
-  const verdict = judgeSoak({ sent, ok, failed, samples, openAtEnd, leftRunning: [...seen].filter(processAlive) })
-  const report = { scenario: loaded.name, seconds, requests: run.summary.requests, rps: run.summary.rps, latencyUs: run.summary.latencyUs, faults: variant.scenario.timeline.length, samples, openAtEnd, verdict }
+  const { sent, ok, failed, clientAborts } = run.summary.requests
+  const verdict = judgeSoak({ sent, ok, failed, clientAborts: clientAborts?.byPoint ?? {}, abortWindows: abortWindows.length, samples, openAtEnd, leftRunning: [...seen].filter(processAlive) })
+  const report = { scenario: loaded.name, seconds, requests: run.summary.requests, rps: run.summary.rps, latencyUs: run.summary.latencyUs, faults: variant.scenario.timeline.length, clientAbortWindows: abortWindows, samples, openAtEnd, verdict }
   writeFileSync(join(out, 'soak.json'), JSON.stringify(report, null, 2) + '\n')
-  process.stdout.write(`soak ${loaded.name}: ${seconds} s, ${sent} requests (${ok} ok, ${failed} failed), ${run.summary.rps.toFixed(0)} req/s, p99 ${run.summary.latencyUs.p99} µs\n`)
+  process.stdout.write(`soak ${loaded.name}: ${seconds} s, ${sent} requests (${ok} ok, ${failed} failed, ${clientAborts?.total ?? 0} aborted by the clients), ${run.summary.rps.toFixed(0)} req/s, p99 ${run.summary.latencyUs.p99} µs\n`)
   for (const c of verdict.checks) process.stdout.write(`  ${c.pass ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}\n`)
   process.stdout.write(`wrote ${join(out, 'soak.json')}\n`)
   return verdict.pass ? ExitCode.Ok : ExitCode.Failed

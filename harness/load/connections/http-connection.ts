@@ -1,5 +1,5 @@
 import type net from 'node:net'
-import type { LoadTarget } from '../load-types.js'
+import type { ClientAbortPoint, LoadTarget } from '../load-types.js'
 import type { RequestEncoder } from './http-request.js'
 import { HttpResponseReader } from './http-response-reader.js'
 import { socketFailureKind, type ExchangeResult, type LoadConnection } from './load-connection.js'
@@ -14,6 +14,8 @@ import { StreamConnection } from './stream-connection.js'
 export class HttpConnection extends StreamConnection implements LoadConnection {
   private keepAlive = false
   private reader: HttpResponseReader | undefined
+  /** The exchange in progress is to be abandoned once its response body has begun. */
+  private abortInBody = false
 
   constructor(
     target: LoadTarget,
@@ -36,10 +38,23 @@ export class HttpConnection extends StreamConnection implements LoadConnection {
     s.on('close', () => this.onClose())
   }
 
-  send(i: number, done: (result: ExchangeResult) => void, cookie?: string): void {
+  send(i: number, done: (result: ExchangeResult) => void, cookie?: string, abort?: ClientAbortPoint): void {
     this.pending = done
     this.reader = new HttpResponseReader(this.methodOf(i))
-    this.socket!.write(this.encode(i, cookie))
+    this.abortInBody = abort === 'body'
+    const bytes = this.encode(i, cookie)
+    // A failed write ends the exchange through the socket's error, not as an abort.
+    if (abort === 'head') this.socket!.write(bytes.subarray(0, partialHeadLength(i, bytes)), (e) => e ?? this.abandon(done, 'head'))
+    else if (abort === 'before-response') this.socket!.write(bytes, (e) => e ?? this.abandon(done, 'before-response'))
+    else this.socket!.write(bytes)
+  }
+
+  /** Closes the connection mid-exchange, as the plan asked, unless that exchange has ended already. */
+  private abandon(exchange: (result: ExchangeResult) => void, point: ClientAbortPoint): void {
+    if (this.pending !== exchange) return
+    this.keepAlive = false
+    this.socket?.destroy()
+    this.finish({ ok: false, kind: 'client-abort', point })
   }
 
   private onData(chunk: Buffer): void {
@@ -50,7 +65,10 @@ export class HttpConnection extends StreamConnection implements LoadConnection {
       return
     }
     const p = this.reader.feed(chunk)
-    if (p.state === 'incomplete') return
+    if (p.state === 'incomplete') {
+      if (this.abortInBody && this.reader.inBody) this.abandon(this.pending, 'body')
+      return
+    }
     if (p.state === 'error') {
       this.keepAlive = false
       this.socket?.destroy()
@@ -85,4 +103,14 @@ export class HttpConnection extends StreamConnection implements LoadConnection {
     if (this.pending !== undefined) this.reader = undefined
     super.finish(result)
   }
+}
+
+/**
+ * How much of request `i`'s head a client aborting in the head sends: at least one byte, never
+ * the whole head, at a point that moves from request to request (request line, a header name, a
+ * value, the final CRLF) so the server meets every kind of truncated head.
+ */
+export function partialHeadLength(i: number, request: Buffer): number {
+  const headBytes = request.indexOf('\r\n\r\n') + 4
+  return 1 + ((Math.imul(i + 1, 2654435761) >>> 0) % (headBytes - 1))
 }

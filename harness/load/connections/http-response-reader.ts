@@ -106,6 +106,11 @@ export class HttpResponseReader {
     return { state: 'error', reason: this.phase === Phase.Head && this.pending === undefined ? 'closed before a response' : 'closed mid-response' }
   }
 
+  /** True once the head of the final response is read and its body has not ended. */
+  get inBody(): boolean {
+    return this.phase === Phase.Length || this.phase === Phase.Chunked || this.phase === Phase.UntilClose
+  }
+
   /** True before any byte of the response arrived. */
   get untouched(): boolean {
     return this.phase === Phase.Head && this.pending === undefined

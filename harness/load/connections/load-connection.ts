@@ -1,9 +1,11 @@
-import type { FailureKind } from '../load-types.js'
+import type { ClientAbortPoint, FailureKind } from '../load-types.js'
 
 /** How one exchange on a connection ended. */
 export type ExchangeResult =
   | { readonly ok: true; readonly status?: string; readonly backend?: string; readonly setCookies?: readonly string[] }
   | { readonly ok: false; readonly kind: FailureKind; readonly status?: string; readonly backend?: string; readonly setCookies?: readonly string[] }
+  /** The client abandoned the exchange at `point`, as it was asked to: not a failure of the server. */
+  | { readonly ok: false; readonly kind: 'client-abort'; readonly point: ClientAbortPoint }
 
 /**
  * One client connection of a load run, carrying one request at a time. Callbacks fire from socket
@@ -16,9 +18,10 @@ export interface LoadConnection {
   readonly reusable: boolean
   /**
    * Writes request `i` now and calls `done` exactly once when its reply is complete or the
-   * connection fails. `cookie`: the client's Cookie header value (HTTP).
+   * connection fails. `cookie`: the client's Cookie header value (HTTP). `abort` (HTTP): abandon the
+   * exchange at that point and close the connection; a reply that completes first is still a reply.
    */
-  send(i: number, done: (result: ExchangeResult) => void, cookie?: string): void
+  send(i: number, done: (result: ExchangeResult) => void, cookie?: string, abort?: ClientAbortPoint): void
   destroy(): void
 }
 

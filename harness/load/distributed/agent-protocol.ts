@@ -6,7 +6,7 @@
 import type { IntervalSample, LoadPlan, LoadSummary } from '../load-types.js'
 
 /** A plan an agent can be sent: the plan without its callbacks. */
-export type AgentPlan = Omit<LoadPlan, 'headersPerRequest' | 'requestFor' | 'onResponse'>
+export type AgentPlan = Omit<LoadPlan, 'headersPerRequest' | 'requestFor' | 'onResponse' | 'clientAbort'>
 
 /** Coordinator → agent. */
 export type ToAgent = { readonly t: 'ping'; readonly n: number } | { readonly t: 'start'; readonly plan: AgentPlan; readonly atNs: string } | { readonly t: 'stop' }

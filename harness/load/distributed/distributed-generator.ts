@@ -145,9 +145,9 @@ function spawnAgent(place: AgentPlace): ChildProcess {
 
 /** The plan as an agent can take it; callbacks cannot cross a process boundary. */
 export function agentPlan(plan: LoadPlan): AgentPlan {
-  const callbacks = (['headersPerRequest', 'requestFor', 'onResponse'] as const).filter((k) => plan[k] !== undefined)
-  if (callbacks.length > 0) throw new EngineError('LB_ERR_INVALID_OPTIONS', `load agents cannot run a plan with ${callbacks.join(', ')} (request mixes, cookies and client addresses need one generator)`)
-  const { headersPerRequest: _h, requestFor: _r, onResponse: _o, ...rest } = plan
+  const callbacks = (['headersPerRequest', 'requestFor', 'onResponse', 'clientAbort'] as const).filter((k) => plan[k] !== undefined)
+  if (callbacks.length > 0) throw new EngineError('LB_ERR_INVALID_OPTIONS', `load agents cannot run a plan with ${callbacks.join(', ')} (request mixes, cookies, client addresses and client aborts need one generator)`)
+  const { headersPerRequest: _h, requestFor: _r, onResponse: _o, clientAbort: _a, ...rest } = plan
   return rest
 }
 

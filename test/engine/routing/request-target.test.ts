@@ -57,6 +57,10 @@ describe('queryParam', () => {
     ['/p?a=x=y', 'a', 'x=y'],
     ['/p?q=a%20b+c', 'q', 'a%20b+c'],
     ['/p?a=1#b=2', 'b', undefined],
+    // Found by the route property test: a '?' in a fragment starts no query, and a name ends at its first '='.
+    ['/p#f?a=1', 'a', undefined],
+    ['/p#?a', 'a', undefined],
+    ['/p?a=b=1', 'a=b', undefined],
     ['/p?&&a=1', 'a', '1'],
     ['/p', 'a', undefined],
     ['http://h/p?a=1', 'a', '1'],
