@@ -25,7 +25,7 @@ export interface GeneratorAbilities {
 const PLAN_KEYS = new Set([
   'protocol', 'target', 'mode', 'connections', 'rate', 'durationMs', 'warmupMs', 'maxRequests', 'newConnectionPerRequest',
   'http', 'tcpPayload', 'udpPayloadBytes', 'timeoutMs', 'intervalMs', 'seed', 'headersPerRequest',
-  'requestFor', 'onResponse', 'cookies', 'localAddresses', 'clientAbort',
+  'requestFor', 'mix', 'onResponse', 'cookies', 'localAddresses', 'clientAbort',
 ])
 const TARGET_KEYS = new Set(['host', 'port', 'serverName', 'ca', 'rejectUnauthorized'])
 const HTTP_KEYS = new Set(['method', 'path', 'headers', 'bodyBytes', 'hostHeader'])

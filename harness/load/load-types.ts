@@ -4,6 +4,7 @@
  * L4 and a run at L7 (or one by our generator and one by autocannon) compare field by field.
  */
 import type { LatencyHistogram, LatencySummary } from '../../engine/stats/latency-histogram.js'
+import type { RequestMix } from './request-mix.js'
 
 export type { LatencySummary } from '../../engine/stats/latency-histogram.js'
 
@@ -81,6 +82,8 @@ export interface LoadPlan {
   readonly headersPerRequest?: (i: number) => Record<string, string>
   /** The HTTP request of index `i` (a weighted mix); its fields override `http`. */
   readonly requestFor?: (i: number) => HttpRequestShape
+  /** The mix `requestFor` draws from, as data: what lets the plan cross to load agents, which rebuild it. */
+  readonly mix?: RequestMix
   /** Called for every measured reply or failure, with the client that sent it (routing and stickiness checks). */
   readonly onResponse?: (r: ResponseInfo) => void
   /** Each client keeps the cookies its responses set and sends them back (HTTP). */

@@ -1,13 +1,16 @@
-import { buildAliasTable } from '../../engine/balancing/alias-table.js'
-import { fmix32 } from '../../engine/balancing/hash.js'
 import type { HttpRequestShape } from '../load/load-types.js'
+import { mixPicker, type RequestMix } from '../load/request-mix.js'
 import type { LoadSection } from '../scenario/scenario-schema.js'
 
 /** The requests of a run: one shape, or a weighted mix with the groups each entry must reach. */
 export interface RequestPlan {
   readonly base: HttpRequestShape
   readonly requestFor?: (i: number) => HttpRequestShape
+  /** The same mix as data, for generators across a process boundary (load agents). */
+  readonly mix?: RequestMix
   readonly expectedGroups?: (i: number) => readonly string[] | undefined
+  /** The groups entry `k` of the mix must reach. */
+  readonly expectedOfEntry?: (k: number) => readonly string[] | undefined
 }
 
 type Shape = LoadSection['request']
@@ -25,14 +28,14 @@ export function requestPlan(load: LoadSection, seed: number): RequestPlan {
   const base = toShape(load.request)
   const mix = load.mix
   if (mix === undefined) return { base }
-  const shapes = mix.map(toShape)
-  const table = buildAliasTable(mix.map((m) => m.weight))
-  const pick = (i: number) => table.sample(fmix32((seed * 0x9e3779b1) ^ Math.imul(i + 1, 0x85ebca6b)) / 4294967296)
+  const data: RequestMix = { seed, weights: mix.map((m) => m.weight), shapes: mix.map(toShape) }
+  const pick = mixPicker(data)
   const expected = mix.map((m) => (m.expect === undefined ? undefined : [...(m.expect.group === undefined ? [] : [m.expect.group]), ...(m.expect.groups ?? [])]))
   const anyExpected = expected.some((e) => e !== undefined)
   return {
     base,
-    requestFor: (i) => shapes[pick(i)]!,
-    ...(anyExpected ? { expectedGroups: (i: number) => expected[pick(i)] } : {}),
+    requestFor: (i) => data.shapes[pick(i)]!,
+    mix: data,
+    ...(anyExpected ? { expectedGroups: (i: number) => expected[pick(i)], expectedOfEntry: (k: number) => expected[k] } : {}),
   }
 }

@@ -201,13 +201,14 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
       udpPayloadBytes: s.load.udpPayloadBytes,
       seed: s.seed,
       ...(protocol === 'http' || protocol === 'https' ? { http: requests.base } : {}),
-      ...(requests.requestFor === undefined ? {} : { requestFor: requests.requestFor }),
+      ...(requests.requestFor === undefined ? {} : { requestFor: requests.requestFor, mix: requests.mix }),
       ...(s.load.cookies ? { cookies: true } : {}),
       ...(s.load.clients > 1 ? { localAddresses: clientAddresses(s.load.clients) } : {}),
     }
     // Several agents (`load.agents`): processes of their own, merged into one summary.
     const generator = s.load.agents > 1 ? createDistributedGenerator({ agents: s.load.agents, log: ctx.log }) : generatorFor(s.load.generator)
-    const clientFeatures = requests.requestFor !== undefined || s.load.cookies || s.load.clients > 1
+    // Load agents check a mix's routing themselves and send tallies back (`mixAnswers`): no per-response callback then.
+    const clientFeatures = (requests.requestFor !== undefined && s.load.agents <= 1) || s.load.cookies || s.load.clients > 1
     if (s.load.warmup > 0) await generator.run(warmupPlan(plan, s.load.warmup), ctx.signal)
 
     // The measured phase: t = 0 is now for the timeline, the events and the time series.
@@ -276,6 +277,8 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
       clearInterval(poller)
     }
     await timeline.settled()
+    const mixAnswers = (summary as Partial<DistributedSummary>).mixAnswers
+    if (mixAnswers !== undefined && requests.expectedOfEntry !== undefined) for (const a of mixAnswers) checks.addAnswers(requests.expectedOfEntry(a.entry), a.backend, a.count)
     events.push(...(await balancer.pollEvents()).map(toEvent))
     events.sort((a, b) => a.tMs - b.tMs)
     const cpuAfter = { balancer: balancer.cpuUs(), backends: await cpuByBackend(all()), machine: readCpuTimes() }

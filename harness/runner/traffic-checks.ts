@@ -18,13 +18,16 @@ export class TrafficChecks {
 
   readonly onResponse = (r: ResponseInfo): void => {
     if (!r.ok || r.backend === undefined) return
-    const expected = this.expectedGroups?.(r.index)
-    if (expected !== undefined) {
-      this.checked++
-      const group = this.groupOf(r.backend)
-      if (group === undefined || !expected.includes(group)) this.misrouted++
-    }
+    this.addAnswers(this.expectedGroups?.(r.index), r.backend, 1)
     this.stickiness.answer(r.client, r.backend)
+  }
+
+  /** Replies counted elsewhere (load agents): `n` replies from `backend` to requests that must reach `expected`. */
+  addAnswers(expected: readonly string[] | undefined, backend: string, n: number): void {
+    if (expected === undefined) return
+    this.checked += n
+    const group = this.groupOf(backend)
+    if (group === undefined || !expected.includes(group)) this.misrouted += n
   }
 
   /** Requests checked against the expected group, and how many landed elsewhere. */

@@ -108,7 +108,8 @@ export function crossReferenceIssues(s: Scenario): Issue[] {
   if (s.load.agents > 1) {
     const agents = (message: string) => issues.push({ path: 'load.agents', message })
     if (s.load.generator !== 'layerbench') agents('agents run the layerbench generator: set load.generator: layerbench')
-    if (s.load.mix !== undefined || s.load.cookies || s.load.clients > 1) agents('request mixes, cookies and client addresses need one generator: set load.agents: 1')
+    // A mix crosses to the agents as data; what follows each client needs one generator.
+    if (s.load.cookies || s.load.clients > 1) agents('cookies and client addresses need one generator: set load.agents: 1')
     if (s.load.connections < s.load.agents) agents(`${s.load.agents} agents need at least as many connections (load.connections is ${s.load.connections})`)
     if (s.load.maxRequests !== undefined && s.load.maxRequests < s.load.agents) agents(`${s.load.agents} agents need load.maxRequests ≥ ${s.load.agents}`)
   }

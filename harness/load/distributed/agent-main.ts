@@ -4,7 +4,9 @@
  * instant it is given on its own clock, streams each interval with its histogram, and ends with
  * its summary. Its stdin closing (the coordinator gone) aborts the run and ends it.
  */
+import type { LoadPlan } from '../load-types.js'
 import { nativeGenerator } from '../native-generator.js'
+import { mixShare } from '../request-mix.js'
 import { readLines, type FromAgent, type ToAgent } from './agent-protocol.js'
 
 const clock = process.hrtime.bigint
@@ -22,8 +24,12 @@ async function until(atNs: bigint): Promise<void> {
 
 async function start(m: Extract<ToAgent, { t: 'start' }>): Promise<void> {
   await until(BigInt(m.atNs))
-  const summary = await nativeGenerator.run(m.plan, abort.signal, (sample, latency) => send({ t: 'interval', sample, ...(latency === undefined ? {} : { histogram: latency.encode() }) }))
-  send({ t: 'done', summary })
+  // A mix is rebuilt here from its data; replies are tallied by entry and backend for the coordinator's routing checks.
+  const { mixShare: part, ...own } = m.plan
+  const share = own.mix === undefined || part === undefined ? undefined : mixShare(own.mix, part)
+  const plan: LoadPlan = share === undefined ? own : { ...own, requestFor: share.requestFor, onResponse: (r) => r.ok && r.backend !== undefined && share.count(r.index, r.backend) }
+  const summary = await nativeGenerator.run(plan, abort.signal, (sample, latency) => send({ t: 'interval', sample, ...(latency === undefined ? {} : { histogram: latency.encode() }) }))
+  send({ t: 'done', summary, ...(share === undefined ? {} : { mixAnswers: share.answers() }) })
 }
 
 readLines(process.stdin, (raw) => {

@@ -4,9 +4,10 @@
  * (they exceed 2^53).
  */
 import type { IntervalSample, LoadPlan, LoadSummary } from '../load-types.js'
+import type { MixAnswers, MixShare } from '../request-mix.js'
 
-/** A plan an agent can be sent: the plan without its callbacks. */
-export type AgentPlan = Omit<LoadPlan, 'headersPerRequest' | 'requestFor' | 'onResponse' | 'clientAbort'>
+/** A plan an agent can be sent: the plan without its callbacks; with a mix, the agent's share of its indexes. */
+export type AgentPlan = Omit<LoadPlan, 'headersPerRequest' | 'requestFor' | 'onResponse' | 'clientAbort'> & { readonly mixShare?: MixShare }
 
 /** Coordinator → agent. */
 export type ToAgent = { readonly t: 'ping'; readonly n: number } | { readonly t: 'start'; readonly plan: AgentPlan; readonly atNs: string } | { readonly t: 'stop' }
@@ -15,7 +16,7 @@ export type ToAgent = { readonly t: 'ping'; readonly n: number } | { readonly t:
 export type FromAgent =
   | { readonly t: 'pong'; readonly n: number; readonly t1: string; readonly t2: string }
   | { readonly t: 'interval'; readonly sample: IntervalSample; readonly histogram?: string }
-  | { readonly t: 'done'; readonly summary: LoadSummary }
+  | { readonly t: 'done'; readonly summary: LoadSummary; readonly mixAnswers?: MixAnswers }
   | { readonly t: 'error'; readonly message: string }
 
 /** Reads newline-delimited JSON from `stream`, calling `onMessage` for each object. */

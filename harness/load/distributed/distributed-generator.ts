@@ -15,6 +15,7 @@ import { readLines, type AgentPlan, type FromAgent, type ToAgent } from './agent
 import { estimateOffset, onAgentClock, type ClockOffset, type ClockSample } from './clock-offset.js'
 import { mergeAgents, mergeIntervals, type AgentBreakdown, type AgentInterval, type AgentReport } from './merge-agents.js'
 import { splitPlan } from './split-plan.js'
+import { mergeMixAnswers, type MixAnswers } from '../request-mix.js'
 
 /** The agent's entry point, built (tests run the sources, agents always the build). */
 const AGENT_MAIN = join(projectRoot(), 'dist/harness/load/distributed/agent-main.js')
@@ -32,8 +33,8 @@ export interface AgentPlace {
   readonly netns?: string
 }
 
-/** A summary with the per-agent breakdown of a distributed run. */
-export type DistributedSummary = LoadSummary & { readonly agents: readonly AgentBreakdown[] }
+/** A summary with the per-agent breakdown of a distributed run; with a request mix, the agents' replies by entry and backend. */
+export type DistributedSummary = LoadSummary & { readonly agents: readonly AgentBreakdown[]; readonly mixAnswers?: MixAnswers }
 
 /** Options of {@link createDistributedGenerator}. */
 export interface DistributedOptions {
@@ -46,6 +47,7 @@ export interface DistributedOptions {
 class AgentHandle {
   readonly intervals: AgentInterval[] = []
   summary: LoadSummary | undefined
+  mixAnswers: MixAnswers | undefined
   state: 'ok' | 'lagging' | 'dead' = 'ok'
   reason: string | undefined
   offset: ClockOffset = { offsetNs: 0n, rttNs: 0n }
@@ -88,6 +90,7 @@ class AgentHandle {
         onInterval(this, i)
       } else if (m.t === 'done') {
         this.summary = m.summary
+        this.mixAnswers = m.mixAnswers
         this.doneResolve?.()
       } else if (m.t === 'error') this.reason = m.message
     })
@@ -143,12 +146,26 @@ function spawnAgent(place: AgentPlace): ChildProcess {
   return child
 }
 
-/** The plan as an agent can take it; callbacks cannot cross a process boundary. */
+/**
+ * The plan as an agent can take it. Callbacks cannot cross a process boundary: a request mix goes
+ * as its data (`mix`), which each agent rebuilds for its share of the indexes, and its routing
+ * checks come back as tallies (`mixAnswers`); per-client features (cookies, client addresses, a
+ * per-response callback, client aborts) need one generator.
+ */
 export function agentPlan(plan: LoadPlan): AgentPlan {
-  const callbacks = (['headersPerRequest', 'requestFor', 'onResponse', 'clientAbort'] as const).filter((k) => plan[k] !== undefined)
-  if (callbacks.length > 0) throw new EngineError('LB_ERR_INVALID_OPTIONS', `load agents cannot run a plan with ${callbacks.join(', ')} (request mixes, cookies, client addresses and client aborts need one generator)`)
+  const refused = [
+    ...(['headersPerRequest', 'onResponse', 'clientAbort', 'cookies', 'localAddresses'] as const).filter((k) => plan[k] !== undefined && plan[k] !== false),
+    ...(plan.requestFor !== undefined && plan.mix === undefined ? ['requestFor without its mix'] : []),
+  ]
+  if (refused.length > 0) throw new EngineError('LB_ERR_INVALID_OPTIONS', `load agents cannot run a plan with ${refused.join(', ')} (cookies, client addresses, client aborts and per-response checks need one generator)`)
   const { headersPerRequest: _h, requestFor: _r, onResponse: _o, clientAbort: _a, ...rest } = plan
   return rest
+}
+
+/** Each agent's share of `plan`: its connections, rate and cap, and with a mix its indexes (agent i of N sends i, i + N, …). */
+export function agentParts(plan: LoadPlan, agents: number): AgentPlan[] {
+  const parts = splitPlan(agentPlan(plan), agents)
+  return plan.mix === undefined ? parts : parts.map((p, i) => ({ ...p, mixShare: { stride: agents, offset: i } }))
 }
 
 /** The native generator as `options.agents` coordinated agents. */
@@ -157,7 +174,7 @@ export function createDistributedGenerator(options: DistributedOptions, clock: (
   return {
     name: 'layerbench',
     async run(plan: LoadPlan, signal?: AbortSignal, onSample?: (s: IntervalSample) => void): Promise<DistributedSummary> {
-      const parts = splitPlan(agentPlan(plan), options.agents)
+      const parts = agentParts(plan, options.agents)
       const places = options.places ?? [{ where: 'local' }]
       const intervalMs = plan.intervalMs ?? 1000
       const emitted = new Set<number>()
@@ -221,7 +238,8 @@ export function createDistributedGenerator(options: DistributedOptions, clock: (
         agents.map((a) => a.report()),
         { generator: 'layerbench', protocol: plan.protocol, mode: plan.mode },
       )
-      return { ...summary, agents: breakdown }
+      const answers = agents.flatMap((a) => (a.mixAnswers === undefined ? [] : [a.mixAnswers]))
+      return { ...summary, agents: breakdown, ...(plan.mix === undefined ? {} : { mixAnswers: mergeMixAnswers(answers) }) }
     },
   }
 }

@@ -124,9 +124,11 @@ describe('load agents', () => {
   it('several agents run the layerbench generator with plain requests, one connection each at least', () => {
     expect(parseScenario(canary({ load: { duration: '8s', agents: 2, connections: 4 } }), 'x', '').variants[0]!.scenario.load.agents).toBe(2)
     expect(parseScenario(canary(), 'x', '').variants[0]!.scenario.load.agents).toBe(1)
+    // A request mix crosses to the agents as data.
+    expect(parseScenario(canary({ load: { duration: '8s', agents: 2, connections: 4, mix: [{ weight: 1, path: '/a' }] } }), 'x', '').variants[0]!.scenario.load.mix).toHaveLength(1)
     expect(issues(canary({ load: { agents: 3, connections: 2, generator: 'autocannon', cookies: true, maxRequests: 2 } }))).toEqual([
       'load.agents: agents run the layerbench generator: set load.generator: layerbench',
-      'load.agents: request mixes, cookies and client addresses need one generator: set load.agents: 1',
+      'load.agents: cookies and client addresses need one generator: set load.agents: 1',
       'load.agents: 3 agents need at least as many connections (load.connections is 2)',
       'load.agents: 3 agents need load.maxRequests ≥ 3',
     ])

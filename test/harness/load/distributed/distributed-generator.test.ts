@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createDistributedGenerator, type DistributedSummary } from '../../../../harness/load/distributed/distributed-generator.js'
+import { agentParts, agentPlan, createDistributedGenerator, type DistributedSummary } from '../../../../harness/load/distributed/distributed-generator.js'
+import { mixPicker } from '../../../../harness/load/request-mix.js'
 import type { IntervalSample } from '../../../../harness/load/load-types.js'
 import { projectRoot } from '../../../../harness/system/environment.js'
 import { closeServers, httpBackend } from '../../../helpers/test-servers.js'
@@ -45,6 +46,48 @@ describe('distributed load: agents as local processes', () => {
     const error = await generator.run({ protocol: 'http', target: { host: '127.0.0.1', port: 1 }, mode: 'closed', connections: 2, durationMs: 500 }).catch((e: unknown) => e)
     expect((error as Error).message).toMatch(/agent agent-1 \(node-x\) exited during the handshake/)
   }, 30_000)
+
+  it('a request mix crosses as data: the agents send one generator’s sequence between them and tally the replies by entry and backend', async () => {
+    // The backend names itself after the path, so the tally shows which entry reached which "backend".
+    const backend = await httpBackend('b', (req, res) => {
+      res.setHeader('x-backend', req.url === '/a' ? 'A' : 'B')
+      res.end('ok')
+      return true
+    })
+    const mix = { seed: 7, weights: [3, 1], shapes: [{ path: '/a' }, { path: '/b' }] }
+    const pick = mixPicker(mix)
+    const summary = (await createDistributedGenerator({ agents: 2 }).run({
+      protocol: 'http',
+      target: { host: '127.0.0.1', port: backend.port },
+      mode: 'closed',
+      connections: 4,
+      durationMs: 20_000,
+      maxRequests: 301,
+      requestFor: (i) => mix.shapes[pick(i)]!,
+      mix,
+    })) as DistributedSummary
+    expect(summary.ok).toBe(301)
+    // Agent 0 sends indexes 0, 2, …, 300 and agent 1 1, 3, …, 299: together 0…300, each entry as often as one generator would pick it.
+    const expected = [0, 1].map((k) => Array.from({ length: 301 }, (_, i) => i).filter((i) => pick(i) === k).length)
+    expect(summary.mixAnswers).toEqual([
+      { entry: 0, backend: 'A', count: expected[0] },
+      { entry: 1, backend: 'B', count: expected[1] },
+    ])
+    expect(summary.byBackend).toEqual({ A: expected[0], B: expected[1] })
+  }, 60_000)
+
+  it('refuses what needs one generator: per-response callbacks, cookies, client addresses, a mix without its data', () => {
+    const base = { protocol: 'http' as const, target: { host: '127.0.0.1', port: 1 }, mode: 'closed' as const, connections: 2, durationMs: 500 }
+    for (const extra of [{ onResponse: () => {} }, { cookies: true }, { localAddresses: ['127.0.1.1'] }, { requestFor: () => ({ path: '/' }) }]) {
+      expect(() => agentPlan({ ...base, ...extra })).toThrow(expect.objectContaining({ code: 'LB_ERR_INVALID_OPTIONS' }))
+    }
+    const mix = { seed: 1, weights: [1], shapes: [{ path: '/x' }] }
+    const parts = agentParts({ ...base, requestFor: () => ({ path: '/x' }), mix }, 2)
+    expect(parts.map((p) => [p.connections, p.mixShare, 'requestFor' in p])).toEqual([
+      [1, { stride: 2, offset: 0 }, false],
+      [1, { stride: 2, offset: 1 }, false],
+    ])
+  })
 
   it('refuses plans with callbacks, which cannot cross to another process', async () => {
     const generator = createDistributedGenerator({ agents: 2 })
