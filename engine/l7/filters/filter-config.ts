@@ -129,8 +129,38 @@ export const accessLogSchema = z.strictObject({
 /** A validated `access-log` configuration. */
 export type AccessLogConfig = z.infer<typeof accessLogSchema>
 
+/** The content codings `compress` can apply. */
+export const CONTENT_CODINGS = ['br', 'gzip'] as const
+
+/** A media type or a `type/*` range, lower case. */
+const mediaRange = z.string().regex(/^[a-z0-9!#$&^_.+-]+\/(?:\*|[a-z0-9!#$&^_.+-]+)$/, 'expected a media type such as text/html or a range such as text/*')
+
+/** `compress` in lb.yaml, at listener or route level. */
+export const compressSchema = z.strictObject({
+  type: z.literal('compress'),
+  /** Codings offered, in order of preference when a client weighs several the same. */
+  algorithms: z.array(z.enum(CONTENT_CODINGS)).min(1).refine((a) => new Set(a).size === a.length, { message: 'each coding once' }).default(['br', 'gzip']),
+  /** Media types compressed (`type/*` for a whole type); others pass as they are. */
+  contentTypes: z
+    .array(mediaRange)
+    .min(1)
+    .default(['text/*', 'application/json', 'application/javascript', 'application/xml', 'application/problem+json', 'image/svg+xml']),
+  /** Bodies shorter than this (by Content-Length) are sent as they are: the coding's framing would eat the gain. */
+  minBytes: z.number().int().min(0).max(1 << 30).default(1024),
+  /** Level per coding: gzip 1–9, brotli quality 0–11. */
+  levels: z
+    .strictObject({
+      gzip: z.number().int().min(1).max(9).default(6),
+      br: z.number().int().min(0).max(11).default(4),
+    })
+    .prefault({}),
+})
+
+/** A validated `compress` configuration. */
+export type CompressConfig = z.infer<typeof compressSchema>
+
 /** One entry of a `filters:` list. */
-export const filterConfigSchema = z.discriminatedUnion('type', [securityHeadersSchema, rateLimitSchema, authSchema, accessLogSchema])
+export const filterConfigSchema = z.discriminatedUnion('type', [securityHeadersSchema, rateLimitSchema, authSchema, accessLogSchema, compressSchema])
 
 /** A validated filter configuration. */
 export type FilterConfig = z.infer<typeof filterConfigSchema>
