@@ -343,6 +343,17 @@ export class RequestLifecycle implements FilterContext {
       return this.startTunnel(head, rest)
     }
     if ((head.status === 502 || head.status === 503) && this.mayRetry('gateway-error', true)) return this.retryAfterGatewayError(head.status)
+    if (head.status >= 500 && head.status <= 504 && head.status !== 501 && this.chain.onUpstreamError.length > 0) {
+      const instead = this.upstreamErrorAnswer(head.status)
+      if (instead !== undefined) {
+        // The backend's answer is dropped unread, and its connection with it.
+        const backend = this.backend!
+        this.pool.backend(backend.id).responses[statusClass(head.status)]++
+        this.pool.recordOutcome(backend.id, false)
+        this.detachUpstream(true)
+        return this.answer(instead)
+      }
+    }
     this.resp = head
     this.respFraming = this.codec.responseFraming(this.request, head)
     this.respBody = this.codec.bodyReader(this.respFraming, this.down.s.limits)
@@ -699,6 +710,20 @@ export class RequestLifecycle implements FilterContext {
     this.fail(500, 'LB_ERR_FILTER', `${what} failed: ${error instanceof Error ? error.message : String(error)}`, unfiltered)
   }
 
+  /** The first answer the upstream-error filters give for a failure of `status`; a filter that throws is counted and passed over. */
+  private upstreamErrorAnswer(status: number): FilterAnswer | undefined {
+    const hooks = this.chain.onUpstreamError
+    for (let i = 0; i < hooks.length; i++) {
+      try {
+        const a = hooks[i]!.onUpstreamError!(this, status)
+        if (a !== undefined) return a
+      } catch {
+        countError(this.down.s.counters, 'LB_ERR_FILTER')
+      }
+    }
+    return undefined
+  }
+
   /** A filter answers the request itself: the backend is never involved. */
   private answer(a: FilterAnswer): void {
     if (this.over) return
@@ -716,6 +741,10 @@ export class RequestLifecycle implements FilterContext {
       if (this.socket !== undefined) this.detachUpstream(true)
       this.end(false, false)
       return void this.cutClient()
+    }
+    if (status >= 502 && status <= 504 && !unfiltered && this.chain.onUpstreamError.length > 0) {
+      const instead = this.upstreamErrorAnswer(status)
+      if (instead !== undefined) return this.answer(instead)
     }
     if (unfiltered || this.chain.onResponseHead.length === 0) return this.respondWith(status, (keepAlive) => errorResponse(status, code, detail, keepAlive))
     const e = errorAnswer(status, code, detail)

@@ -11,6 +11,7 @@ export interface FilterChain {
   readonly onResponseHead: readonly Filter[]
   readonly onResponseBody: readonly Filter[]
   readonly onResponseStream: readonly Filter[]
+  readonly onUpstreamError: readonly Filter[]
   readonly onDone: readonly Filter[]
 }
 
@@ -23,6 +24,7 @@ export function compileChain(filters: readonly Filter[]): FilterChain {
     onResponseHead: filters.filter((f) => f.onResponseHead !== undefined),
     onResponseBody: filters.filter((f) => f.onResponseBody !== undefined),
     onResponseStream: filters.filter((f) => f.onResponseStream !== undefined),
+    onUpstreamError: filters.filter((f) => f.onUpstreamError !== undefined),
     onDone: filters.filter((f) => f.onDone !== undefined),
   }
 }

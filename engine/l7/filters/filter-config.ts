@@ -159,8 +159,34 @@ export const compressSchema = z.strictObject({
 /** A validated `compress` configuration. */
 export type CompressConfig = z.infer<typeof compressSchema>
 
+/** `cache` in lb.yaml, at listener or route level: a shared HTTP cache (RFC 9111) in memory. */
+export const cacheSchema = z
+  .strictObject({
+    type: z.literal('cache'),
+    /** Bytes the cache holds at most (bodies and headers); the entry used least recently goes first. */
+    maxBytes: z.number().int().min(1024).max(2 ** 40).default(64 << 20),
+    /** The largest response stored; longer ones pass through uncached. */
+    maxEntryBytes: z.number().int().min(1).max(2 ** 40).default(1 << 20),
+    /** Concurrent misses on one key wait for the first one's response instead of each going to the backend. */
+    coalesce: z.boolean().default(true),
+    /**
+     * Freshness given to a response with a Last-Modified but no explicit lifetime, as a fraction of
+     * its age then (RFC 9111 §4.2.2); 0 stores only responses with an explicit lifetime.
+     */
+    heuristicFraction: z.number().min(0).max(1).default(0.1),
+    /**
+     * Seconds past its freshness a stored response may still answer when the backend fails (5xx, or
+     * no backend reachable), as RFC 5861's stale-if-error; 0: never.
+     */
+    staleIfErrorS: z.number().int().min(0).max(7 * 86_400).default(0),
+  })
+  .refine((c) => c.maxEntryBytes <= c.maxBytes, { message: 'maxEntryBytes cannot exceed maxBytes', path: ['maxEntryBytes'] })
+
+/** A validated `cache` configuration. */
+export type CacheConfig = z.infer<typeof cacheSchema>
+
 /** One entry of a `filters:` list. */
-export const filterConfigSchema = z.discriminatedUnion('type', [securityHeadersSchema, rateLimitSchema, authSchema, accessLogSchema, compressSchema])
+export const filterConfigSchema = z.discriminatedUnion('type', [securityHeadersSchema, rateLimitSchema, authSchema, accessLogSchema, compressSchema, cacheSchema])
 
 /** A validated filter configuration. */
 export type FilterConfig = z.infer<typeof filterConfigSchema>

@@ -83,6 +83,13 @@ export interface Filter {
    * the framing.
    */
   onResponseStream?(ctx: FilterContext, status: number, headers: HttpHeader[], own: boolean): BodyStage | undefined
+  /**
+   * The backend failed before anything reached the client: it answered 500, 502, 503 or 504 (RFC
+   * 5861's errors), or it did not answer and the balancer is about to send its own 502, 503 or 504.
+   * An answer returned goes to the client instead (a stale cached response); the failure is still
+   * counted against the backend. The first filter answering wins.
+   */
+  onUpstreamError?(ctx: FilterContext, status: number): FilterAnswer | undefined
   /** The request is over, however it ended. */
   onDone?(ctx: FilterContext, outcome: FilterOutcome): void
   /** The filter's own counters (monotonic) and gauges, shown in /stats and /metrics. */

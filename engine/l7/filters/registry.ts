@@ -1,6 +1,7 @@
 import type { Filter, FilterEnv } from './filter.js'
 import { accessLogFilter } from './access-log.js'
 import { authFilter } from './auth.js'
+import { cacheFilter } from './cache.js'
 import { compressFilter } from './compress.js'
 import type { FilterConfig } from './filter-config.js'
 import { rateLimitFilter } from './rate-limit.js'
@@ -16,6 +17,7 @@ export const filterTypes = {
   auth: authFilter,
   'access-log': accessLogFilter,
   compress: compressFilter,
+  cache: cacheFilter,
 } as const satisfies Record<string, (config: never, env: FilterEnv) => Filter>
 
 /** Builds a configured filter. */

@@ -41,7 +41,7 @@ async function scrapedEngine() {
         protocol: 'http',
         bind: '127.0.0.1:0',
         // Configured filters' counters and byte counts are in the exposition promtool checks.
-        filters: [{ type: 'compress', minBytes: 0 }],
+        filters: [{ type: 'cache' }, { type: 'compress', minBytes: 0 }],
         routes: [
           { match: { path: { prefix: '/down/' } }, pool: 'down' },
           { match: { path: { prefix: '/' } }, pool: 'app' },
