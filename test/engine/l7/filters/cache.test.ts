@@ -298,6 +298,21 @@ describe('cache through the engine', () => {
     expect(metrics).toContain('filter="cache",route="*",what="entries"} 1')
   })
 
+  it('configured on one route, it caches that route only', async () => {
+    const backend = await httpBackend('b', (req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'max-age=60' })
+      res.end(req.url)
+      return true
+    })
+    const routes = [{ name: 'cached', match: { path: { prefix: '/cached/' } }, pool: 'app', filters: [{ type: 'cache' }] }, { pool: 'app' }]
+    const engine = await engineFrom({ listeners: [httpListener(routes)], pools: { app: poolOf([backend]) } })
+    const address = listenerAddress(engine, 'web')
+    for (let i = 0; i < 3; i++) await send(address, '/cached/a')
+    for (let i = 0; i < 3; i++) expect((await send(address, '/plain')).headers['x-cache']).toBeUndefined()
+    expect(backend.seen.requests).toBe(4)
+    expect(engine.stats().listeners[0]!.filters).toEqual([expect.objectContaining({ name: 'cache', route: 'cached', counters: expect.objectContaining({ hit: 2, miss: 1 }) })])
+  })
+
   it('coalesces concurrent misses: one backend request for twenty clients', async () => {
     const { backend, engine, address } = await setUp({}, 300)
     const replies = await Promise.all(Array.from({ length: 20 }, () => send(address, '/c/hot')))
