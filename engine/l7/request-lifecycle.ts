@@ -9,7 +9,7 @@ import type { ClientOrigin } from '../runtime/proxy-header.js'
 import { countError, statusClass } from '../stats/counters.js'
 import type { BodyReader, Codec } from './codec.js'
 import type { Downstream } from './downstream.js'
-import { errorAnswer, errorResponse } from './error-response.js'
+import { errorAnswer, errorBody, errorResponse } from './error-response.js'
 import { isTap, type BodyStage, type BodyTap, type Filter, type FilterAnswer, type FilterContext } from './filters/filter.js'
 import type { FilterChain } from './filters/filter-chain.js'
 import { IDEMPOTENT, requestHash, routeRequestOf } from './l7-settings.js'
@@ -67,6 +67,8 @@ export class RequestLifecycle implements FilterContext {
   private respStarted = false
   /** Status of the response the client got (0 while none). */
   private sentStatus = 0
+  /** Body bytes written to the client (FilterOutcome.bodyBytes). */
+  private sentBytes = 0
   private reusable = true
   private clientKeepAlive = false
   /** When the response head must have arrived (ms, monotonic); Infinity while not waiting for one. */
@@ -443,6 +445,7 @@ export class RequestLifecycle implements FilterContext {
   private readonly sink = {
     write: (chunk: Buffer): boolean => {
       this.down.activity++
+      this.sentBytes += chunk.length
       return this.clientSocket.write(this.codec.encodeBodyChunk(this.outFraming!, chunk))
     },
     end: (): void => this.streamDone(),
@@ -534,6 +537,7 @@ export class RequestLifecycle implements FilterContext {
         }
       }
       if (this.stream === undefined) {
+        this.sentBytes += part.length
         if (!this.clientSocket.write(part)) this.socket!.pause()
       } else if (!this.inputOk) this.socket!.pause()
     }
@@ -686,7 +690,7 @@ export class RequestLifecycle implements FilterContext {
     const hooks = this.chain.onDone
     if (hooks.length === 0 || this.filtersDone) return
     this.filtersDone = true
-    const outcome = { status: this.sentStatus, ok }
+    const outcome = { status: this.sentStatus, ok, bodyBytes: this.sentBytes }
     for (let i = 0; i < hooks.length; i++) {
       try {
         hooks[i]!.onDone!(this, outcome)
@@ -746,7 +750,11 @@ export class RequestLifecycle implements FilterContext {
       const instead = this.upstreamErrorAnswer(status)
       if (instead !== undefined) return this.answer(instead)
     }
-    if (unfiltered || this.chain.onResponseHead.length === 0) return this.respondWith(status, (keepAlive) => errorResponse(status, code, detail, keepAlive))
+    if (unfiltered || this.chain.onResponseHead.length === 0) {
+      // Measured only when a filter will be told (onDone): errors are the hot path of an outage.
+      if (this.chain.onDone.length > 0) this.sentBytes = errorBody(status, code, detail).length
+      return this.respondWith(status, (keepAlive) => errorResponse(status, code, detail, keepAlive))
+    }
     const e = errorAnswer(status, code, detail)
     this.respond(status, e.headers, e.body)
   }
@@ -758,6 +766,7 @@ export class RequestLifecycle implements FilterContext {
       // The answer itself could not be shaped: a plain coded 500, without filters.
       const detail = `filter ${failed.filter.name} failed: ${failed.error instanceof Error ? failed.error.message : String(failed.error)}`
       countError(this.down.s.counters, 'LB_ERR_FILTER')
+      this.sentBytes = errorBody(500, 'LB_ERR_FILTER', detail).length
       return this.respondWith(500, (keepAlive) => errorResponse(500, 'LB_ERR_FILTER', detail, keepAlive))
     }
     if (this.chain.onResponseStream.length > 0 && body.length > 0 && this.request.method !== 'HEAD') {
@@ -768,6 +777,7 @@ export class RequestLifecycle implements FilterContext {
         for (const tap of this.taps) tap.observe(content)
       }
     }
+    this.sentBytes = body.length
     this.respondWith(status, (keepAlive) => this.codec.encodeAnswer(status, headers, body, keepAlive))
   }
 

@@ -43,6 +43,11 @@ export interface FilterOutcome {
   readonly status: number
   /** The response was complete. */
   readonly ok: boolean
+  /**
+   * Body bytes sent to the client, after any transform: the content when the balancer framed it (a
+   * transformed body, its own answers), the bytes as relayed otherwise (chunk framing included).
+   */
+  readonly bodyBytes: number
 }
 
 /**

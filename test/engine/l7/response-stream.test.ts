@@ -43,8 +43,9 @@ async function engineWith(filters: Filter[], body = 'hello stream') {
 describe('the response body stage', () => {
   it('transforms in chain order, a tap between them reading the first one’s output, re-framed chunked', async () => {
     const seen: string[] = []
+    const sent: number[] = []
     const filters: Filter[] = [
-      { name: 'upper', onResponseStream: () => upper() },
+      { name: 'upper', onResponseStream: () => upper(), onDone: (_c, o) => void sent.push(o.bodyBytes) },
       { name: 'tap', onResponseStream: () => ({ observe: (c) => void seen.push(c.toString()) }) },
       {
         name: 'exclaim',
@@ -64,6 +65,8 @@ describe('the response body stage', () => {
       expect(r.headers['transfer-encoding']).toBe('chunked')
       expect(seen.join('')).toBe('HELLO STREAM')
     }
+    // What the client received, after the transforms: what an access log reports.
+    expect(sent).toEqual([13, 13])
   })
 
   it('taps alone leave the bytes as they came: Content-Length kept, the tap reading the content without the chunk framing', async () => {
@@ -82,13 +85,15 @@ describe('the response body stage', () => {
   it('transforms the balancer’s own answers too, and a kept-alive connection goes on after each', async () => {
     const filters: Filter[] = [
       { name: 'answer', onRequest: (ctx) => (ctx.request.target === '/own' ? { status: 200, headers: [{ name: 'content-type', value: 'text/plain' }], body: 'own answer' } : undefined) },
-      { name: 'upper', onResponseStream: () => upper() },
+      { name: 'upper', onResponseStream: () => upper(), onDone: (_c, o) => void sent.push(o.bodyBytes) },
     ]
+    const sent: number[] = []
     const { address } = await engineWith(filters)
     const agent = keepAliveAgent()
     expect((await send(address, '/own', { agent })).text).toBe('OWN ANSWER')
     expect((await send(address, '/length', { agent })).text).toBe('HELLO STREAM')
     expect((await send(address, '/own', { agent })).text).toBe('OWN ANSWER')
+    expect(sent).toEqual([10, 12, 10])
   })
 
   it('a transform failing mid-body cuts the client, is counted as LB_ERR_FILTER, and the engine goes on', async () => {

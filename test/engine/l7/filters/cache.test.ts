@@ -49,7 +49,7 @@ function request(f: Filter, ctx: FilterContext, origin: Origin, calls: { n: numb
   f.onResponseHead!(ctx, status, headers, false)
   const tap = f.onResponseStream!(ctx, status, headers, false) as BodyTap | undefined
   tap?.observe(Buffer.from(body, 'latin1'))
-  f.onDone!(ctx, { status, ok: true })
+  f.onDone!(ctx, { status, ok: true, bodyBytes: body.length })
   return { headers }
 }
 
@@ -190,7 +190,7 @@ describe('cache, RFC 9111 cases (injected clock)', () => {
     f.onResponseHead!(ctx, 200, headers, false)
     const tap = f.onResponseStream!(ctx, 200, headers, false) as BodyTap
     for (let i = 0; i < 4; i++) tap.observe(Buffer.alloc(500, 'c'))
-    f.onDone!(ctx, { status: 200, ok: true })
+    f.onDone!(ctx, { status: 200, ok: true, bodyBytes: 0 })
     expect(f.onRequest!(ctxOf('/chunked'))).toBeUndefined()
   })
 
@@ -204,7 +204,7 @@ describe('cache, RFC 9111 cases (injected clock)', () => {
     const headers: HttpHeader[] = [{ name: 'cache-control', value: 'max-age=60' }, { name: 'date', value: date() }]
     f.onResponseHead!(leader, 200, headers, false)
     ;(f.onResponseStream!(leader, 200, headers, false) as BodyTap).observe(Buffer.from('hot'))
-    f.onDone!(leader, { status: 200, ok: true })
+    f.onDone!(leader, { status: 200, ok: true, bodyBytes: 0 })
     const answers = await Promise.all(waiting)
     expect(answers.map((a) => a?.body)).toEqual(['hot', 'hot'])
     expect(f.stats!().counters).toMatchObject({ miss: 1, hit: 2, coalesced: 2 })
@@ -217,7 +217,7 @@ describe('cache, RFC 9111 cases (injected clock)', () => {
     f.onRequest!(leader)
     const waiting = f.onRequest!(ctxOf('/x'))
     f.onResponseHead!(leader, 200, [{ name: 'cache-control', value: 'no-store' }], false)
-    f.onDone!(leader, { status: 200, ok: true })
+    f.onDone!(leader, { status: 200, ok: true, bodyBytes: 0 })
     expect(await waiting).toBeUndefined()
     expect(f.stats!().counters).toMatchObject({ miss: 2, coalesced: 0 })
   })
@@ -230,7 +230,7 @@ describe('cache, RFC 9111 cases (injected clock)', () => {
     const headers: HttpHeader[] = [{ name: 'cache-control', value: 'max-age=60' }]
     f.onResponseHead!(ctx, 200, headers, false)
     ;(f.onResponseStream!(ctx, 200, headers, false) as BodyTap).observe(Buffer.from('par'))
-    f.onDone!(ctx, { status: 200, ok: false })
+    f.onDone!(ctx, { status: 200, ok: false, bodyBytes: 0 })
     expect(f.onRequest!(ctxOf('/a'))).toBeUndefined()
   })
 
