@@ -87,8 +87,8 @@ export class RequestLifecycle implements FilterContext {
   private outFraming: BodyFraming | undefined
   /** The transforms took every byte of content they can take without waiting. */
   private inputOk = true
-  /** A tap failed while reading the content. */
-  private tapError: { filter: string; error: unknown } | undefined
+  /** A tap threw while reading the content. */
+  private tapError: unknown
   /** The source is done; the request ends when the stream has written everything to the client. */
   private awaitingStream = false
 
@@ -468,7 +468,7 @@ export class RequestLifecycle implements FilterContext {
       try {
         taps[i]!.observe(content)
       } catch (error) {
-        this.tapError ??= { filter: 'a body tap', error }
+        this.tapError ??= error ?? 'a body tap threw'
       }
     }
   }
@@ -484,7 +484,7 @@ export class RequestLifecycle implements FilterContext {
     this.down.finished(this.clientKeepAlive && this.body.done, this.body.leftover)
   }
 
-  /** A transform failed: the client has a head and part of a body, so all it can learn is a cut. */
+  /** A transform or tap failed: the client has a head and part of a body, so all it can learn is a cut. */
   private streamFailed(): void {
     countError(this.down.s.counters, 'LB_ERR_FILTER')
     this.stream = undefined
@@ -522,7 +522,8 @@ export class RequestLifecycle implements FilterContext {
     } catch {
       return this.upstreamFailed('LB_ERR_UPSTREAM_BAD_RESPONSE', 'malformed chunked body')
     }
-    if (this.tapError !== undefined) return this.upstreamFailed('LB_ERR_FILTER', `${String(this.tapError.error)}`)
+    // A filter's fault, not the backend's: nothing counted against it.
+    if (this.tapError !== undefined) return this.streamFailed()
     if (end >= 0 && end < chunk.length) {
       part = chunk.subarray(0, end)
       this.reusable = false

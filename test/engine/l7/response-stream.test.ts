@@ -116,6 +116,26 @@ describe('the response body stage', () => {
     expect((await send(address, '/length')).text).toBe('hello stream')
   })
 
+  it('a tap throwing mid-body cuts the client, is counted as LB_ERR_FILTER alone, and the engine goes on', async () => {
+    let fail = true
+    const filters: Filter[] = [
+      {
+        name: 'tap-breaks',
+        onResponseStream: () => ({
+          observe: () => {
+            if (fail) throw new Error('broken tap')
+          },
+        }),
+      },
+    ]
+    const { engine, address } = await engineWith(filters)
+    await expect(send(address, '/chunked')).rejects.toThrow()
+    const web = engine.stats().listeners[0]!
+    expect(web.errors).toEqual({ LB_ERR_FILTER: 1 })
+    fail = false
+    expect((await send(address, '/chunked')).text).toBe('hello stream')
+  })
+
   it('a client leaving mid-stream ends the request once, not ok, and leaves nothing behind', async () => {
     const outcomes: FilterOutcome[] = []
     const big = 'x'.repeat(8 * 1024 * 1024)
