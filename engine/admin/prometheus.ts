@@ -65,7 +65,11 @@ function listenerMetrics(x: Exposition, l: ListenerStats): void {
   )
   for (const f of l.filters ?? []) {
     const fl = { ...base, filter: f.name, route: f.route }
-    for (const [event, n] of Object.entries(f.counters)) x.counter('layerbench_listener_filter_events_total', 'Decisions of configured filters (allowed, limited, …), by filter, route and event.', { ...fl, event }, n)
+    for (const [event, n] of Object.entries(f.counters)) {
+      // Byte counts (a compressor's in and out) are bytes, not events.
+      if (event.endsWith('Bytes')) x.counter('layerbench_listener_filter_bytes_total', 'Bytes through configured filters (a compressor’s in and out), by filter, route and what.', { ...fl, what: event.slice(0, -5) }, n)
+      else x.counter('layerbench_listener_filter_events_total', 'Decisions of configured filters (allowed, limited, …), by filter, route and event.', { ...fl, event }, n)
+    }
     for (const [what, n] of Object.entries(f.gauges)) x.gauge('layerbench_listener_filter_level', 'Levels kept by configured filters (keys tracked, …), by filter, route and what.', { ...fl, what }, n)
   }
 }

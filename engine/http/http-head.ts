@@ -73,6 +73,15 @@ export function headerValue(headers: readonly HttpHeader[], name: string): strin
   return undefined
 }
 
+/** Index of the first header named `name` (lower case) in `headers`, compared case-insensitively; -1 when absent. */
+export function headerIndex(headers: readonly HttpHeader[], name: string): number {
+  for (let i = 0; i < headers.length; i++) {
+    const n = headers[i]!.name
+    if (n.length === name.length && n.toLowerCase() === name) return i
+  }
+  return -1
+}
+
 /**
  * The `get` method of parsed heads. One shared function instead of a closure per head keeps a parse
  * down to a single object allocation for the head itself.

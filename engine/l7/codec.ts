@@ -11,14 +11,19 @@ export interface BodyReader {
   /**
    * Takes the next bytes: the offset in `chunk` where the body ended, or -1 when every byte belongs
    * to it and more is to come. Throws an error with a stable `code` on malformed framing.
+   * `onContent`, when given, receives the body's content in these bytes, transfer framing removed
+   * (views of `chunk`, not copies): what a filter transforming the body reads.
    */
-  feed(chunk: Buffer): number
+  feed(chunk: Buffer, onContent?: (content: Buffer) => void): number
 }
 
 /** How the response head leaves for the client: framing and connection handling, decided by the lifecycle. */
 export interface ResponseHeadOptions {
-  /** The upstream response head (its framing fields are carried over as the body is relayed as received). */
-  readonly upstream: ResponseHead
+  /**
+   * The upstream response head, whose framing fields are carried over as the body is relayed as
+   * received; absent when the balancer frames the body itself (a transformed body, in `streamFraming`).
+   */
+  readonly upstream?: ResponseHead
   readonly framing: BodyFraming
   /** The client connection stays open after this response. */
   readonly keepAlive: boolean
@@ -48,4 +53,15 @@ export interface Codec {
   encodeAnswer(status: number, headers: HttpHeader[], body: string, keepAlive: boolean): string
   /** A reader for a body of this framing. */
   bodyReader(framing: BodyFraming, limits: HeadLimits): BodyReader
+  /**
+   * The body carries a coding of the transfer beyond its framing (HTTP/1.1 `Transfer-Encoding:
+   * gzip, chunked`), so its content cannot be read as it passes and it is relayed untransformed.
+   */
+  transferCoded(head: ResponseHead): boolean
+  /** Framing of a response body the balancer produces as a stream of unknown length (a transformed body). */
+  streamFraming(request: RequestHead): BodyFraming
+  /** Bytes carrying one piece of a body in `streamFraming`. */
+  encodeBodyChunk(framing: BodyFraming, chunk: Buffer): Buffer
+  /** Bytes (latin1) ending a body in `streamFraming` ('' when the end is the connection's close). */
+  encodeBodyEnd(framing: BodyFraming): string
 }

@@ -42,7 +42,7 @@ export function errorResponse(status: number, code: string, detail: string | und
  * character), so the UTF-8 text travels as its bytes, one character each, and its length is the
  * length on the wire.
  */
-function errorBody(status: number, code: string, detail: string | undefined): string {
+export function errorBody(status: number, code: string, detail: string | undefined): string {
   return Buffer.from(`${status} ${statusText(status)}: ${detail ?? l7ErrorMessages[code] ?? code} (${code})\n`, 'utf8').toString('latin1')
 }
 

@@ -9,11 +9,13 @@ import type { ClientOrigin } from '../runtime/proxy-header.js'
 import { countError, statusClass } from '../stats/counters.js'
 import type { BodyReader, Codec } from './codec.js'
 import type { Downstream } from './downstream.js'
-import { errorAnswer, errorResponse } from './error-response.js'
-import type { Filter, FilterAnswer, FilterContext } from './filters/filter.js'
+import { errorAnswer, errorBody, errorResponse } from './error-response.js'
+import { isTap, type BodyStage, type BodyTap, type Filter, type FilterAnswer, type FilterContext } from './filters/filter.js'
 import type { FilterChain } from './filters/filter-chain.js'
 import { IDEMPOTENT, requestHash, routeRequestOf } from './l7-settings.js'
 import { RequestBody } from './request-body.js'
+import { ResponseStream } from './response-stream.js'
+import { statusText } from '../http/status-text.js'
 import type { AcquireError, UpstreamConnection } from './upstream-pool.js'
 
 function concat(a: Buffer | undefined, b: Buffer): Buffer {
@@ -65,6 +67,8 @@ export class RequestLifecycle implements FilterContext {
   private respStarted = false
   /** Status of the response the client got (0 while none). */
   private sentStatus = 0
+  /** Body bytes written to the client (FilterOutcome.bodyBytes). */
+  private sentBytes = 0
   private reusable = true
   private clientKeepAlive = false
   /** When the response head must have arrived (ms, monotonic); Infinity while not waiting for one. */
@@ -75,6 +79,18 @@ export class RequestLifecycle implements FilterContext {
   private upstreamChangedAt = 0
   private over = false
   private filtersDone = false
+  // The response body's content through the filters' stages (onResponseStream)
+  /** Transforms in the way: the body is re-framed here, in `outFraming`. */
+  private stream: ResponseStream | undefined
+  /** Taps only: they read the content while the bytes are relayed as received. */
+  private taps: readonly BodyTap[] | undefined
+  private outFraming: BodyFraming | undefined
+  /** The transforms took every byte of content they can take without waiting. */
+  private inputOk = true
+  /** A tap threw while reading the content. */
+  private tapError: unknown
+  /** The source is done; the request ends when the stream has written everything to the client. */
+  private awaitingStream = false
 
   constructor(
     private readonly down: Downstream,
@@ -292,7 +308,8 @@ export class RequestLifecycle implements FilterContext {
 
   /** The client can take more response bytes. */
   onClientDrain(): void {
-    this.socket?.resume()
+    if (this.stream !== undefined) this.stream.resume()
+    else this.socket?.resume()
   }
 
   // ── Response ──────────────────────────────────────────────────────────────────────────────
@@ -328,6 +345,17 @@ export class RequestLifecycle implements FilterContext {
       return this.startTunnel(head, rest)
     }
     if ((head.status === 502 || head.status === 503) && this.mayRetry('gateway-error', true)) return this.retryAfterGatewayError(head.status)
+    if (head.status >= 500 && head.status <= 504 && head.status !== 501 && this.chain.onUpstreamError.length > 0) {
+      const instead = this.upstreamErrorAnswer(head.status)
+      if (instead !== undefined) {
+        // The backend's answer is dropped unread, and its connection with it.
+        const backend = this.backend!
+        this.pool.backend(backend.id).responses[statusClass(head.status)]++
+        this.pool.recordOutcome(backend.id, false)
+        this.detachUpstream(true)
+        return this.answer(instead)
+      }
+    }
     this.resp = head
     this.respFraming = this.codec.responseFraming(this.request, head)
     this.respBody = this.codec.bodyReader(this.respFraming, this.down.s.limits)
@@ -370,13 +398,105 @@ export class RequestLifecycle implements FilterContext {
         return false
       }
     }
+    if (this.chain.onResponseStream.length > 0 && !this.respBody!.done && !this.codec.transferCoded(head) && !this.openStages(head.status, headers, false)) return false
+    const framing = this.outFraming ?? this.respFraming!
     // A request body still arriving will not be read to its end: the connection closes after this.
-    this.clientKeepAlive = this.request.keepAlive && this.body.done && this.respFraming!.kind !== 'close' && !this.down.s.draining()
-    const bytes = this.codec.encodeResponseHead(this.request, head.status, head.reason, headers, { upstream: head, framing: this.respFraming!, keepAlive: this.clientKeepAlive })
+    this.clientKeepAlive = this.request.keepAlive && this.body.done && framing.kind !== 'close' && !this.down.s.draining()
+    const options = this.stream === undefined ? { upstream: head, framing, keepAlive: this.clientKeepAlive } : { framing, keepAlive: this.clientKeepAlive }
+    const bytes = this.codec.encodeResponseHead(this.request, head.status, head.reason, headers, options)
     this.respStarted = true
     this.sentStatus = head.status
-    if (!this.clientSocket.write(bytes, 'latin1')) this.socket!.pause()
+    // A stream pauses the backend itself, when its transforms are full.
+    if (!this.clientSocket.write(bytes, 'latin1') && this.stream === undefined) this.socket!.pause()
     return true
+  }
+
+  /**
+   * Asks the stream filters for their stages of the body: transforms make a stream re-framed here
+   * (Content-Length dropped), taps alone read the content as it is relayed. False when a filter
+   * threw, and the request was answered with a 500 instead.
+   */
+  private openStages(status: number, headers: HttpHeader[], own: boolean): boolean {
+    const hooks = this.chain.onResponseStream
+    let stages: BodyStage[] | undefined
+    for (let i = 0; i < hooks.length; i++) {
+      const f = hooks[i]!
+      try {
+        const stage = f.onResponseStream!(this, status, headers, own)
+        if (stage !== undefined) (stages ??= []).push(stage)
+      } catch (error) {
+        for (const st of stages ?? []) if (!isTap(st)) st.destroy()
+        this.filterFailed(f, error, true)
+        return false
+      }
+    }
+    if (stages === undefined) return true
+    if (stages.every(isTap)) {
+      this.taps = stages
+      return true
+    }
+    for (let i = headers.length - 1; i >= 0; i--) if (headers[i]!.name.length === 14 && headers[i]!.name.toLowerCase() === 'content-length') headers.splice(i, 1)
+    this.outFraming = this.codec.streamFraming(this.request)
+    this.stream = new ResponseStream(stages, this.sink, this.onStreamInputDrain)
+    return true
+  }
+
+  /** Where the stream's output goes: the client, in the codec's framing. */
+  private readonly sink = {
+    write: (chunk: Buffer): boolean => {
+      this.down.activity++
+      this.sentBytes += chunk.length
+      return this.clientSocket.write(this.codec.encodeBodyChunk(this.outFraming!, chunk))
+    },
+    end: (): void => this.streamDone(),
+    fail: (): void => this.streamFailed(),
+  }
+
+  private readonly onStreamInputDrain = (): void => {
+    this.inputOk = true
+    this.socket?.resume()
+  }
+
+  /** Content of the response body, framing removed, for the stages. */
+  private readonly onContent = (content: Buffer): void => {
+    if (this.stream !== undefined) {
+      if (!this.stream.write(content)) this.inputOk = false
+      return
+    }
+    const taps = this.taps!
+    for (let i = 0; i < taps.length; i++) {
+      try {
+        taps[i]!.observe(content)
+      } catch (error) {
+        this.tapError ??= error ?? 'a body tap threw'
+      }
+    }
+  }
+
+  /** The stream wrote its last piece: end the body, and the request. */
+  private streamDone(): void {
+    const tail = this.codec.encodeBodyEnd(this.outFraming!)
+    if (tail.length > 0) this.clientSocket.write(tail, 'latin1')
+    this.stream = undefined
+    if (!this.awaitingStream) return
+    this.awaitingStream = false
+    this.finishFilters(true)
+    this.down.finished(this.clientKeepAlive && this.body.done, this.body.leftover)
+  }
+
+  /** A transform or tap failed: the client has a head and part of a body, so all it can learn is a cut. */
+  private streamFailed(): void {
+    countError(this.down.s.counters, 'LB_ERR_FILTER')
+    this.stream = undefined
+    if (this.awaitingStream) {
+      this.awaitingStream = false
+      this.finishFilters(false)
+      return this.cutClient()
+    }
+    if (this.over) return
+    this.detachUpstream(true)
+    this.end(false, false)
+    this.cutClient()
   }
 
   /** Response-head filters in order; the one that threw, if any. */
@@ -396,11 +516,14 @@ export class RequestLifecycle implements FilterContext {
   private onResponseBody(chunk: Buffer): void {
     let part = chunk
     let end: number
+    const staged = this.stream !== undefined || this.taps !== undefined
     try {
-      end = this.respBody!.feed(chunk)
+      end = staged ? this.respBody!.feed(chunk, this.onContent) : this.respBody!.feed(chunk)
     } catch {
       return this.upstreamFailed('LB_ERR_UPSTREAM_BAD_RESPONSE', 'malformed chunked body')
     }
+    // A filter's fault, not the backend's: nothing counted against it.
+    if (this.tapError !== undefined) return this.streamFailed()
     if (end >= 0 && end < chunk.length) {
       part = chunk.subarray(0, end)
       this.reusable = false
@@ -414,7 +537,10 @@ export class RequestLifecycle implements FilterContext {
           return this.upstreamFailed('LB_ERR_FILTER', `filter ${hooks[i]!.name}: ${(e as Error).message}`)
         }
       }
-      if (!this.clientSocket.write(part)) this.socket!.pause()
+      if (this.stream === undefined) {
+        this.sentBytes += part.length
+        if (!this.clientSocket.write(part)) this.socket!.pause()
+      } else if (!this.inputOk) this.socket!.pause()
     }
     if (end >= 0) this.complete()
   }
@@ -485,7 +611,8 @@ export class RequestLifecycle implements FilterContext {
 
   /** The client sent nothing and received nothing for the idle time while a request was open. */
   onClientIdle(): void {
-    if (this.respStarted) return
+    // A response on its way is the backend's to time out; one the client stopped reading is not.
+    if (this.respStarted && !this.awaitingStream) return
     this.cutClient()
   }
 
@@ -529,11 +656,18 @@ export class RequestLifecycle implements FilterContext {
   private complete(): void {
     const socket = this.socket!
     const reusable = this.reusable && this.body.done && this.resp!.keepAlive && this.respFraming!.kind !== 'close' && !socket.destroyed
+    // With a stream, the backend is done now but the client only once the stream has flushed.
+    const stream = this.stream
+    if (stream !== undefined) this.awaitingStream = true
     this.end(true, true)
     this.unlisten(socket)
     if (!reusable) socket.destroy()
     else if (this.private_) this.down.privateUpstreams.set(this.backend!.id, socket)
     else this.down.s.upstreams(this.pool).release(this.backend!, socket)
+    if (stream !== undefined) {
+      this.socket = undefined
+      return stream.end()
+    }
     this.down.finished(this.clientKeepAlive && this.body.done, this.body.leftover)
   }
 
@@ -549,7 +683,7 @@ export class RequestLifecycle implements FilterContext {
       this.pool.recordOutcome(this.backend.id, status < 500)
     }
     this.finishFeedback(ok && (status ?? 0) < 500)
-    this.finishFilters(responded || answered)
+    if (!this.awaitingStream) this.finishFilters(responded || answered)
   }
 
   /** Tells the filters the request is over, once. */
@@ -557,7 +691,7 @@ export class RequestLifecycle implements FilterContext {
     const hooks = this.chain.onDone
     if (hooks.length === 0 || this.filtersDone) return
     this.filtersDone = true
-    const outcome = { status: this.sentStatus, ok }
+    const outcome = { status: this.sentStatus, ok, bodyBytes: this.sentBytes }
     for (let i = 0; i < hooks.length; i++) {
       try {
         hooks[i]!.onDone!(this, outcome)
@@ -581,6 +715,20 @@ export class RequestLifecycle implements FilterContext {
     this.fail(500, 'LB_ERR_FILTER', `${what} failed: ${error instanceof Error ? error.message : String(error)}`, unfiltered)
   }
 
+  /** The first answer the upstream-error filters give for a failure of `status`; a filter that throws is counted and passed over. */
+  private upstreamErrorAnswer(status: number): FilterAnswer | undefined {
+    const hooks = this.chain.onUpstreamError
+    for (let i = 0; i < hooks.length; i++) {
+      try {
+        const a = hooks[i]!.onUpstreamError!(this, status)
+        if (a !== undefined) return a
+      } catch {
+        countError(this.down.s.counters, 'LB_ERR_FILTER')
+      }
+    }
+    return undefined
+  }
+
   /** A filter answers the request itself: the backend is never involved. */
   private answer(a: FilterAnswer): void {
     if (this.over) return
@@ -599,7 +747,15 @@ export class RequestLifecycle implements FilterContext {
       this.end(false, false)
       return void this.cutClient()
     }
-    if (unfiltered || this.chain.onResponseHead.length === 0) return this.respondWith(status, (keepAlive) => errorResponse(status, code, detail, keepAlive))
+    if (status >= 502 && status <= 504 && !unfiltered && this.chain.onUpstreamError.length > 0) {
+      const instead = this.upstreamErrorAnswer(status)
+      if (instead !== undefined) return this.answer(instead)
+    }
+    if (unfiltered || this.chain.onResponseHead.length === 0) {
+      // Measured only when a filter will be told (onDone): errors are the hot path of an outage.
+      if (this.chain.onDone.length > 0) this.sentBytes = errorBody(status, code, detail).length
+      return this.respondWith(status, (keepAlive) => errorResponse(status, code, detail, keepAlive))
+    }
     const e = errorAnswer(status, code, detail)
     this.respond(status, e.headers, e.body)
   }
@@ -611,9 +767,36 @@ export class RequestLifecycle implements FilterContext {
       // The answer itself could not be shaped: a plain coded 500, without filters.
       const detail = `filter ${failed.filter.name} failed: ${failed.error instanceof Error ? failed.error.message : String(failed.error)}`
       countError(this.down.s.counters, 'LB_ERR_FILTER')
+      this.sentBytes = errorBody(500, 'LB_ERR_FILTER', detail).length
       return this.respondWith(500, (keepAlive) => errorResponse(500, 'LB_ERR_FILTER', detail, keepAlive))
     }
+    if (this.chain.onResponseStream.length > 0 && body.length > 0 && this.request.method !== 'HEAD') {
+      if (!this.openStages(status, headers, true)) return
+      if (this.stream !== undefined) return this.streamAnswer(status, headers, body)
+      if (this.taps !== undefined) {
+        const content = Buffer.from(body, 'latin1')
+        for (const tap of this.taps) tap.observe(content)
+      }
+    }
+    this.sentBytes = body.length
     this.respondWith(status, (keepAlive) => this.codec.encodeAnswer(status, headers, body, keepAlive))
+  }
+
+  /** An answer of the balancer's own whose body the stream filters transform. */
+  private streamAnswer(status: number, headers: HttpHeader[], body: string): void {
+    if (this.socket !== undefined) this.detachUpstream(true)
+    const s = this.down.s
+    const framing = this.outFraming!
+    this.sentStatus = status
+    this.respStarted = true
+    this.clientKeepAlive = this.request.keepAlive && this.body.done && framing.kind !== 'close' && !s.draining()
+    this.awaitingStream = true
+    this.end(false, false, true)
+    s.counters.responses[statusClass(status)]++
+    this.clientSocket.write(this.codec.encodeResponseHead(this.request, status, statusText(status), headers, { framing, keepAlive: this.clientKeepAlive }), 'latin1')
+    const stream = this.stream!
+    stream.write(Buffer.from(body, 'latin1'))
+    stream.end()
   }
 
   private respondWith(status: number, encode: (keepAlive: boolean) => string): void {
@@ -639,12 +822,22 @@ export class RequestLifecycle implements FilterContext {
    * a response whose body then failed — are flushed first, so the client sees how far it got.
    */
   private cutClient(): void {
+    this.stream?.destroy()
+    this.stream = undefined
     if (this.clientSocket.writableCorked > 0) this.clientSocket.uncork()
     this.clientSocket.destroy()
   }
 
   /** The client went away mid-request. */
   abort(): void {
+    this.stream?.destroy()
+    this.stream = undefined
+    if (this.awaitingStream) {
+      // The backend had answered in full; the client left before the stream reached it.
+      this.awaitingStream = false
+      countError(this.down.s.counters, 'LB_ERR_CLIENT_ABORTED')
+      return this.finishFilters(false)
+    }
     if (this.over) return
     countError(this.down.s.counters, 'LB_ERR_CLIENT_ABORTED')
     if (this.socket !== undefined) this.detachUpstream(true)

@@ -6,7 +6,6 @@ import type { Filter, FilterContext, FilterEnv } from './filter.js'
 interface Timing {
   upstreamAt: number
   firstByteAt: number
-  bytes: number
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000
@@ -29,6 +28,7 @@ export interface AccessRecord {
   readonly target: string
   readonly version: string
   readonly status: number
+  /** Body bytes the client received (after any transform such as compression). */
   readonly bytes: number
   readonly route: string | undefined
   readonly backend: string | undefined
@@ -70,7 +70,7 @@ export function accessLogFilter(config: AccessLogConfig, env: FilterEnv): Filter
   const timings = new WeakMap<FilterContext, Timing>()
   const timing = (ctx: FilterContext): Timing => {
     let t = timings.get(ctx)
-    if (t === undefined) timings.set(ctx, (t = { upstreamAt: 0, firstByteAt: 0, bytes: 0 }))
+    if (t === undefined) timings.set(ctx, (t = { upstreamAt: 0, firstByteAt: 0 }))
     return t
   }
   return {
@@ -80,9 +80,6 @@ export function accessLogFilter(config: AccessLogConfig, env: FilterEnv): Filter
     },
     onResponseHead(ctx) {
       timing(ctx).firstByteAt = env.nowMs()
-    },
-    onResponseBody(ctx, chunk) {
-      timing(ctx).bytes += chunk.length
     },
     onDone(ctx, outcome) {
       const now = env.nowMs()
@@ -95,7 +92,7 @@ export function accessLogFilter(config: AccessLogConfig, env: FilterEnv): Filter
         target: ctx.request.target,
         version: ctx.request.version,
         status: outcome.status,
-        bytes: t?.bytes ?? 0,
+        bytes: outcome.bodyBytes,
         route: ctx.routeName,
         backend: ctx.backend?.id,
         referer: ctx.request.get('referer'),

@@ -10,6 +10,8 @@ export interface FilterChain {
   readonly onUpstreamRequest: readonly Filter[]
   readonly onResponseHead: readonly Filter[]
   readonly onResponseBody: readonly Filter[]
+  readonly onResponseStream: readonly Filter[]
+  readonly onUpstreamError: readonly Filter[]
   readonly onDone: readonly Filter[]
 }
 
@@ -21,6 +23,8 @@ export function compileChain(filters: readonly Filter[]): FilterChain {
     onUpstreamRequest: filters.filter((f) => f.onUpstreamRequest !== undefined),
     onResponseHead: filters.filter((f) => f.onResponseHead !== undefined),
     onResponseBody: filters.filter((f) => f.onResponseBody !== undefined),
+    onResponseStream: filters.filter((f) => f.onResponseStream !== undefined),
+    onUpstreamError: filters.filter((f) => f.onUpstreamError !== undefined),
     onDone: filters.filter((f) => f.onDone !== undefined),
   }
 }

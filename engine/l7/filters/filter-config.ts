@@ -129,8 +129,64 @@ export const accessLogSchema = z.strictObject({
 /** A validated `access-log` configuration. */
 export type AccessLogConfig = z.infer<typeof accessLogSchema>
 
+/** The content codings `compress` can apply. */
+export const CONTENT_CODINGS = ['br', 'gzip'] as const
+
+/** A media type or a `type/*` range, lower case. */
+const mediaRange = z.string().regex(/^[a-z0-9!#$&^_.+-]+\/(?:\*|[a-z0-9!#$&^_.+-]+)$/, 'expected a media type such as text/html or a range such as text/*')
+
+/** `compress` in lb.yaml, at listener or route level. */
+export const compressSchema = z.strictObject({
+  type: z.literal('compress'),
+  /** Codings offered, in order of preference when a client weighs several the same. */
+  algorithms: z.array(z.enum(CONTENT_CODINGS)).min(1).refine((a) => new Set(a).size === a.length, { message: 'each coding once' }).default(['br', 'gzip']),
+  /** Media types compressed (`type/*` for a whole type); others pass as they are. */
+  contentTypes: z
+    .array(mediaRange)
+    .min(1)
+    .default(['text/*', 'application/json', 'application/javascript', 'application/xml', 'application/problem+json', 'image/svg+xml']),
+  /** Bodies shorter than this (by Content-Length) are sent as they are: the coding's framing would eat the gain. */
+  minBytes: z.number().int().min(0).max(1 << 30).default(1024),
+  /** Level per coding: gzip 1–9, brotli quality 0–11. */
+  levels: z
+    .strictObject({
+      gzip: z.number().int().min(1).max(9).default(6),
+      br: z.number().int().min(0).max(11).default(4),
+    })
+    .prefault({}),
+})
+
+/** A validated `compress` configuration. */
+export type CompressConfig = z.infer<typeof compressSchema>
+
+/** `cache` in lb.yaml, at listener or route level: a shared HTTP cache (RFC 9111) in memory. */
+export const cacheSchema = z
+  .strictObject({
+    type: z.literal('cache'),
+    /** Bytes the cache holds at most (bodies and headers); the entry used least recently goes first. */
+    maxBytes: z.number().int().min(1024).max(2 ** 40).default(64 << 20),
+    /** The largest response stored; longer ones pass through uncached. */
+    maxEntryBytes: z.number().int().min(1).max(2 ** 40).default(1 << 20),
+    /** Concurrent misses on one key wait for the first one's response instead of each going to the backend. */
+    coalesce: z.boolean().default(true),
+    /**
+     * Freshness given to a response with a Last-Modified but no explicit lifetime, as a fraction of
+     * its age then (RFC 9111 §4.2.2); 0 stores only responses with an explicit lifetime.
+     */
+    heuristicFraction: z.number().min(0).max(1).default(0.1),
+    /**
+     * Seconds past its freshness a stored response may still answer when the backend fails (5xx, or
+     * no backend reachable), as RFC 5861's stale-if-error; 0: never.
+     */
+    staleIfErrorS: z.number().int().min(0).max(7 * 86_400).default(0),
+  })
+  .refine((c) => c.maxEntryBytes <= c.maxBytes, { message: 'maxEntryBytes cannot exceed maxBytes', path: ['maxEntryBytes'] })
+
+/** A validated `cache` configuration. */
+export type CacheConfig = z.infer<typeof cacheSchema>
+
 /** One entry of a `filters:` list. */
-export const filterConfigSchema = z.discriminatedUnion('type', [securityHeadersSchema, rateLimitSchema, authSchema, accessLogSchema])
+export const filterConfigSchema = z.discriminatedUnion('type', [securityHeadersSchema, rateLimitSchema, authSchema, accessLogSchema, compressSchema, cacheSchema])
 
 /** A validated filter configuration. */
 export type FilterConfig = z.infer<typeof filterConfigSchema>

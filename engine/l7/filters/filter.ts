@@ -1,3 +1,4 @@
+import type { Transform } from 'node:stream'
 import type { Backend } from '../../balancing/types.js'
 import type { HttpHeader, RequestHead } from '../../http/http-head.js'
 import type { PoolRuntime } from '../../runtime/pool-runtime.js'
@@ -30,7 +31,7 @@ export interface FilterContext {
 export interface FilterAnswer {
   readonly status: number
   readonly headers?: readonly HttpHeader[]
-  /** Body text, latin1 (one character a byte). */
+  /** Body text, latin1 (one character a byte: a stored body costs a byte a byte, and is written without re-encoding). */
   readonly body?: string
   /** A stable code for the decision, counted like the engine's own errors (`LB_ERR_RATE_LIMITED`). */
   readonly code?: string
@@ -42,6 +43,11 @@ export interface FilterOutcome {
   readonly status: number
   /** The response was complete. */
   readonly ok: boolean
+  /**
+   * Body bytes sent to the client, after any transform: the content when the balancer framed it (a
+   * transformed body, its own answers), the bytes as relayed otherwise (chunk framing included).
+   */
+  readonly bodyBytes: number
 }
 
 /**
@@ -70,10 +76,43 @@ export interface Filter {
    * Writes to the client go on with the connection's own backpressure.
    */
   onResponseBody?(ctx: FilterContext, chunk: Buffer): void
+  /**
+   * The response head is settled (every `onResponseHead` ran) and a body follows, from a backend or
+   * the balancer itself (`own`): the filter may take the body's content, transfer framing removed.
+   * A `Transform` replaces it (compression): the response is then re-framed by the codec
+   * (Content-Length dropped; chunked in HTTP/1.1), with backpressure from the client back to the
+   * backend. A `BodyTap` only reads it (a cache filling), and the bytes are relayed as received
+   * unless another filter transforms them. Stages run in chain order, each seeing the content as
+   * the stages before it left it; `headers` may be changed in place (Content-Encoding, Vary).
+   * Not called for bodiless responses (HEAD, 204, 304) or bodies with a transfer coding besides
+   * the framing.
+   */
+  onResponseStream?(ctx: FilterContext, status: number, headers: HttpHeader[], own: boolean): BodyStage | undefined
+  /**
+   * The backend failed before anything reached the client: it answered 500, 502, 503 or 504 (RFC
+   * 5861's errors), or it did not answer and the balancer is about to send its own 502, 503 or 504.
+   * An answer returned goes to the client instead (a stale cached response); the failure is still
+   * counted against the backend. The first filter answering wins.
+   */
+  onUpstreamError?(ctx: FilterContext, status: number): FilterAnswer | undefined
   /** The request is over, however it ended. */
   onDone?(ctx: FilterContext, outcome: FilterOutcome): void
   /** The filter's own counters (monotonic) and gauges, shown in /stats and /metrics. */
   stats?(): FilterStats
+}
+
+/** Reads a response body's content as it passes, without changing it. */
+export interface BodyTap {
+  /** One piece of content (a view: copy what is kept). */
+  observe(chunk: Buffer): void
+}
+
+/** What `onResponseStream` may return: a transform of the content, or a tap reading it. */
+export type BodyStage = Transform | BodyTap
+
+/** True when the stage only reads the content. */
+export function isTap(stage: BodyStage): stage is BodyTap {
+  return typeof (stage as Partial<BodyTap>).observe === 'function'
 }
 
 /** What configurable filters are built with (the clock injected, so tests replay exactly). */

@@ -1,6 +1,8 @@
 import type { Filter, FilterEnv } from './filter.js'
 import { accessLogFilter } from './access-log.js'
 import { authFilter } from './auth.js'
+import { cacheFilter } from './cache.js'
+import { compressFilter } from './compress.js'
 import type { FilterConfig } from './filter-config.js'
 import { rateLimitFilter } from './rate-limit.js'
 import { securityHeadersFilter } from './security-headers.js'
@@ -14,6 +16,8 @@ export const filterTypes = {
   'rate-limit': rateLimitFilter,
   auth: authFilter,
   'access-log': accessLogFilter,
+  compress: compressFilter,
+  cache: cacheFilter,
 } as const satisfies Record<string, (config: never, env: FilterEnv) => Filter>
 
 /** Builds a configured filter. */

@@ -1,4 +1,4 @@
-import type { HttpHeader } from '../../http/http-head.js'
+import { headerIndex, type HttpHeader } from '../../http/http-head.js'
 import type { SecurityHeadersConfig } from './filter-config.js'
 import type { Filter } from './filter.js'
 
@@ -23,15 +23,6 @@ function presets(c: SecurityHeadersConfig): { plain: readonly Preset[]; tls: rea
   return { plain, tls }
 }
 
-/** Index of the first header named `lower`, or -1. */
-function find(headers: readonly HttpHeader[], lower: string): number {
-  for (let i = 0; i < headers.length; i++) {
-    const n = headers[i]!.name
-    if (n.length === lower.length && n.toLowerCase() === lower) return i
-  }
-  return -1
-}
-
 /**
  * A preset of response security headers on every response, the balancer's own errors included:
  * what the backend set stays unless `override`, nothing is ever set twice, and HSTS only over TLS.
@@ -45,7 +36,7 @@ export function securityHeadersFilter(config: SecurityHeadersConfig): Filter {
       const set = ctx.proto === 'https' ? tls : plain
       for (let i = 0; i < set.length; i++) {
         const p = set[i]!
-        const at = find(headers, p.lower)
+        const at = headerIndex(headers, p.lower)
         if (at < 0) headers.push(p.header)
         else if (override) {
           headers[at] = p.header

@@ -11,8 +11,9 @@ class LengthReader implements BodyReader {
     return this.remaining === 0
   }
 
-  feed(chunk: Buffer): number {
+  feed(chunk: Buffer, onContent?: (content: Buffer) => void): number {
     const n = Math.min(this.remaining, chunk.length)
+    if (onContent !== undefined && n > 0) onContent(n === chunk.length ? chunk : chunk.subarray(0, n))
     this.remaining -= n
     return this.remaining === 0 ? n : -1
   }
@@ -31,14 +32,20 @@ class ChunkedReader implements BodyReader {
     return this.end >= 0
   }
 
-  feed(chunk: Buffer): number {
-    this.end = this.tracker.feed(chunk, 0, chunk.length)
+  feed(chunk: Buffer, onContent?: (content: Buffer) => void): number {
+    this.end = this.tracker.feed(chunk, 0, chunk.length, onContent)
     return this.end
   }
 }
 
 /** A response body that ends when the connection closes: every byte belongs to it. */
-const untilClose: BodyReader = { done: false, feed: () => -1 }
+const untilClose: BodyReader = {
+  done: false,
+  feed: (chunk, onContent) => {
+    if (onContent !== undefined && chunk.length > 0) onContent(chunk)
+    return -1
+  },
+}
 /** No body at all. */
 const empty: BodyReader = { done: true, feed: () => 0 }
 

@@ -1,4 +1,4 @@
-import type { HttpHeader, RequestHead, ResponseHead } from '../../http/http-head.js'
+import { CHUNKED, UNTIL_CLOSE, type HttpHeader, type RequestHead, type ResponseHead } from '../../http/http-head.js'
 import { parseResponseHead, responseFraming } from '../../http/http-parser.js'
 import { requestHeadString, responseHeadString } from '../../http/http-writer.js'
 import { hopByHopNames } from '../../http/hop-by-hop.js'
@@ -6,6 +6,7 @@ import { statusText } from '../../http/status-text.js'
 import type { Codec } from '../codec.js'
 import { bodyReaderFor } from './body-readers.js'
 
+const CRLF = Buffer.from('\r\n', 'latin1')
 const KEEP_FOR_UPGRADE = new Set(['connection', 'upgrade'])
 
 /** Hop-by-hop names minus Connection and Upgrade, which an upgrade must pass on. */
@@ -83,7 +84,8 @@ export const http1Codec: Codec = {
 
   encodeResponseHead(request, status, reason, headers, o) {
     const framing = o.framing.kind
-    const codings = framing === 'chunked' || framing === 'close' ? transferCodings(o.upstream.headers) : undefined
+    // A body framed here is chunked by us alone; one relayed keeps the codings it came with.
+    const codings = o.upstream === undefined ? (framing === 'chunked' ? 'chunked' : undefined) : framing === 'chunked' || framing === 'close' ? transferCodings(o.upstream.headers) : undefined
     if (codings !== undefined) headers.push({ name: 'Transfer-Encoding', value: codings })
     if (status !== 101) {
       if (!o.keepAlive) headers.push({ name: 'Connection', value: 'close' })
@@ -99,4 +101,19 @@ export const http1Codec: Codec = {
   },
 
   bodyReader: bodyReaderFor,
+
+  transferCoded(head) {
+    const codings = transferCodings(head.headers)
+    return codings !== undefined && codings.trim().toLowerCase() !== 'chunked'
+  },
+
+  // An HTTP/1.0 client cannot read chunked: the body then ends with the connection.
+  streamFraming: (request) => (request.version === '1.1' ? CHUNKED : UNTIL_CLOSE),
+
+  encodeBodyChunk(framing, chunk) {
+    if (framing.kind !== 'chunked') return chunk
+    return Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'), chunk, CRLF])
+  },
+
+  encodeBodyEnd: (framing) => (framing.kind === 'chunked' ? '0\r\n\r\n' : ''),
 }

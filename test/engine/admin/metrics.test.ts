@@ -40,6 +40,8 @@ async function scrapedEngine() {
         name: 'web',
         protocol: 'http',
         bind: '127.0.0.1:0',
+        // Configured filters' counters and byte counts are in the exposition promtool checks.
+        filters: [{ type: 'cache' }, { type: 'compress', minBytes: 0 }],
         routes: [
           { match: { path: { prefix: '/down/' } }, pool: 'down' },
           { match: { path: { prefix: '/' } }, pool: 'app' },
@@ -55,7 +57,7 @@ async function scrapedEngine() {
   })
   const web = listenerAddress(engine, 'web')
   const agent = keepAliveAgent()
-  for (let i = 0; i < 20; i++) expect((await send(web, `/app/${i}`, { agent })).status).toBe(200)
+  for (let i = 0; i < 20; i++) expect((await send(web, `/app/${i}`, { agent, headers: { 'accept-encoding': 'gzip' } })).status).toBe(200)
   expect((await send(web, '/down/x', { agent })).status).toBe(502)
   const db = listenerAddress(engine, 'db')
   for (let i = 0; i < 3; i++) {

@@ -76,6 +76,22 @@ describe('ChunkedTracker: valid bodies', () => {
     }
   })
 
+  it('hands over the content, framing removed, however the bytes are cut', () => {
+    const buf = bytes('5;ext=1\r\nhello\r\n1\r\n \r\nb\r\nworld again\r\n0\r\nx-trailer: t\r\n\r\n')
+    const random = seededRandom(7)
+    for (let round = 0; round < 200; round++) {
+      const cuts = Array.from({ length: 1 + Math.floor(random() * 8) }, () => Math.floor(random() * buf.length)).sort((a, b) => a - b)
+      const tracker = new ChunkedTracker()
+      const content: Buffer[] = []
+      let from = 0
+      for (const to of [...cuts, buf.length]) {
+        tracker.feed(buf, from, to, (c) => content.push(Buffer.from(c)))
+        from = to
+      }
+      expect(Buffer.concat(content).toString()).toBe('hello world again')
+    }
+  })
+
   it('counts payload bytes as they arrive', () => {
     const buf = bytes('6\r\nabcdef\r\n0\r\n\r\n')
     const tracker = new ChunkedTracker()

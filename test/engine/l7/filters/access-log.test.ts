@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { errorBody } from '../../../../engine/l7/error-response.js'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { accessLogFilter, combinedLine } from '../../../../engine/l7/filters/access-log.js'
 import { accessLogSchema } from '../../../../engine/l7/filters/filter-config.js'
@@ -47,7 +48,7 @@ describe('access-log, unit', () => {
     const f = accessLogFilter(accessLogSchema.parse({ type: 'access-log', destination: { file }, maxBufferedBytes: 4096 }), { nowMs: () => 1, wallMs: () => 0, requestId: () => 'id' })
     const ctx = { client: { address: '127.0.0.1' }, request: { method: 'GET', target: `/${'x'.repeat(100)}`, version: '1.1', get: () => undefined }, headParsedAt: 0 } as unknown as FilterContext
     // One synchronous burst: the file is not even open yet, so nothing drains meanwhile.
-    for (let i = 0; i < 200; i++) f.onDone!(ctx, { status: 200, ok: true })
+    for (let i = 0; i < 200; i++) f.onDone!(ctx, { status: 200, ok: true, bodyBytes: 0 })
     const { counters } = f.stats!()
     expect(counters.requests).toBe(200)
     expect(counters.dropped).toBeGreaterThan(0)
@@ -100,7 +101,9 @@ describe('access-log through the engine', () => {
     expect(records[0]!.firstByteMs as number).toBeLessThanOrEqual(records[0]!.totalMs as number)
     expect(records[3]).toMatchObject({ status: 429, decisions: { 'rate-limit': 'limited' } })
     expect(records[3]!.backend).toBeUndefined()
-    expect(lines(combined)[5]).toMatch(/^127\.0\.0\.1 - - \[.+\] "GET \/nowhere HTTP\/1\.1" 404 0 "-" "-" route=- backend=-/)
+    // The bytes are those of the body the client got: here the balancer's own 404 text.
+    const notFound = errorBody(404, 'LB_ERR_NO_ROUTE', undefined).length
+    expect(lines(combined)[5]).toMatch(new RegExp(`^127\\.0\\.0\\.1 - - \\[.+\\] "GET /nowhere HTTP/1\\.1" 404 ${notFound} "-" "-" route=- backend=-`))
     const logs = engine.stats().listeners[0]!.filters!.filter((f) => f.name === 'access-log')
     expect(logs.map((f) => f.counters)).toEqual([
       { requests: 6, lines: 6, dropped: 0 },

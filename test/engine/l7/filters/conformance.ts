@@ -5,10 +5,10 @@ import { closeServers, httpBackend } from '../../../helpers/test-servers.js'
 import { destroyAgents, httpListener, poolOf, send, type SendOptions } from '../clients.js'
 
 /** The hooks of a filter, in stage order. */
-const HOOKS = ['onRequest', 'onUpstreamRequest', 'onResponseHead', 'onResponseBody', 'onDone'] as const
+const HOOKS = ['onRequest', 'onUpstreamRequest', 'onResponseHead', 'onResponseStream', 'onResponseBody', 'onDone'] as const
 type Hook = (typeof HOOKS)[number]
 /** Hooks whose failure the client sees as a coded 500 (nothing was sent to it yet). */
-const BEFORE_RESPONSE: readonly Hook[] = ['onRequest', 'onUpstreamRequest', 'onResponseHead']
+const BEFORE_RESPONSE: readonly Hook[] = ['onRequest', 'onUpstreamRequest', 'onResponseHead', 'onResponseStream']
 
 /** A filter that records every hook call as `tag.hook`; `answer` makes its onRequest answer 418. */
 export function recorder(tag: string, log: string[], answer = false): Filter {
@@ -20,6 +20,7 @@ export function recorder(tag: string, log: string[], answer = false): Filter {
     },
     onUpstreamRequest: () => void log.push(`${tag}.onUpstreamRequest`),
     onResponseHead: (_ctx, _status, _headers, own) => void log.push(`${tag}.onResponseHead${own ? '(own)' : ''}`),
+    onResponseStream: (_ctx, _status, _headers, own) => void log.push(`${tag}.onResponseStream${own ? '(own)' : ''}`),
     onResponseBody: () => void log.push(`${tag}.onResponseBody`),
     onDone: (_ctx, outcome) => void log.push(`${tag}.onDone(${outcome.status})`),
   }
