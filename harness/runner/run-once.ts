@@ -281,8 +281,8 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
     await Promise.all(
       all().map(async (b) => {
         try {
-          const st = (await b.state()) as { served?: { http?: { requests?: number }; tcp?: { requests?: number }; udp?: { datagrams?: number } }; seen?: BackendSeen; service?: ServiceTimeSnapshot }
-          served.set(b.spec.id, (st.served?.http?.requests ?? 0) + (st.served?.tcp?.requests ?? 0) + (st.served?.udp?.datagrams ?? 0))
+          const st = (await b.state()) as { served?: { http?: { requests?: number }; grpc?: { requests?: number }; tcp?: { requests?: number }; udp?: { datagrams?: number } }; seen?: BackendSeen; service?: ServiceTimeSnapshot }
+          served.set(b.spec.id, (st.served?.http?.requests ?? 0) + (st.served?.grpc?.requests ?? 0) + (st.served?.tcp?.requests ?? 0) + (st.served?.udp?.datagrams ?? 0))
           if (st.seen !== undefined) seen.set(b.spec.id, st.seen)
           if (st.service !== undefined) service.set(b.spec.id, st.service)
         } catch {

@@ -13,8 +13,8 @@ export const backendGroupSchema = z.strictObject({
   count: z.number().int().min(1).max(200).default(1),
   /** Latency, errors, resets, body size, health — at start; the timeline may change it. */
   behaviour: behaviourSchema.default({}),
-  /** What each instance serves: http (default), https, tcp (line protocol), udp. */
-  protocols: z.array(z.enum(['http', 'https', 'tcp', 'udp'])).min(1).default(['http']),
+  /** What each instance serves: http (default; HTTP/1.x and h2c), https (HTTP/1.x and h2 by ALPN), grpc (the echo service), tcp (line protocol), udp. */
+  protocols: z.array(z.enum(['http', 'https', 'grpc', 'tcp', 'udp'])).min(1).default(['http']),
   /** Expect a PROXY header from the balancer. */
   proxyProtocol: z.enum(['none', 'v1', 'v2', 'any']).default('none'),
   /** Default weight of the group's backends in the pools that use it. */
@@ -30,7 +30,7 @@ export const backendGroupSchema = z.strictObject({
 })
 
 /** Which of a backend's ports a pool sends to. */
-const backendPort = z.enum(['http', 'https', 'tcp', 'udp'])
+const backendPort = z.enum(['http', 'https', 'grpc', 'tcp', 'udp'])
 
 /** A pool in a scenario: an engine pool whose backends come from backend groups. */
 const scenarioPoolSchema = poolSchema.omit({ backends: true }).extend({
