@@ -3,6 +3,7 @@
  * and deciding, from the random source, how one request is answered.
  */
 import type { Behaviour, BehaviourPatch } from './backend-config.js'
+import { grpcCodeOfHttpStatus } from './grpc-status.js'
 import { drawLatencyMs } from './latency-distribution.js'
 
 /** What happens to one request once its latency has passed. */
@@ -52,18 +53,13 @@ export function errorStatusOf(behaviour: Behaviour): number {
 }
 
 /**
- * The gRPC status of an error answer: `grpcStatus` when set, else `errorStatus` mapped as gRPC's
- * "HTTP to gRPC status code mapping" does for a reply without one (400 → INTERNAL, 401 →
- * UNAUTHENTICATED, 403 → PERMISSION_DENIED, 404 → UNIMPLEMENTED, 429/502/503/504 → UNAVAILABLE,
- * any other → UNKNOWN).
+ * The gRPC status of an error answer: `grpcStatus` when set, else `errorStatus` mapped as gRPC maps
+ * an HTTP status (400 → INTERNAL, 401 → UNAUTHENTICATED, 403 → PERMISSION_DENIED, 404 →
+ * UNIMPLEMENTED, 429/502/503/504 → UNAVAILABLE, any other → UNKNOWN).
  */
 export function grpcStatusOf(behaviour: Behaviour): number {
-  if (behaviour.grpcStatus !== undefined) return behaviour.grpcStatus
-  return HTTP_TO_GRPC[errorStatusOf(behaviour)] ?? GRPC_UNKNOWN
+  return behaviour.grpcStatus ?? grpcCodeOfHttpStatus(errorStatusOf(behaviour))
 }
-
-const GRPC_UNKNOWN = 2
-const HTTP_TO_GRPC: Readonly<Record<number, number>> = { 400: 13, 401: 16, 403: 7, 404: 12, 429: 14, 502: 14, 503: 14, 504: 14 }
 
 /** The share of the configured age by which a connection's age is jittered either way (gRFC A9). */
 export const CONNECTION_AGE_JITTER = 0.1

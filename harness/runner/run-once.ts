@@ -6,7 +6,7 @@ import { mergeServiceTimes, serviceWarnings, type ServiceTimeSnapshot } from '..
 import { createDistributedGenerator, type DistributedSummary } from '../load/distributed/distributed-generator.js'
 import { generatorFor } from '../load/index.js'
 import { bottleneckWarning, runBottleneck } from '../../reports/result/bottleneck.js'
-import type { IntervalSample, LoadPlan, LoadProtocol, LoadSummary } from '../load/load-types.js'
+import type { GrpcCallShape, IntervalSample, LoadPlan, LoadProtocol, LoadSummary } from '../load/load-types.js'
 import type { BackendProvider, BackendSpec, RunningBackend } from '../providers/index.js'
 import { configuredShares, judgeExpectations } from '../scenario/expectations.js'
 import { deriveFailover } from '../scenario/failover.js'
@@ -50,6 +50,11 @@ export const HEAVY_STEAL = 0.1
 const EVENT_POLL_MS = 200
 
 const epochUs = () => (performance.timeOrigin + performance.now()) * 1000
+
+/** A scenario's gRPC call as the generator takes it. */
+function grpcCallOf(g: { path?: string | undefined; messageBase64?: string | undefined }): GrpcCallShape {
+  return { ...(g.path === undefined ? {} : { path: g.path }), ...(g.messageBase64 === undefined ? {} : { message: Buffer.from(g.messageBase64, 'base64') }) }
+}
 
 /** The load protocol a listener implies when the scenario does not say. */
 function defaultProtocol(listenerProtocol: string): LoadProtocol {
@@ -194,7 +199,9 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
       tcpPayload: s.load.tcpPayload,
       udpPayloadBytes: s.load.udpPayloadBytes,
       seed: s.seed,
-      ...(protocol === 'http' || protocol === 'https' ? { http: requests.base } : {}),
+      ...(protocol === 'http' || protocol === 'https' || protocol === 'h2' ? { http: requests.base } : {}),
+      ...(s.load.streamsPerConnection === undefined ? {} : { streamsPerConnection: s.load.streamsPerConnection }),
+      ...(s.load.grpc === undefined ? {} : { grpc: grpcCallOf(s.load.grpc) }),
       ...(requests.requestFor === undefined ? {} : { requestFor: requests.requestFor }),
       ...(s.load.cookies ? { cookies: true } : {}),
       ...(s.load.clients > 1 ? { localAddresses: clientAddresses(s.load.clients) } : {}),
@@ -340,7 +347,7 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
       summary: {
         rps: elapsedS > 0 ? sent / elapsedS : 0,
         ...(summary.requestedRate === undefined ? {} : { requestedRate: summary.requestedRate }),
-        requests: { sent, ok: summary.ok, failed: summary.failed, failures: summary.failures },
+        requests: { sent, ok: summary.ok, failed: summary.failed, failures: summary.failures, ...(summary.grpcStatus === undefined ? {} : { grpcStatus: summary.grpcStatus }) },
         latencyUs: summary.latencyUs,
         ...(summary.correctedLatencyUs === undefined ? {} : { correctedLatencyUs: summary.correctedLatencyUs }),
         ...(summary.handshakeUs === undefined ? {} : { handshakeUs: summary.handshakeUs }),

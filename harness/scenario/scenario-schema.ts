@@ -5,6 +5,7 @@ import { externalSchema } from '../peers/external/external-schema.js'
 import { BALANCER_IMPLEMENTATIONS } from '../peers/peer-names.js'
 import { simulationSectionSchema } from '../simulator/simulation-schema.js'
 import { duration } from './duration.js'
+import { LOAD_PROTOCOLS } from '../load/load-types.js'
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'names are letters, digits, - and _')
 
@@ -93,8 +94,20 @@ export const loadSectionSchema = z.strictObject({
   generator: z.enum(['layerbench', 'autocannon']).default('layerbench'),
   /** The listener to load (default: the first). */
   listener: name.optional(),
-  /** Default from the listener: http → http, https → https, tls → https (passthrough), tcp → http, udp → udp. */
-  protocol: z.enum(['http', 'https', 'tcp', 'tls', 'udp']).optional(),
+  /**
+   * Default from the listener: http → http, https → https, tls → https (passthrough), tcp → http,
+   * udp → udp. `h2`: HTTP/2 by prior knowledge (cleartext); `grpc`: unary gRPC over h2c.
+   */
+  protocol: z.enum(LOAD_PROTOCOLS).optional(),
+  /** h2 and grpc: streams each connection carries at once; the clients are connections × streams. */
+  streamsPerConnection: z.number().int().min(1).max(10_000).optional(),
+  /** grpc: the method called and its request message (protobuf, base64); default the backend's echo of `ping`. */
+  grpc: z
+    .strictObject({
+      path: z.string().regex(/^\/[^/]+\/[^/]+$/, 'expected /package.Service/Method').optional(),
+      messageBase64: z.base64().optional(),
+    })
+    .optional(),
   mode: z.enum(['closed', 'open']).default('closed'),
   connections: z.number().int().min(1).max(10_000).default(16),
   /** Requests per second in total (open loop; closed loop: a cap). */

@@ -180,8 +180,8 @@ export const runResultSchema = z.strictObject({
   summary: z.strictObject({
     rps: z.number(),
     requestedRate: z.number().optional(),
-    /** Invariant: sent == ok + failed. */
-    requests: z.strictObject({ sent: z.number().int(), ok: z.number().int(), failed: z.number().int(), failures: z.strictObject({ byKind: counts, byStatus: counts }) }),
+    /** Invariant: sent == ok + failed. `grpcStatus`: gRPC runs, every call that got a status by its name (`OK`, `UNAVAILABLE`…). */
+    requests: z.strictObject({ sent: z.number().int(), ok: z.number().int(), failed: z.number().int(), failures: z.strictObject({ byKind: counts, byStatus: counts }), grpcStatus: counts.optional() }),
     latencyUs: latencySummarySchema,
     correctedLatencyUs: latencySummarySchema.optional(),
     handshakeUs: latencySummarySchema.optional(),
