@@ -8,6 +8,7 @@
  * session, as gRPC clients retry transparently; its latency includes the second try.
  */
 import http2 from 'node:http2'
+import net from 'node:net'
 import { grpcCodeOfHttpStatus, grpcStatusName } from '../../backend/grpc-status.js'
 import type { LoadTarget } from '../load-types.js'
 import type { H2RequestEncoder } from './h2-request.js'
@@ -36,7 +37,10 @@ class SharedSession {
   constructor(target: LoadTarget, localAddress: string | undefined) {
     const started = process.hrtime.bigint()
     const authority = `http://${defaultHostHeader(target)}`
-    this.session = http2.connect(authority, { settings: SETTINGS, ...(localAddress === undefined ? {} : { localAddress }) })
+    // Nagle off, as on every other connection of the generator: a stream's HEADERS frame must not
+    // wait for the ACK of the one before it (with delayed ACKs, tens of milliseconds).
+    const createConnection = () => net.connect({ host: target.host, port: target.port, noDelay: true, ...(localAddress === undefined ? {} : { localAddress }) })
+    this.session = http2.connect(authority, { settings: SETTINGS, createConnection })
     this.session.once('connect', () => {
       this.connected = true
       const handshake = process.hrtime.bigint() - started
