@@ -64,7 +64,7 @@ export function grpcStatusOf(behaviour: Behaviour): number {
 /** The share of the configured age by which a connection's age is jittered either way (gRFC A9). */
 export const CONNECTION_AGE_JITTER = 0.1
 
-/** One connection's maximum age: `maxMs` ±10%, drawn from `random`. */
-export function jitteredAgeMs(maxMs: number, random: () => number): number {
-  return maxMs * (1 - CONNECTION_AGE_JITTER + 2 * CONNECTION_AGE_JITTER * random())
+/** One connection's maximum age: `max` ±10% (in the unit of `max`), drawn from `random`. */
+export function jitteredAge(max: number, random: () => number): number {
+  return max * (1 - CONNECTION_AGE_JITTER + 2 * CONNECTION_AGE_JITTER * random())
 }

@@ -4,7 +4,7 @@
  * new ones go to a new connection — and destroyed `graceMs` later if streams are still open.
  */
 import type { Http2Session } from 'node:http2'
-import { jitteredAgeMs } from './behaviour.js'
+import { jitteredAge } from './behaviour.js'
 
 /** Arms the age of `session`; the timers go when the session closes. */
 export function ageConnection(session: Http2Session, age: { readonly maxMs: number; readonly graceMs: number }, random: () => number): void {
@@ -12,7 +12,7 @@ export function ageConnection(session: Http2Session, age: { readonly maxMs: numb
   const timer = setTimeout(() => {
     session.close()
     grace = setTimeout(() => session.destroy(), age.graceMs)
-  }, jitteredAgeMs(age.maxMs, random))
+  }, jitteredAge(age.maxMs, random))
   session.once('close', () => {
     clearTimeout(timer)
     clearTimeout(grace)

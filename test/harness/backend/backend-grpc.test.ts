@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { generateCertificateAuthority, issueCertificate } from '../../../engine/tls/self-signed.js'
 import { backendConfigSchema } from '../../../harness/backend/backend-config.js'
 import { startBackend, type RunningBackend } from '../../../harness/backend/backend.js'
-import { grpcStatusOf, jitteredAgeMs } from '../../../harness/backend/behaviour.js'
+import { grpcStatusOf, jitteredAge } from '../../../harness/backend/behaviour.js'
 import { backendProtos, type EchoReply } from '../../../harness/backend/grpc-protos.js'
 
 const started: RunningBackend[] = []
@@ -58,9 +58,9 @@ describe('grpcStatusOf', () => {
   })
 })
 
-describe('jitteredAgeMs', () => {
+describe('jitteredAge', () => {
   it('stays within ±10% of the configured age', () => {
-    expect([jitteredAgeMs(1000, () => 0), jitteredAgeMs(1000, () => 0.5), jitteredAgeMs(1000, () => 0.999999)].map(Math.round)).toEqual([900, 1000, 1100])
+    expect([jitteredAge(1000, () => 0), jitteredAge(1000, () => 0.5), jitteredAge(1000, () => 0.999999)].map(Math.round)).toEqual([900, 1000, 1100])
   })
 })
 
