@@ -50,6 +50,7 @@ export function backendConfigFor(spec: BackendSpec, host: string): BackendConfig
     ...(ports.udp === undefined ? {} : { udp: { port: ports.udp } }),
     control: { port: ports.control },
     proxyProtocol: spec.proxyProtocol ?? 'none',
+    ...(spec.connectionAge === undefined ? {} : { connectionAge: { maxMs: Math.max(1, Math.round(spec.connectionAge.maxMs)), graceMs: Math.round(spec.connectionAge.graceMs) } }),
     behaviour: spec.behaviour ?? {},
     ...(spec.seed === undefined ? {} : { seed: spec.seed }),
   }

@@ -28,6 +28,8 @@ export interface BackendSpec {
   /** PEM certificate and key, required with `https`. */
   readonly tls?: { readonly cert: string; readonly key: string }
   readonly proxyProtocol?: 'none' | 'v1' | 'v2' | 'any'
+  /** HTTP/2 and gRPC maximum connection age (see the backend's `connectionAge`). */
+  readonly connectionAge?: { readonly maxMs: number; readonly graceMs: number }
   readonly behaviour?: Behaviour
   readonly seed?: number
   readonly limits?: BackendLimits

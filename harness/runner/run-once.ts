@@ -61,6 +61,11 @@ function defaultProtocol(listenerProtocol: string): LoadProtocol {
   return listenerProtocol === 'https' || listenerProtocol === 'tls' ? 'https' : listenerProtocol === 'udp' ? 'udp' : 'http'
 }
 
+/** A group's maximum connection age as the provider takes it. */
+function connectionAgeOf(g: { connectionAge?: { max: number; grace: number } | undefined }): Pick<BackendSpec, 'connectionAge'> {
+  return g.connectionAge === undefined ? {} : { connectionAge: { maxMs: g.connectionAge.max, graceMs: g.connectionAge.grace } }
+}
+
 function backendSpecs(s: Scenario, pki: Awaited<ReturnType<typeof createRunPki>>): BackendSpec[] {
   let n = 0
   return Object.entries(s.backends).flatMap(([group, g]) =>
@@ -70,6 +75,7 @@ function backendSpecs(s: Scenario, pki: Awaited<ReturnType<typeof createRunPki>>
       protocols: g.protocols,
       ...(g.protocols.includes('https') ? { tls: pki.backend } : {}),
       proxyProtocol: g.proxyProtocol,
+      ...connectionAgeOf(g),
       behaviour: g.behaviour,
       seed: s.seed * 1000 + n++,
       ...(g.limits === undefined ? {} : { limits: g.limits }),
@@ -234,7 +240,7 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
       addInstance: async (g) => {
         const index = (instances.get(g) ?? []).length
         const group = s.backends[g]!
-        const [b] = await ctx.provider.start([{ id: `${g}-${index}`, group: g, protocols: group.protocols, ...(group.protocols.includes('https') ? { tls: pki.backend } : {}), proxyProtocol: group.proxyProtocol, behaviour: group.behaviour, seed: s.seed * 1000 + 500 + index }])
+        const [b] = await ctx.provider.start([{ id: `${g}-${index}`, group: g, protocols: group.protocols, ...(group.protocols.includes('https') ? { tls: pki.backend } : {}), proxyProtocol: group.proxyProtocol, ...connectionAgeOf(group), behaviour: group.behaviour, seed: s.seed * 1000 + 500 + index }])
         instances.set(g, [...(instances.get(g) ?? []), b!])
         groupOf.set(b!.spec.id, g)
         return b!

@@ -18,6 +18,8 @@ export const backendGroupSchema = z.strictObject({
   protocols: z.array(z.enum(['http', 'https', 'grpc', 'tcp', 'udp'])).min(1).default(['http']),
   /** Expect a PROXY header from the balancer. */
   proxyProtocol: z.enum(['none', 'v1', 'v2', 'any']).default('none'),
+  /** HTTP/2 and gRPC connections get GOAWAY after `max` (±10%) and are closed `grace` later: an L4 balancer in front then rebalances. */
+  connectionAge: z.strictObject({ max: duration(), grace: duration().default(1000) }).optional(),
   /** Default weight of the group's backends in the pools that use it. */
   weight: z.number().min(0).max(1_000_000).default(1),
   /** Resource limits (docker: cpu quota, cpuset and memory; process: cpuset through taskset). */
