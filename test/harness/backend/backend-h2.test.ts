@@ -1,3 +1,4 @@
+import { execFile, execFileSync } from 'node:child_process'
 import http2 from 'node:http2'
 import https from 'node:https'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -151,6 +152,22 @@ describe('HTTP/2 on the http listener', () => {
       }).on('error', reject)
     })
     expect(status).toBe(200)
+  })
+
+  // curl is a client written by others: it must agree with ours on what the backend speaks.
+  const curl = (() => {
+    try {
+      return execFileSync('curl', ['--version'], { encoding: 'utf8' }).includes('HTTP2')
+    } catch {
+      return false
+    }
+  })()
+  it.skipIf(!curl)('answers curl --http2-prior-knowledge over HTTP/2', async () => {
+    const b = await backend({ id: 'h2-curl' })
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile('curl', ['-sS', '--http2-prior-knowledge', '-o', '/dev/null', '-w', '%{http_version} %{response_code}', `http://127.0.0.1:${b.ports.http}/curl`], { timeout: 10_000 }, (e, stdout) => (e === null ? resolve(stdout) : reject(e))),
+    )
+    expect(out).toBe('2 200')
   })
 
   it('sends GOAWAY once a connection reaches its maximum age', async () => {
