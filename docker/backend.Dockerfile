@@ -2,7 +2,7 @@
 #
 # The harness builds this automatically (image layerbench-backend:<version>-<content hash>) from a
 # context holding only what the app needs at run time: package.json, the compiled modules reachable
-# from dist/harness/backend/main.js, and the production packages they import. Without a registry it
+# from dist/harness/backend/main.js, the production packages they import, and the gRPC .proto files. Without a registry it
 # assembles the same files into an image offline instead (see docker/README.md).
 #
 # By hand, from the project root after `npm run build` (copies all of dist/ and node_modules/;
@@ -15,6 +15,7 @@ WORKDIR /app
 COPY package.json ./
 COPY node_modules ./node_modules
 COPY dist ./dist
+COPY harness/backend/proto ./harness/backend/proto
 
 # Every port is above 1024 and containers use host networking: no privileges needed.
 USER node

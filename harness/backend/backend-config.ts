@@ -38,6 +38,8 @@ const fields = {
   errorRate: rate,
   /** 4xx or 5xx: other statuses would change how the response is framed. */
   errorStatus: z.number().int().min(400).max(599),
+  /** gRPC status (1–16) of an injected error on the gRPC listener; default from `errorStatus` by gRPC's HTTP mapping. */
+  grpcStatus: z.number().int().min(1).max(16),
   /** Fraction of requests whose connection is reset instead of answered (UDP: dropped). */
   resetRate: rate,
   /** Exact HTTP body size of a 200, and TCP reply line size including the newline. */
@@ -51,6 +53,7 @@ export const behaviourSchema = z.strictObject({
   latency: fields.latency.optional(),
   errorRate: fields.errorRate.optional(),
   errorStatus: fields.errorStatus.optional(),
+  grpcStatus: fields.grpcStatus.optional(),
   resetRate: fields.resetRate.optional(),
   responseBytes: fields.responseBytes.optional(),
   slowBody: fields.slowBody.optional(),
@@ -62,6 +65,7 @@ export const behaviourPatchSchema = z.strictObject({
   latency: fields.latency.nullable().optional(),
   errorRate: fields.errorRate.nullable().optional(),
   errorStatus: fields.errorStatus.nullable().optional(),
+  grpcStatus: fields.grpcStatus.nullable().optional(),
   resetRate: fields.resetRate.nullable().optional(),
   responseBytes: fields.responseBytes.nullable().optional(),
   slowBody: fields.slowBody.nullable().optional(),
@@ -80,6 +84,14 @@ export function isLoopbackAddress(host: string): boolean {
 }
 
 const port = z.number().int().min(0).max(65_535)
+
+const tlsSchema = z.strictObject({
+  cert: z.string().includes('BEGIN CERTIFICATE', { message: 'expected a PEM certificate' }),
+  key: z.string().includes('PRIVATE KEY', { message: 'expected a PEM private key' }),
+})
+
+/** The longest connection age that may be configured: a day. */
+const MAX_AGE_MS = 86_400_000
 
 /**
  * True for an IPv4 address in 198.18.0.0/15, RFC 2544's benchmarking range: the addresses of the
@@ -102,17 +114,15 @@ export const backendConfigSchema = z
     /** Names the backend in every answer; visible ASCII without spaces so TCP replies stay parseable. */
     id: z.string().regex(/^[\x21-\x7e]{1,128}$/, 'expected 1–128 visible ASCII characters without spaces'),
     host: z.string().refine(isBackendAddress, 'must be an address in 127.0.0.0/8, ::1 or 198.18.0.0/15').default('127.0.0.1'),
-    http: z
-      .strictObject({
-        port,
-        tls: z
-          .strictObject({
-            cert: z.string().includes('BEGIN CERTIFICATE', { message: 'expected a PEM certificate' }),
-            key: z.string().includes('PRIVATE KEY', { message: 'expected a PEM private key' }),
-          })
-          .optional(),
-      })
-      .optional(),
+    /** HTTP/1.x and HTTP/2 on one port: h2c by prior knowledge in plaintext, ALPN `h2` / `http/1.1` with TLS. */
+    http: z.strictObject({ port, tls: tlsSchema.optional() }).optional(),
+    /** gRPC (grpc-js): the echo service and grpc.health.v1; h2c, or TLS with ALPN `h2`. */
+    grpc: z.strictObject({ port, tls: tlsSchema.optional() }).optional(),
+    /**
+     * HTTP/2 and gRPC connections are sent GOAWAY after `maxMs` (±10% jitter, as gRFC A9 asks) and
+     * closed `graceMs` later if calls are still open: an L4 balancer in front then sees reconnections.
+     */
+    connectionAge: z.strictObject({ maxMs: z.number().int().min(1).max(MAX_AGE_MS), graceMs: z.number().int().min(0).max(MAX_AGE_MS).default(1000) }).optional(),
     tcp: z.strictObject({ port }).optional(),
     udp: z.strictObject({ port }).optional(),
     control: z.strictObject({ port }),
@@ -123,10 +133,10 @@ export const backendConfigSchema = z
   })
   .superRefine(
     (config, ctx) => {
-      // http, tcp and control are all TCP listeners on one host: a fixed port may be used once.
+      // http, grpc, tcp and control are all TCP listeners on one host: a fixed port may be used once.
       // Runs even when other fields are invalid (so all problems show at once), hence the checks.
       const seen = new Map<number, string>()
-      for (const name of ['http', 'tcp', 'control'] as const) {
+      for (const name of ['http', 'grpc', 'tcp', 'control'] as const) {
         const listener: unknown = config[name]
         const p = typeof listener === 'object' && listener !== null ? (listener as { port?: unknown }).port : undefined
         if (typeof p !== 'number' || p === 0) continue

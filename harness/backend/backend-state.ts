@@ -16,6 +16,8 @@ export interface ServedCounters {
   /** `WHO` lines are not counted as requests. */
   tcp: { requests: number; errors: number; resets: number; connections: number }
   udp: { datagrams: number }
+  /** gRPC calls of the echo service (health calls are not counted), by the status they ended with; connections accepted. */
+  grpc: { requests: number; byCode: Record<string, number>; resets: number; connections: number }
 }
 
 function zeroCounters(): ServedCounters {
@@ -23,6 +25,7 @@ function zeroCounters(): ServedCounters {
     http: { requests: 0, byStatus: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 }, resets: 0 },
     tcp: { requests: 0, errors: 0, resets: 0, connections: 0 },
     udp: { datagrams: 0 },
+    grpc: { requests: 0, byCode: {}, resets: 0, connections: 0 },
   }
 }
 
@@ -78,6 +81,7 @@ class Seen {
 /** Ports actually bound. */
 export interface ListeningPorts {
   http?: number
+  grpc?: number
   tcp?: number
   udp?: number
   control: number
@@ -107,6 +111,7 @@ export class BackendState {
   private service = new ServiceTimes()
   private readonly timers = new PreciseTimers()
   listening: ListeningPorts = { control: 0 }
+  private readonly healthWatchers = new Set<(healthy: boolean) => void>()
 
   constructor(
     readonly id: string,
@@ -129,8 +134,21 @@ export class BackendState {
 
   /** Applies a validated change. */
   changeBehaviour(patch: BehaviourPatch): Behaviour {
+    const wasHealthy = this.healthy
     this.current = mergeBehaviour(this.current, patch)
+    if (this.healthy !== wasHealthy) for (const w of this.healthWatchers) w(this.healthy)
     return this.current
+  }
+
+  /** Calls `watcher` whenever health changes (gRPC's health Watch); returns the unsubscribe. */
+  watchHealth(watcher: (healthy: boolean) => void): () => void {
+    this.healthWatchers.add(watcher)
+    return () => this.healthWatchers.delete(watcher)
+  }
+
+  /** The random source of every draw, for the listeners' own draws (connection ages). */
+  draw(): number {
+    return this.random()
   }
 
   /** The fate of the next request under the current behaviour. */
@@ -148,6 +166,12 @@ export class BackendState {
       this.service.record(delayMs * 1000, Number(nowNs - startNs) / 1000)
       then()
     })
+  }
+
+  /** Counts a gRPC echo call that ended with `code`. */
+  countGrpc(code: number): void {
+    const c = this.served.grpc.byCode
+    c[code] = (c[code] ?? 0) + 1
   }
 
   /** Counts an HTTP answer with `status`. */

@@ -1,11 +1,15 @@
 /**
- * One backend: its listeners (HTTP or HTTPS, the TCP line protocol, UDP echo, the control API)
+ * One backend: its listeners (HTTP/1.x and HTTP/2 in plaintext or TLS, gRPC, the TCP line
+ * protocol, UDP echo, the control API)
  * around one shared state, started together and stopped gracefully together.
  */
 import type { BackendConfig } from './backend-config.js'
 import { BackendState, type ListeningPorts } from './backend-state.js'
 import { listenControl } from './control-server.js'
+import { GRPC_ALPN, grpcProtocol } from './grpc-protocol.js'
+import { h2Protocol } from './h2-protocol.js'
 import { httpProtocol } from './http-protocol.js'
+import { HTTP_ALPN, httpVersions } from './http-versions.js'
 import { listenStream } from './stream-listener.js'
 import { serveTcp } from './tcp-protocol.js'
 import { listenUdp } from './udp-echo.js'
@@ -21,14 +25,26 @@ export interface RunningBackend {
 /** Binds every configured listener; rejects (after closing what was bound) if one cannot bind. */
 export async function startBackend(config: BackendConfig, log: (message: string) => void): Promise<RunningBackend> {
   const state = new BackendState(config.id, config.behaviour, config.seed)
-  const { host, proxyProtocol } = config
+  const { host, proxyProtocol, connectionAge } = config
   const closers: ((graceMs: number) => Promise<void>)[] = []
-  const bound: { http?: number; tcp?: number; udp?: number } = {}
+  const bound: { http?: number; grpc?: number; tcp?: number; udp?: number } = {}
   try {
     if (config.http !== undefined) {
-      const l = await listenStream({ host, port: config.http.port, proxyProtocol, tls: config.http.tls }, httpProtocol(state))
+      const protocol = httpVersions(httpProtocol(state), h2Protocol(state, connectionAge))
+      const l = await listenStream({ host, port: config.http.port, proxyProtocol, tls: config.http.tls, alpn: HTTP_ALPN }, protocol)
       closers.push((g) => l.close(g))
       bound.http = l.port
+    }
+    if (config.grpc !== undefined) {
+      const grpc = grpcProtocol(state, connectionAge)
+      const onAccept = () => void state.served.grpc.connections++
+      const l = await listenStream({ host, port: config.grpc.port, proxyProtocol, tls: config.grpc.tls, alpn: GRPC_ALPN, onAccept }, grpc.serve)
+      closers.push(async (g) => {
+        grpc.drain(g)
+        await l.close(g)
+        grpc.destroy()
+      })
+      bound.grpc = l.port
     }
     if (config.tcp !== undefined) {
       const onAccept = () => void state.served.tcp.connections++

@@ -3,6 +3,7 @@
  * and deciding, from the random source, how one request is answered.
  */
 import type { Behaviour, BehaviourPatch } from './backend-config.js'
+import { grpcCodeOfHttpStatus } from './grpc-status.js'
 import { drawLatencyMs } from './latency-distribution.js'
 
 /** What happens to one request once its latency has passed. */
@@ -49,4 +50,21 @@ export function isHealthy(behaviour: Behaviour): boolean {
 /** The status of an error answer. */
 export function errorStatusOf(behaviour: Behaviour): number {
   return behaviour.errorStatus ?? 500
+}
+
+/**
+ * The gRPC status of an error answer: `grpcStatus` when set, else `errorStatus` mapped as gRPC maps
+ * an HTTP status (400 → INTERNAL, 401 → UNAUTHENTICATED, 403 → PERMISSION_DENIED, 404 →
+ * UNIMPLEMENTED, 429/502/503/504 → UNAVAILABLE, any other → UNKNOWN).
+ */
+export function grpcStatusOf(behaviour: Behaviour): number {
+  return behaviour.grpcStatus ?? grpcCodeOfHttpStatus(errorStatusOf(behaviour))
+}
+
+/** The share of the configured age by which a connection's age is jittered either way (gRFC A9). */
+export const CONNECTION_AGE_JITTER = 0.1
+
+/** One connection's maximum age: `max` ±10% (in the unit of `max`), drawn from `random`. */
+export function jitteredAge(max: number, random: () => number): number {
+  return max * (1 - CONNECTION_AGE_JITTER + 2 * CONNECTION_AGE_JITTER * random())
 }

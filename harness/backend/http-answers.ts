@@ -37,13 +37,16 @@ export interface ServedBody {
   pad?: string
 }
 
+/** What a 200's body tells of its request: the HTTP/1.x head, or an HTTP/2 stream's headers. */
+export type AnsweredRequest = Pick<RequestHead, 'method' | 'target' | 'get'>
+
 /**
  * The {@link ServedBody} of a 200 as ASCII JSON, exactly `responseBytes` bytes when given: padded
  * with `x` in a `pad` field, or — when even the unpadded document is longer — the document cut to
  * that length (no longer valid JSON; the size is what such a setting is for). Built by hand rather
  * than by JSON.stringify: it runs for every request.
  */
-export function servedBody(id: string, head: RequestHead, client: ClientEndpoint, served: number, responseBytes: number | undefined): string {
+export function servedBody(id: string, head: AnsweredRequest, client: ClientEndpoint, served: number, responseBytes: number | undefined): string {
   const xff = head.get('x-forwarded-for')
   const realIp = head.get('x-real-ip')
   const doc =

@@ -9,6 +9,7 @@ import type { PreciseTimer } from '../../engine/runtime/precise-timers.js'
 import type { BackendState } from './backend-state.js'
 import { errorStatusOf, type Outcome } from './behaviour.js'
 import { AnswerHeads, attributeClient, errorBody, healthBody, isHealthPath, protocolErrorBody, servedBody } from './http-answers.js'
+import { paceBody, type PacedBody } from './slow-body.js'
 import { appendToUnread, readAccepted, resetConnection, type AcceptedConnection, type ProtocolConnection } from './stream-listener.js'
 
 /** Unparsed bytes held while a request is being answered before reading stops. */
@@ -38,7 +39,7 @@ class HttpConnection implements ProtocolConnection {
   private head: RequestHead | undefined
   private draining = false
   private awaitingDrain = false
-  private timer: NodeJS.Timeout | undefined
+  private paced: PacedBody | undefined
   private held: PreciseTimer | undefined
   private readonly socket: Socket
 
@@ -58,7 +59,7 @@ class HttpConnection implements ProtocolConnection {
 
   private onClose(): void {
     this.phase = CLOSED
-    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.paced?.cancel()
     this.held?.cancel()
   }
 
@@ -175,30 +176,21 @@ class HttpConnection implements ProtocolConnection {
     const framing = chunked ? { chunked: true as const } : { contentLength: body.length }
     this.socket.write(this.heads.head(200, served, framing, { version: head.version, keepAlive }), 'latin1')
     this.phase = BUSY
-    const started = performance.now()
-    const totalMs = (body.length / bytesPerSecond) * 1000
-    // Ticks at least 10 ms apart (fewer timers at high rates), at most 100 ms (smooth at low ones).
-    const tickMs = Math.min(100, Math.max(10, 1000 / bytesPerSecond))
-    let sent = 0
-    const tick = () => {
-      this.timer = undefined
-      if (this.phase === CLOSED) return
-      const elapsed = performance.now() - started
-      const due = Math.min(body.length, Math.floor((elapsed / 1000) * bytesPerSecond))
-      if (due > sent) {
-        const part = body.slice(sent, due)
+    this.paced = paceBody(
+      body.length,
+      bytesPerSecond,
+      (from, to) => {
+        const part = body.slice(from, to)
         this.socket.write(chunked ? `${part.length.toString(16)}\r\n${part}\r\n` : part, 'latin1')
-        sent = due
-      }
-      if (sent < body.length) {
-        this.timer = setTimeout(tick, Math.max(1, Math.min(tickMs, totalMs - elapsed)))
-        return
-      }
-      if (chunked) this.socket.write('0\r\n\r\n', 'latin1')
-      this.answered(keepAlive)
-      this.pump()
-    }
-    this.timer = setTimeout(tick, Math.max(1, Math.min(tickMs, totalMs)))
+      },
+      () => {
+        this.paced = undefined
+        if (this.phase === CLOSED) return
+        if (chunked) this.socket.write('0\r\n\r\n', 'latin1')
+        this.answered(keepAlive)
+        this.pump()
+      },
+    )
   }
 
   /** Answers a request the codec refused, and closes: its framing cannot be trusted. */

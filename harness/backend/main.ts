@@ -5,7 +5,7 @@
  *
  * The configuration is `BackendConfig` (backend-config.ts); an invalid one prints every issue with
  * its path to stderr and exits 2. Once every listener is bound, one line goes to stdout:
- * `ready {"id","pid","http"?,"tcp"?,"udp"?,"control"}` with the bound ports. Logs go to stderr.
+ * `ready {"id","pid","http"?,"grpc"?,"tcp"?,"udp"?,"control"}` with the bound ports. Logs go to stderr.
  * SIGTERM or SIGINT stops accepting, closes idle keep-alive connections, lets answers in progress
  * finish, and exits 0 within 2 s. A listener that cannot bind exits 3.
  */
@@ -53,8 +53,8 @@ function main(): void {
         process.exit(ExitCode.Ok)
       })
       // Only now: whoever reads this line may signal at once.
-      const { http, tcp, udp, control } = backend.ports
-      process.stdout.write(`ready ${JSON.stringify({ id: config.id, pid: process.pid, http, tcp, udp, control })}\n`)
+      const { http, grpc, tcp, udp, control } = backend.ports
+      process.stdout.write(`ready ${JSON.stringify({ id: config.id, pid: process.pid, http, grpc, tcp, udp, control })}\n`)
       log(`listening on ${config.host}: ${JSON.stringify(backend.ports)}`)
     },
     (e: unknown) => {

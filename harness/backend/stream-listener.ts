@@ -49,6 +49,8 @@ export interface StreamListenerOptions {
   readonly port: number
   readonly proxyProtocol: BackendConfig['proxyProtocol']
   readonly tls?: { readonly cert: string; readonly key: string }
+  /** With TLS: the application protocols offered by ALPN, in order of preference (none when absent). */
+  readonly alpn?: readonly string[]
   /** Counts each accepted connection (before any PROXY header or handshake). */
   readonly onAccept?: () => void
 }
@@ -86,6 +88,12 @@ export function readAccepted(accepted: AcceptedConnection, onData: (chunk: Buffe
   socket.resume()
 }
 
+/** Calls `then` at once in plaintext, and once the handshake is done with TLS (ALPN is known then). */
+export function whenSecure(accepted: AcceptedConnection, then: () => void): void {
+  if (accepted.tls) accepted.socket.once('secure', then)
+  else then()
+}
+
 /** The bytes of `buf` from `pos` not yet read, followed by `chunk`: `chunk` itself when all are read. */
 export function appendToUnread(buf: Buffer, pos: number, chunk: Buffer): Buffer {
   return pos >= buf.length ? chunk : Buffer.concat([buf.subarray(pos), chunk])
@@ -114,8 +122,11 @@ export function listenStream(options: StreamListenerOptions, protocol: (c: Accep
       // the TLS socket reads first.
       if (initial !== undefined && initial.length > 0) tcp.unshift(initial)
       initial = undefined
-      socket = new tls.TLSSocket(tcp, { isServer: true, secureContext })
+      socket = new tls.TLSSocket(tcp, { isServer: true, secureContext, ...(options.alpn === undefined ? {} : { ALPNProtocols: [...options.alpn] }) })
       socket.on('error', () => tcp.destroy())
+      // A tls.Server clears this once the handshake is done; a TLSSocket made by hand keeps it
+      // set, and node:http2 would then wait for a 'secureConnect' that a server never sees.
+      socket.once('secure', () => ((socket as net.Socket & { secureConnecting: boolean }).secureConnecting = false))
     }
     sockets.set(tcp, protocol({ socket, tcp, client, peer, tls: secureContext !== undefined, initial }))
   }

@@ -3,8 +3,12 @@ import { isIPv4 } from 'node:net'
 import { isToken } from '../../engine/http/index.js'
 import { LOAD_PROTOCOLS, type HttpRequestShape, type LoadPlan, type LoadProtocol } from './load-types.js'
 
-/** A plan with every default filled in. */
+/**
+ * A plan with every default filled in. `connections` is the pool's clients: for h2 and grpc,
+ * connections × streams per connection (each client one stream at a time on a shared connection).
+ */
 export interface ResolvedPlan extends LoadPlan {
+  readonly streamsPerConnection: number
   readonly warmupMs: number
   readonly timeoutMs: number
   readonly intervalMs: number
@@ -25,7 +29,7 @@ export interface GeneratorAbilities {
 const PLAN_KEYS = new Set([
   'protocol', 'target', 'mode', 'connections', 'rate', 'durationMs', 'warmupMs', 'maxRequests', 'newConnectionPerRequest',
   'http', 'tcpPayload', 'udpPayloadBytes', 'timeoutMs', 'intervalMs', 'seed', 'headersPerRequest',
-  'requestFor', 'mix', 'onResponse', 'cookies', 'localAddresses', 'clientAbort',
+  'requestFor', 'mix', 'onResponse', 'cookies', 'localAddresses', 'clientAbort', 'streamsPerConnection', 'grpc',
 ])
 const TARGET_KEYS = new Set(['host', 'port', 'serverName', 'ca', 'rejectUnauthorized'])
 const HTTP_KEYS = new Set(['method', 'path', 'headers', 'bodyBytes', 'hostHeader'])
@@ -79,6 +83,17 @@ export function loadPlanIssues(plan: LoadPlan, abilities?: GeneratorAbilities): 
   const clientFeatures = plan.requestFor !== undefined || plan.onResponse !== undefined || plan.cookies === true || plan.localAddresses !== undefined || plan.clientAbort !== undefined
   if (clientFeatures && abilities?.clients === false) bad('', 'this generator sends one request shape from anonymous clients: requestFor, onResponse, cookies, localAddresses and clientAbort need the layerbench generator')
   if (plan.http !== undefined) httpIssues(plan.http, bad)
+  const multiplexed = plan.protocol === 'h2' || plan.protocol === 'grpc'
+  if (plan.streamsPerConnection !== undefined) {
+    if (!multiplexed) bad('streamsPerConnection', 'applies to h2 and grpc, whose connections carry several streams')
+    else if (!(isPositiveInt(plan.streamsPerConnection) && plan.streamsPerConnection <= 10_000)) bad('streamsPerConnection', 'expected an integer 1-10000')
+  }
+  if (plan.grpc !== undefined) {
+    if (plan.protocol !== 'grpc') bad('grpc', 'applies to protocol grpc')
+    if (plan.grpc.path !== undefined && !/^\/[^/]+\/[^/]+$/.test(plan.grpc.path)) bad('grpc.path', 'expected /package.Service/Method')
+    if (plan.grpc.message !== undefined && !(plan.grpc.message instanceof Uint8Array)) bad('grpc.message', 'expected protobuf bytes')
+  }
+  if (multiplexed && plan.newConnectionPerRequest === true) bad('newConnectionPerRequest', 'h2 and grpc multiplex requests on long-lived connections')
   return issues
 }
 
@@ -94,8 +109,11 @@ function httpIssues(h: HttpRequestShape, bad: (path: string, message: string) =>
 export function resolvePlan(plan: LoadPlan, abilities?: GeneratorAbilities): ResolvedPlan {
   const issues = loadPlanIssues(plan, abilities)
   if (issues.length > 0) throw new EngineError('LB_ERR_INVALID_OPTIONS', 'invalid load plan', issues)
+  const streamsPerConnection = plan.streamsPerConnection ?? 1
   return {
     ...plan,
+    connections: plan.connections * streamsPerConnection,
+    streamsPerConnection,
     warmupMs: plan.warmupMs ?? 0,
     timeoutMs: plan.timeoutMs ?? 10_000,
     intervalMs: plan.intervalMs ?? 1000,

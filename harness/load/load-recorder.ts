@@ -76,6 +76,7 @@ export class LoadRecorder {
   private readonly byKind: Record<string, number> = {}
   private readonly failedByStatus: Record<string, number> = {}
   private readonly byBackend: Record<string, number> = {}
+  private readonly byStatus: Record<string, number> = {}
   private readonly latency = new LatencyHistogram()
   private corrected: LatencyHistogram | undefined
   private handshake: LatencyHistogram | undefined
@@ -116,7 +117,10 @@ export class LoadRecorder {
       bump(this.byBackend, c.backend)
       bump(interval.byBackend, c.backend)
     }
-    if (c.status !== undefined) bump(interval.byStatus, c.status)
+    if (c.status !== undefined) {
+      bump(interval.byStatus, c.status)
+      bump(this.byStatus, c.status)
+    }
     if (c.latencyUs !== undefined) {
       this.latency.record(c.latencyUs)
       ;(interval.latency ??= new LatencyHistogram()).record(c.latencyUs)
@@ -169,6 +173,7 @@ export class LoadRecorder {
       failures: { byKind: { ...this.byKind }, byStatus: { ...this.failedByStatus } },
       ...(this.clientAborted === 0 ? {} : { clientAborts: { total: this.clientAborted, byPoint: { ...this.abortsByPoint } } }),
       byBackend: { ...this.byBackend },
+      ...(ctx.protocol === 'grpc' ? { grpcStatus: { ...this.byStatus } } : {}),
       latencyUs: this.latency.summary(),
       ...(this.corrected === undefined ? {} : { correctedLatencyUs: summarise(this.corrected)! }),
       ...(this.handshake === undefined ? {} : { handshakeUs: summarise(this.handshake)! }),

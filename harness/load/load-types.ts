@@ -8,11 +8,22 @@ import type { RequestMix } from './request-mix.js'
 
 export type { LatencySummary } from '../../engine/stats/latency-histogram.js'
 
-/** Wire protocol of a run; `tls` is the TCP line protocol inside TLS. */
-export type LoadProtocol = 'http' | 'https' | 'tcp' | 'tls' | 'udp'
+/**
+ * Wire protocol of a run; `tls` is the TCP line protocol inside TLS; `h2` is HTTP/2 in cleartext
+ * (prior knowledge); `grpc` is unary gRPC over h2c.
+ */
+export type LoadProtocol = 'http' | 'https' | 'h2' | 'grpc' | 'tcp' | 'tls' | 'udp'
 
 /** Every protocol, in a stable order. */
-export const LOAD_PROTOCOLS: readonly LoadProtocol[] = ['http', 'https', 'tcp', 'tls', 'udp']
+export const LOAD_PROTOCOLS: readonly LoadProtocol[] = ['http', 'https', 'h2', 'grpc', 'tcp', 'tls', 'udp']
+
+/** The unary gRPC call every exchange of a `grpc` run makes. */
+export interface GrpcCallShape {
+  /** `/package.Service/Method`; default the backend's `/layerbench.echo.Echo/Unary`. */
+  readonly path?: string
+  /** The request message as protobuf bytes (framed once before the run); default an EchoRequest of `ping`. */
+  readonly message?: Uint8Array
+}
 
 /** Where the load goes. */
 export interface LoadTarget {
@@ -68,6 +79,12 @@ export interface LoadPlan {
   /** Connect, send one request, close: measures handshakes. */
   readonly newConnectionPerRequest?: boolean
   readonly http?: HttpRequestShape
+  /**
+   * h2 and grpc: streams each connection carries at once (default 1). The pool is then
+   * `connections × streamsPerConnection` clients, each one stream at a time on its connection.
+   */
+  readonly streamsPerConnection?: number
+  readonly grpc?: GrpcCallShape
   /** TCP/TLS line payload, without the newline; default `ping`. */
   readonly tcpPayload?: string
   /** UDP datagram size; default 64. */
@@ -156,6 +173,8 @@ export interface LoadSummary {
   }
   /** Successful replies by backend id, from `x-backend` or the reply prefix: sums to `ok`. */
   readonly byBackend: Record<string, number>
+  /** gRPC: every measured call that got a status, by status name (`OK`, `UNAVAILABLE`…). */
+  readonly grpcStatus?: Record<string, number>
   /** From the actual send time. */
   readonly latencyUs: LatencySummary
   /** Open loop: from the intended send time (coordinated omission corrected). */

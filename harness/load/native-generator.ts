@@ -5,7 +5,7 @@ import type { LoadGenerator, LoadPlan, LoadSummary } from './load-types.js'
 import { NativeRun, type Clock } from './native-run.js'
 
 /** What the native generator speaks. */
-export const NATIVE_ABILITIES: GeneratorAbilities = { protocols: ['http', 'https', 'tcp', 'tls', 'udp'], newConnectionPerRequest: true, clients: true }
+export const NATIVE_ABILITIES: GeneratorAbilities = { protocols: ['http', 'https', 'h2', 'grpc', 'tcp', 'tls', 'udp'], newConnectionPerRequest: true, clients: true }
 
 /** Options of {@link createNativeGenerator}. */
 export interface NativeGeneratorOptions {

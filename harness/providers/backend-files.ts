@@ -1,13 +1,14 @@
 /**
  * The files the backend app needs at run time, and nothing else: the compiled modules reachable
- * from its entry point, the packages they import (with their own dependencies), and a minimal
- * package.json. Both image builds copy exactly these files, and the image tag hashes them.
+ * from its entry point, the packages they import (with their own dependencies), the `.proto`
+ * files its gRPC service loads at run time, and a minimal package.json. Both image builds copy exactly these files, and the image tag hashes them.
  */
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { isBuiltin } from 'node:module'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { layerbenchVersion, projectRoot } from '../system/environment.js'
+import { BACKEND_PROTO_DIR, BACKEND_PROTO_FILES } from '../backend/proto-files.js'
 import { BACKEND_MAIN } from './process-provider.js'
 
 /**
@@ -103,6 +104,8 @@ export function backendAppFiles(root: string = projectRoot()): AppFile[] {
       } else if (!spec.startsWith('node:') && !isBuiltin(spec)) addPackage(packageName(spec), dirname(file))
     }
   }
+  // Read at run time rather than imported, so no import names them.
+  for (const f of BACKEND_PROTO_FILES) add(join(root, BACKEND_PROTO_DIR, f))
   const manifest = { name: 'layerbench', version: layerbenchVersion(), private: true, type: 'module' }
   files.set('package.json', { path: 'package.json', mode: 0o644, content: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`) })
   return [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))

@@ -11,7 +11,7 @@ import type { BackendPorts, BackendSpec } from './types.js'
  * The port of every protocol. Each backend has its own address, so every backend uses the same
  * ports and a restarted one is found exactly where it was.
  */
-export const FIXED_PORTS = { http: 8080, https: 8443, tcp: 5432, udp: 5353, control: 9900 } as const
+export const FIXED_PORTS = { http: 8080, https: 8443, grpc: 50051, tcp: 5432, udp: 5353, control: 9900 } as const
 
 /** Where a backend serving `spec.protocols` listens. */
 export function portsFor(spec: BackendSpec): BackendPorts {
@@ -19,6 +19,7 @@ export function portsFor(spec: BackendSpec): BackendPorts {
   return {
     ...(has('http') ? { http: FIXED_PORTS.http } : {}),
     ...(has('https') ? { https: FIXED_PORTS.https } : {}),
+    ...(has('grpc') ? { grpc: FIXED_PORTS.grpc } : {}),
     ...(has('tcp') ? { tcp: FIXED_PORTS.tcp } : {}),
     ...(has('udp') ? { udp: FIXED_PORTS.udp } : {}),
     control: FIXED_PORTS.control,
@@ -27,7 +28,7 @@ export function portsFor(spec: BackendSpec): BackendPorts {
 
 /** The TCP and UDP ports a backend binds on its address, for probing that they are free. */
 export function boundPorts(ports: BackendPorts): { tcp: number[]; udp: number[] } {
-  const tcp = [ports.http, ports.https, ports.tcp, ports.control].filter((p): p is number => p !== undefined)
+  const tcp = [ports.http, ports.https, ports.grpc, ports.tcp, ports.control].filter((p): p is number => p !== undefined)
   return { tcp, udp: ports.udp === undefined ? [] : [ports.udp] }
 }
 
@@ -44,10 +45,12 @@ export function backendConfigFor(spec: BackendSpec, host: string): BackendConfig
     id: spec.id,
     host,
     ...(http === undefined ? {} : { http }),
+    ...(ports.grpc === undefined ? {} : { grpc: { port: ports.grpc } }),
     ...(ports.tcp === undefined ? {} : { tcp: { port: ports.tcp } }),
     ...(ports.udp === undefined ? {} : { udp: { port: ports.udp } }),
     control: { port: ports.control },
     proxyProtocol: spec.proxyProtocol ?? 'none',
+    ...(spec.connectionAge === undefined ? {} : { connectionAge: { maxMs: Math.max(1, Math.round(spec.connectionAge.maxMs)), graceMs: Math.round(spec.connectionAge.graceMs) } }),
     behaviour: spec.behaviour ?? {},
     ...(spec.seed === undefined ? {} : { seed: spec.seed }),
   }

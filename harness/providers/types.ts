@@ -4,8 +4,11 @@
  */
 import type { Behaviour, BehaviourPatch } from '../backend/backend-config.js'
 
-/** A protocol a backend serves. `http` and `https` share one listener, so a backend has one of them. */
-export type BackendProtocol = 'http' | 'https' | 'tcp' | 'udp'
+/**
+ * A protocol a backend serves. `http` and `https` share one listener, so a backend has one of them
+ * (HTTP/1.x and HTTP/2 alike); `grpc` is the echo service on a listener of its own (h2c).
+ */
+export type BackendProtocol = 'http' | 'https' | 'grpc' | 'tcp' | 'udp'
 
 /** Resource limits; which of them a provider could apply is reported in its `warnings`. */
 export interface BackendLimits {
@@ -25,6 +28,8 @@ export interface BackendSpec {
   /** PEM certificate and key, required with `https`. */
   readonly tls?: { readonly cert: string; readonly key: string }
   readonly proxyProtocol?: 'none' | 'v1' | 'v2' | 'any'
+  /** HTTP/2 and gRPC maximum connection age (see the backend's `connectionAge`). */
+  readonly connectionAge?: { readonly maxMs: number; readonly graceMs: number }
   readonly behaviour?: Behaviour
   readonly seed?: number
   readonly limits?: BackendLimits
@@ -34,6 +39,7 @@ export interface BackendSpec {
 export interface BackendPorts {
   readonly http?: number
   readonly https?: number
+  readonly grpc?: number
   readonly tcp?: number
   readonly udp?: number
   readonly control: number

@@ -6,7 +6,7 @@ import { mergeServiceTimes, serviceWarnings, type ServiceTimeSnapshot } from '..
 import { createDistributedGenerator, type DistributedSummary } from '../load/distributed/distributed-generator.js'
 import { generatorFor } from '../load/index.js'
 import { bottleneckWarning, runBottleneck } from '../../reports/result/bottleneck.js'
-import type { ClientAbortPoint, IntervalSample, LoadPlan, LoadProtocol, LoadSummary } from '../load/load-types.js'
+import type { ClientAbortPoint, GrpcCallShape, IntervalSample, LoadPlan, LoadProtocol, LoadSummary } from '../load/load-types.js'
 import type { BackendProvider, BackendSpec, RunningBackend } from '../providers/index.js'
 import { configuredShares, judgeExpectations } from '../scenario/expectations.js'
 import { deriveFailover } from '../scenario/failover.js'
@@ -57,9 +57,19 @@ const EVENT_POLL_MS = 200
 
 const epochUs = () => (performance.timeOrigin + performance.now()) * 1000
 
+/** A scenario's gRPC call as the generator takes it. */
+function grpcCallOf(g: { path?: string | undefined; messageBase64?: string | undefined }): GrpcCallShape {
+  return { ...(g.path === undefined ? {} : { path: g.path }), ...(g.messageBase64 === undefined ? {} : { message: Buffer.from(g.messageBase64, 'base64') }) }
+}
+
 /** The load protocol a listener implies when the scenario does not say. */
 export function defaultProtocol(listenerProtocol: string): LoadProtocol {
   return listenerProtocol === 'https' || listenerProtocol === 'tls' ? 'https' : listenerProtocol === 'udp' ? 'udp' : 'http'
+}
+
+/** A group's maximum connection age as the provider takes it. */
+function connectionAgeOf(g: { connectionAge?: { max: number; grace: number } | undefined }): Pick<BackendSpec, 'connectionAge'> {
+  return g.connectionAge === undefined ? {} : { connectionAge: { maxMs: g.connectionAge.max, graceMs: g.connectionAge.grace } }
 }
 
 function backendSpecs(s: Scenario, pki: Awaited<ReturnType<typeof createRunPki>>): BackendSpec[] {
@@ -71,6 +81,7 @@ function backendSpecs(s: Scenario, pki: Awaited<ReturnType<typeof createRunPki>>
       protocols: g.protocols,
       ...(g.protocols.includes('https') ? { tls: pki.backend } : {}),
       proxyProtocol: g.proxyProtocol,
+      ...connectionAgeOf(g),
       behaviour: g.behaviour,
       seed: s.seed * 1000 + n++,
       ...(g.limits === undefined ? {} : { limits: g.limits }),
@@ -200,7 +211,9 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
       tcpPayload: s.load.tcpPayload,
       udpPayloadBytes: s.load.udpPayloadBytes,
       seed: s.seed,
-      ...(protocol === 'http' || protocol === 'https' ? { http: requests.base } : {}),
+      ...(protocol === 'http' || protocol === 'https' || protocol === 'h2' ? { http: requests.base } : {}),
+      ...(s.load.streamsPerConnection === undefined ? {} : { streamsPerConnection: s.load.streamsPerConnection }),
+      ...(s.load.grpc === undefined ? {} : { grpc: grpcCallOf(s.load.grpc) }),
       ...(requests.requestFor === undefined ? {} : { requestFor: requests.requestFor, mix: requests.mix }),
       ...(s.load.cookies ? { cookies: true } : {}),
       ...(s.load.clients > 1 ? { localAddresses: clientAddresses(s.load.clients) } : {}),
@@ -234,7 +247,7 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
       addInstance: async (g) => {
         const index = (instances.get(g) ?? []).length
         const group = s.backends[g]!
-        const [b] = await ctx.provider.start([{ id: `${g}-${index}`, group: g, protocols: group.protocols, ...(group.protocols.includes('https') ? { tls: pki.backend } : {}), proxyProtocol: group.proxyProtocol, behaviour: group.behaviour, seed: s.seed * 1000 + 500 + index }])
+        const [b] = await ctx.provider.start([{ id: `${g}-${index}`, group: g, protocols: group.protocols, ...(group.protocols.includes('https') ? { tls: pki.backend } : {}), proxyProtocol: group.proxyProtocol, ...connectionAgeOf(group), behaviour: group.behaviour, seed: s.seed * 1000 + 500 + index }])
         instances.set(g, [...(instances.get(g) ?? []), b!])
         groupOf.set(b!.spec.id, g)
         return b!
@@ -301,8 +314,8 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
     await Promise.all(
       all().map(async (b) => {
         try {
-          const st = (await b.state()) as { served?: { http?: { requests?: number }; tcp?: { requests?: number }; udp?: { datagrams?: number } }; seen?: BackendSeen; service?: ServiceTimeSnapshot }
-          served.set(b.spec.id, (st.served?.http?.requests ?? 0) + (st.served?.tcp?.requests ?? 0) + (st.served?.udp?.datagrams ?? 0))
+          const st = (await b.state()) as { served?: { http?: { requests?: number }; grpc?: { requests?: number }; tcp?: { requests?: number }; udp?: { datagrams?: number } }; seen?: BackendSeen; service?: ServiceTimeSnapshot }
+          served.set(b.spec.id, (st.served?.http?.requests ?? 0) + (st.served?.grpc?.requests ?? 0) + (st.served?.tcp?.requests ?? 0) + (st.served?.udp?.datagrams ?? 0))
           if (st.seen !== undefined) seen.set(b.spec.id, st.seen)
           if (st.service !== undefined) service.set(b.spec.id, st.service)
         } catch {
@@ -361,7 +374,14 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
       summary: {
         rps: elapsedS > 0 ? sent / elapsedS : 0,
         ...(summary.requestedRate === undefined ? {} : { requestedRate: summary.requestedRate }),
-        requests: { sent, ok: summary.ok, failed: summary.failed, failures: summary.failures, ...(summary.clientAborts === undefined ? {} : { clientAborts: summary.clientAborts }) },
+        requests: {
+          sent,
+          ok: summary.ok,
+          failed: summary.failed,
+          failures: summary.failures,
+          ...(summary.clientAborts === undefined ? {} : { clientAborts: summary.clientAborts }),
+          ...(summary.grpcStatus === undefined ? {} : { grpcStatus: summary.grpcStatus }),
+        },
         latencyUs: summary.latencyUs,
         ...(summary.correctedLatencyUs === undefined ? {} : { correctedLatencyUs: summary.correctedLatencyUs }),
         ...(summary.handshakeUs === undefined ? {} : { handshakeUs: summary.handshakeUs }),

@@ -9,7 +9,7 @@ export interface TimelineContext {
   /** Running instances of a group, by index (an added backend extends the list). */
   instances(group: string): RunningBackend[]
   /** Pools that draw from a group, and the port kind each uses. */
-  poolsOf(group: string): { pool: string; port: 'http' | 'https' | 'tcp' | 'udp' }[]
+  poolsOf(group: string): { pool: string; port: 'http' | 'https' | 'grpc' | 'tcp' | 'udp' }[]
   /** The balancer's id for instance `index` of `group`. */
   backendId(group: string, index: number): string
   /** Starts one more instance of a group (add-backend). */

@@ -69,6 +69,11 @@ export function crossReferenceIssues(s: Scenario): Issue[] {
   }
   if (target?.protocol === 'udp' && s.load.protocol !== undefined && s.load.protocol !== 'udp') issues.push({ path: 'load.protocol', message: 'a udp listener is loaded with udp' })
   issues.push(...externalIssues(s.balancer.implementation, s.balancer.external, { listeners: s.balancer.listeners.map((l) => l.name), pools: Object.keys(s.balancer.pools) }))
+  const multiplexed = s.load.protocol === 'h2' || s.load.protocol === 'grpc'
+  if (s.load.streamsPerConnection !== undefined && !multiplexed) issues.push({ path: 'load.streamsPerConnection', message: 'applies to protocol h2 or grpc' })
+  if (s.load.grpc !== undefined && s.load.protocol !== 'grpc') issues.push({ path: 'load.grpc', message: 'applies to protocol grpc' })
+  if (multiplexed && s.load.newConnectionPerRequest) issues.push({ path: 'load.newConnectionPerRequest', message: 'h2 and grpc multiplex requests on long-lived connections' })
+  if (multiplexed && s.load.generator === 'autocannon') issues.push({ path: 'load.generator', message: 'autocannon drives HTTP/1.1 only; use the layerbench generator for h2 and grpc' })
   if (s.load.mode === 'open' && s.load.rate === undefined) issues.push({ path: 'load.rate', message: 'an open-loop load needs a rate' })
   if (s.load.generator === 'autocannon' && !['http', undefined].includes(s.load.protocol) && target?.protocol !== 'http') {
     issues.push({ path: 'load.generator', message: 'autocannon drives plain HTTP only; use the layerbench generator for https, tcp, tls and udp' })

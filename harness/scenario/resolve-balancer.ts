@@ -8,12 +8,12 @@ export interface BackendEndpoint {
   readonly id: string
   readonly group: string
   readonly host: string
-  readonly ports: Partial<Record<'http' | 'https' | 'tcp' | 'udp' | 'control', number>>
+  readonly ports: Partial<Record<'http' | 'https' | 'grpc' | 'tcp' | 'udp' | 'control', number>>
   readonly weight: number
 }
 
 /** Which port of its backends a pool uses, given the listeners that send to it. */
-export function poolPortKind(balancer: BalancerSection, pool: string): 'http' | 'https' | 'tcp' | 'udp' {
+export function poolPortKind(balancer: BalancerSection, pool: string): 'http' | 'https' | 'grpc' | 'tcp' | 'udp' {
   const spec = balancer.pools[pool]!.backends
   if (typeof spec === 'object' && !Array.isArray(spec) && 'port' in spec && spec.port !== undefined) return spec.port
   for (const l of balancer.listeners) {

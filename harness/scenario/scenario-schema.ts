@@ -5,6 +5,7 @@ import { externalSchema } from '../peers/external/external-schema.js'
 import { BALANCER_IMPLEMENTATIONS } from '../peers/peer-names.js'
 import { simulationSectionSchema } from '../simulator/simulation-schema.js'
 import { duration } from './duration.js'
+import { LOAD_PROTOCOLS } from '../load/load-types.js'
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'names are letters, digits, - and _')
 
@@ -13,10 +14,12 @@ export const backendGroupSchema = z.strictObject({
   count: z.number().int().min(1).max(200).default(1),
   /** Latency, errors, resets, body size, health — at start; the timeline may change it. */
   behaviour: behaviourSchema.default({}),
-  /** What each instance serves: http (default), https, tcp (line protocol), udp. */
-  protocols: z.array(z.enum(['http', 'https', 'tcp', 'udp'])).min(1).default(['http']),
+  /** What each instance serves: http (default; HTTP/1.x and h2c), https (HTTP/1.x and h2 by ALPN), grpc (the echo service), tcp (line protocol), udp. */
+  protocols: z.array(z.enum(['http', 'https', 'grpc', 'tcp', 'udp'])).min(1).default(['http']),
   /** Expect a PROXY header from the balancer. */
   proxyProtocol: z.enum(['none', 'v1', 'v2', 'any']).default('none'),
+  /** HTTP/2 and gRPC connections get GOAWAY after `max` (±10%) and are closed `grace` later: an L4 balancer in front then rebalances. */
+  connectionAge: z.strictObject({ max: duration(), grace: duration().default(1000) }).optional(),
   /** Default weight of the group's backends in the pools that use it. */
   weight: z.number().min(0).max(1_000_000).default(1),
   /** Resource limits (docker: cpu quota, cpuset and memory; process: cpuset through taskset). */
@@ -30,7 +33,7 @@ export const backendGroupSchema = z.strictObject({
 })
 
 /** Which of a backend's ports a pool sends to. */
-const backendPort = z.enum(['http', 'https', 'tcp', 'udp'])
+const backendPort = z.enum(['http', 'https', 'grpc', 'tcp', 'udp'])
 
 /** A pool in a scenario: an engine pool whose backends come from backend groups. */
 const scenarioPoolSchema = poolSchema.omit({ backends: true }).extend({
@@ -93,8 +96,20 @@ export const loadSectionSchema = z.strictObject({
   generator: z.enum(['layerbench', 'autocannon']).default('layerbench'),
   /** The listener to load (default: the first). */
   listener: name.optional(),
-  /** Default from the listener: http → http, https → https, tls → https (passthrough), tcp → http, udp → udp. */
-  protocol: z.enum(['http', 'https', 'tcp', 'tls', 'udp']).optional(),
+  /**
+   * Default from the listener: http → http, https → https, tls → https (passthrough), tcp → http,
+   * udp → udp. `h2`: HTTP/2 by prior knowledge (cleartext); `grpc`: unary gRPC over h2c.
+   */
+  protocol: z.enum(LOAD_PROTOCOLS).optional(),
+  /** h2 and grpc: streams each connection carries at once; the clients are connections × streams. */
+  streamsPerConnection: z.number().int().min(1).max(10_000).optional(),
+  /** grpc: the method called and its request message (protobuf, base64); default the backend's echo of `ping`. */
+  grpc: z
+    .strictObject({
+      path: z.string().regex(/^\/[^/]+\/[^/]+$/, 'expected /package.Service/Method').optional(),
+      messageBase64: z.base64().optional(),
+    })
+    .optional(),
   mode: z.enum(['closed', 'open']).default('closed'),
   connections: z.number().int().min(1).max(10_000).default(16),
   /** Requests per second in total (open loop; closed loop: a cap). */

@@ -183,6 +183,7 @@ export const runResultSchema = z.strictObject({
     /**
      * Invariant: sent == ok + failed + (clientAborts.total, else 0). `clientAborts`: requests the
      * clients abandoned on purpose (the soak's client-abort fault), by where; not failures.
+     * `grpcStatus`: gRPC runs, every call that got a status by its name (`OK`, `UNAVAILABLE`…).
      */
     requests: z.strictObject({
       sent: z.number().int(),
@@ -190,6 +191,7 @@ export const runResultSchema = z.strictObject({
       failed: z.number().int(),
       failures: z.strictObject({ byKind: counts, byStatus: counts }),
       clientAborts: z.strictObject({ total: z.number().int(), byPoint: counts }).optional(),
+      grpcStatus: counts.optional(),
     }),
     latencyUs: latencySummarySchema,
     correctedLatencyUs: latencySummarySchema.optional(),

@@ -1,5 +1,7 @@
 import type { ResolvedPlan } from '../load-plan.js'
 import type { LoadProtocol } from '../load-types.js'
+import { h2ConnectionFactory } from './h2-connection.js'
+import { grpcRequestEncoder, h2RequestEncoder } from './h2-request.js'
 import { HttpConnection } from './http-connection.js'
 import { httpRequestEncoder } from './http-request.js'
 import { LineConnection } from './line-connection.js'
@@ -25,6 +27,8 @@ function http(plan: ResolvedPlan, secure: boolean): ConnectionFactory {
 const factories: Record<LoadProtocol, (plan: ResolvedPlan) => ConnectionFactory> = {
   http: (plan) => http(plan, false),
   https: (plan) => http(plan, true),
+  h2: (plan) => h2ConnectionFactory(plan.target, plan.streamsPerConnection, h2RequestEncoder(plan), 'h2', (session) => addressOf(plan, session)),
+  grpc: (plan) => h2ConnectionFactory(plan.target, plan.streamsPerConnection, grpcRequestEncoder(plan), 'grpc', (session) => addressOf(plan, session)),
   tcp: (plan) => (client) => new LineConnection(plan.target, false, plan.tcpPayload, addressOf(plan, client)),
   tls: (plan) => (client) => new LineConnection(plan.target, true, plan.tcpPayload, addressOf(plan, client)),
   udp: (plan) => (client) => new UdpConnection(plan.target, plan.udpPayloadBytes, addressOf(plan, client)),

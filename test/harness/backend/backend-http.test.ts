@@ -304,6 +304,7 @@ describe('control API', () => {
         http: { requests: 0, byStatus: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 }, resets: 0 },
         tcp: { requests: 0, errors: 0, resets: 0, connections: 0 },
         udp: { datagrams: 0 },
+        grpc: { requests: 0, byCode: {}, resets: 0, connections: 0 },
       },
       seen: { tls: 0, plaintext: 0, clients: {}, peers: {}, via: { 'x-forwarded-for': 0, 'x-real-ip': 0, 'proxy-protocol': 0, peer: 0 } },
       listening: { http: port, control: backend.ready.control },

@@ -21,6 +21,7 @@ describe('ports and app configuration', () => {
     [['https'], { https: 8443, control: 9900 }],
     [['tcp', 'udp'], { tcp: 5432, udp: 5353, control: 9900 }],
     [['http', 'tcp', 'udp'], { http: 8080, tcp: 5432, udp: 5353, control: 9900 }],
+    [['http', 'grpc'], { http: 8080, grpc: 50051, control: 9900 }],
   ] as const)('%j listens on %j', (protocols, ports) => {
     expect(portsFor(spec({ protocols }))).toEqual(ports)
   })
@@ -36,6 +37,18 @@ describe('ports and app configuration', () => {
       proxyProtocol: 'v2',
       behaviour: {},
       seed: 3,
+    })
+  })
+
+  it('gives gRPC its own listener and passes the maximum connection age on', () => {
+    expect(backendConfigFor(spec({ protocols: ['grpc'], connectionAge: { maxMs: 2500.4, graceMs: 500 } }), '127.1.2.4')).toEqual({
+      id: 'b',
+      host: '127.1.2.4',
+      grpc: { port: 50051 },
+      control: { port: 9900 },
+      proxyProtocol: 'none',
+      connectionAge: { maxMs: 2500, graceMs: 500 },
+      behaviour: {},
     })
   })
 

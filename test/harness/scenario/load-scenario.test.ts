@@ -93,6 +93,15 @@ describe('scenario loading and validation', () => {
     )
   })
 
+  it('accepts h2 and grpc loads with streams per connection, and rejects their options elsewhere', () => {
+    const grpc = { ...base(), backends: { web: { count: 2, protocols: ['grpc'] } }, balancer: { ...base().balancer, pools: { web: { backends: { groups: ['web'], port: 'grpc' } } } } }
+    const s = parseScenario({ ...grpc, load: { duration: '2s', protocol: 'grpc', connections: 2, streamsPerConnection: 8, grpc: { path: '/layerbench.echo.Echo/Unary', messageBase64: 'CgRwaW5n' } } }, 't.yaml', '').variants[0]!.scenario
+    expect(s.load).toMatchObject({ protocol: 'grpc', connections: 2, streamsPerConnection: 8 })
+    const paths = issues({ ...base(), load: { duration: '2s', protocol: 'http', streamsPerConnection: 4, grpc: {} } }).map((i) => i.path)
+    expect(paths).toEqual(expect.arrayContaining(['load.streamsPerConnection', 'load.grpc']))
+    expect(issues({ ...base(), load: { duration: '2s', protocol: 'h2', generator: 'autocannon' } }).map((i) => i.path)).toContain('load.generator')
+  })
+
   it('validates each variant’s balancer with the engine’s own rules, naming the variants that fail', () => {
     const found = issues({
       ...base(),
