@@ -11,6 +11,7 @@ export interface FilterChain {
   readonly onResponseHead: readonly Filter[]
   readonly onResponseBody: readonly Filter[]
   readonly onDone: readonly Filter[]
+  readonly onRejectHead: readonly Filter[]
 }
 
 /** Compiles filters, in the order given, into a chain. */
@@ -22,6 +23,7 @@ export function compileChain(filters: readonly Filter[]): FilterChain {
     onResponseHead: filters.filter((f) => f.onResponseHead !== undefined),
     onResponseBody: filters.filter((f) => f.onResponseBody !== undefined),
     onDone: filters.filter((f) => f.onDone !== undefined),
+    onRejectHead: filters.filter((f) => f.onRejectHead !== undefined),
   }
 }
 

@@ -33,26 +33,29 @@ function find(headers: readonly HttpHeader[], lower: string): number {
 }
 
 /**
- * A preset of response security headers on every response, the balancer's own errors included:
- * what the backend set stays unless `override`, nothing is ever set twice, and HSTS only over TLS.
+ * A preset of response security headers on every response, the balancer's own errors included (and
+ * its rejections of heads it could not read, 400 and 408, when configured on the listener): what the
+ * backend set stays unless `override`, nothing is ever set twice, and HSTS only over TLS.
  */
 export function securityHeadersFilter(config: SecurityHeadersConfig): Filter {
   const { plain, tls } = presets(config)
   const override = config.override
+  const apply = (proto: 'http' | 'https', headers: HttpHeader[]) => {
+    const set = proto === 'https' ? tls : plain
+    for (let i = 0; i < set.length; i++) {
+      const p = set[i]!
+      const at = find(headers, p.lower)
+      if (at < 0) headers.push(p.header)
+      else if (override) {
+        headers[at] = p.header
+        // Any further lines of the same field go: one value, the configured one.
+        for (let j = headers.length - 1; j > at; j--) if (headers[j]!.name.toLowerCase() === p.lower) headers.splice(j, 1)
+      }
+    }
+  }
   return {
     name: 'security-headers',
-    onResponseHead(ctx, _status, headers) {
-      const set = ctx.proto === 'https' ? tls : plain
-      for (let i = 0; i < set.length; i++) {
-        const p = set[i]!
-        const at = find(headers, p.lower)
-        if (at < 0) headers.push(p.header)
-        else if (override) {
-          headers[at] = p.header
-          // Any further lines of the same field go: one value, the configured one.
-          for (let j = headers.length - 1; j > at; j--) if (headers[j]!.name.toLowerCase() === p.lower) headers.splice(j, 1)
-        }
-      }
-    },
+    onResponseHead: (ctx, _status, headers) => apply(ctx.proto, headers),
+    onRejectHead: (proto, _status, headers) => apply(proto, headers),
   }
 }
