@@ -2,13 +2,14 @@ import type { HttpHeader } from '../../http/http-head.js'
 import type { SecurityHeadersConfig } from './filter-config.js'
 import type { Filter } from './filter.js'
 
-interface Preset {
+/** One header of the preset, with its lower-case name. */
+export interface Preset {
   readonly lower: string
   readonly header: HttpHeader
 }
 
-/** The headers a configuration sets, precomputed: over plain HTTP and over TLS. */
-function presets(c: SecurityHeadersConfig): { plain: readonly Preset[]; tls: readonly Preset[] } {
+/** The headers a configuration sets, precomputed: over plain HTTP and over TLS (peers render the same set). */
+export function securityHeaderPresets(c: SecurityHeadersConfig): { plain: readonly Preset[]; tls: readonly Preset[] } {
   const plain: Preset[] = []
   const add = (name: string, value: string) => plain.push({ lower: name.toLowerCase(), header: { name, value } })
   if (c.contentTypeOptions) add('X-Content-Type-Options', 'nosniff')
@@ -38,7 +39,7 @@ function find(headers: readonly HttpHeader[], lower: string): number {
  * backend set stays unless `override`, nothing is ever set twice, and HSTS only over TLS.
  */
 export function securityHeadersFilter(config: SecurityHeadersConfig): Filter {
-  const { plain, tls } = presets(config)
+  const { plain, tls } = securityHeaderPresets(config)
   const override = config.override
   const apply = (proto: 'http' | 'https', headers: HttpHeader[]) => {
     const set = proto === 'https' ? tls : plain
