@@ -137,6 +137,27 @@ export const claimDefinitions: readonly ClaimDefinition[] = [
       return { verdict: holds ? 'holds' : 'does not hold here', measured, why: holds ? 'the balancer answered exactly the excess over the limit with 429s, and nothing else failed' : 'the refused share strayed from the limit, or requests failed otherwise' }
     },
   },
+  {
+    id: 'auth-offload',
+    claim: 'Layer 7 validates JWTs before traffic reaches the backends: only authenticated requests get through.',
+    scenario: 'auth-offload',
+    judge(result) {
+      const engine = (credential: string) => runsWhere(result, { credential }).filter((r) => r.balancer.implementation === 'engine')
+      const valid = ['hs256', 'es256'].flatMap(engine)
+      const invalid = ['bad-signature', 'none'].flatMap(engine)
+      const passed = expectationTally(valid, 'valid tokens all pass')
+      const refused = expectationTally(invalid, 'invalid or missing tokens are all refused')
+      if (passed.total === 0 || refused.total === 0) return notMeasured('needs the engine with valid and with invalid or missing tokens')
+      const sum = (runs: readonly RunResult[], f: (r: RunResult) => number) => runs.reduce((n, r) => n + f(r), 0)
+      const reached = sum(invalid, (r) => Object.values(r.backends).reduce((n, b) => n + b.requests, 0))
+      const unauthorized = sum(invalid, (r) => r.summary.requests.failures.byStatus['401'] ?? 0)
+      const cpu = (credential: string) => medianOf(engine(credential), (r) => r.cpu?.perRequestUs.balancer)
+      const costs = ['hs256', 'es256', 'bad-signature', 'none'].map((c) => `${c} ${formatUs(cpu(c))}`).join(', ')
+      const measured = `valid tokens passed in ${passed.passed}/${passed.total} runs; of ${formatCount(sum(invalid, (r) => r.summary.requests.sent))} requests with a bad or no token, ${formatCount(unauthorized)} were answered 401 and ${formatCount(reached)} reached a backend; balancer CPU per request: ${costs}`
+      const holds = passed.passed === passed.total && refused.passed === refused.total && reached === 0 && unauthorized === sum(invalid, (r) => r.summary.requests.sent)
+      return { verdict: holds ? 'holds' : 'does not hold here', measured, why: holds ? 'every valid token passed; every bad or missing one was refused 401 by the balancer, none reaching a backend' : 'a valid token was refused, or an invalid one got through' }
+    },
+  },
   ...unmeasuredClaims,
 ]
 

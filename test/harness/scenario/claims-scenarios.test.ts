@@ -20,6 +20,7 @@ describe('the claims scenarios', () => {
     ['consistent-hashing', { algorithm: ['ring-hash', 'maglev', 'rendezvous'] }],
     ['health-checks', { check: ['tcp', 'http'], balancer: ['engine', 'haproxy'] }],
     ['rate-limiting', { offered: [100, 200, 400, 2000], balancer: ['engine', 'haproxy', 'nginx'] }],
+    ['auth-offload', { credential: ['hs256', 'es256', 'bad-signature', 'none'], balancer: ['engine', 'haproxy', 'nginx'] }],
   ])('%s has its name and dimensions', (name, dims) => {
     const loaded = loadScenario(file(name))
     expect(loaded.name).toBe(name)
@@ -27,7 +28,7 @@ describe('the claims scenarios', () => {
   })
 
   it('run the engine in every scenario, also under --quick', () => {
-    for (const name of ['canary-progressive', 'path-routing', 'host-routing', 'sticky-sessions', 'algorithms', 'consistent-hashing', 'health-checks', 'rate-limiting']) {
+    for (const name of ['canary-progressive', 'path-routing', 'host-routing', 'sticky-sessions', 'algorithms', 'consistent-hashing', 'health-checks', 'rate-limiting', 'auth-offload']) {
       const quick = loadScenario(file(name), { quick: true })
       expect(quick.variants.every((v) => v.scenario.balancer.implementation === 'engine'), name).toBe(true)
       expect(quick.variants.length, name).toBeGreaterThan(0)
@@ -61,7 +62,7 @@ describe('the claims scenarios', () => {
   })
 
   it('the quick variants fit the budget: few runs', () => {
-    const runs = ['canary-progressive', 'path-routing', 'host-routing', 'sticky-sessions', 'algorithms', 'consistent-hashing', 'health-checks', 'rate-limiting'].reduce((n, name) => n + labels(name, true).length, 0)
-    expect(runs).toBeLessThanOrEqual(16)
+    const runs = ['canary-progressive', 'path-routing', 'host-routing', 'sticky-sessions', 'algorithms', 'consistent-hashing', 'health-checks', 'rate-limiting', 'auth-offload'].reduce((n, name) => n + labels(name, true).length, 0)
+    expect(runs).toBeLessThanOrEqual(18)
   })
 })

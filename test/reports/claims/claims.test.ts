@@ -150,6 +150,32 @@ describe('claims', () => {
     expect(claim([syntheticResult({ name: 'rate-limiting', variants: [{ ...exact, variant: { offered: '400', balancer: 'engine' } }] })], 'rate-limiting').verdict).toBe('not measured')
   })
 
+  it('auth offload: holds when valid tokens passed and bad or missing ones were all refused 401 without reaching a backend', () => {
+    const offload = (leak: boolean) => {
+      const expectation = (name: string) => [{ name, expected: '', actual: '', pass: true }]
+      const r = syntheticResult({
+        name: 'auth-offload',
+        variants: [
+          { ...exact, seed: 1, variant: { credential: 'hs256', balancer: 'engine' }, expectations: expectation('valid tokens all pass') },
+          { ...exact, seed: 2, variant: { credential: 'es256', balancer: 'engine' }, expectations: expectation('valid tokens all pass') },
+          { ...exact, seed: 3, variant: { credential: 'bad-signature', balancer: 'engine' }, errorRate: 1, expectations: expectation('invalid or missing tokens are all refused') },
+          { ...exact, seed: 4, variant: { credential: 'none', balancer: 'engine' }, errorRate: 1, expectations: expectation('invalid or missing tokens are all refused') },
+        ],
+      })
+      const runs = r.runs.map((run) => {
+        const failed = run.summary.requests.failed
+        if (failed === 0) return run
+        return { ...run, summary: { ...run.summary, requests: { ...run.summary.requests, failures: { byKind: { status: failed }, byStatus: { '401': failed } } } }, backends: { a: { ...run.backends.a!, requests: leak ? 3 : 0 } } }
+      })
+      return { ...r, runs }
+    }
+    const c = claim([offload(false)], 'auth-offload')
+    expect(c.verdict).toBe('holds')
+    expect(c.measured).toMatch(/^valid tokens passed in 2\/2 runs; of [\d ]+ requests with a bad or no token, [\d ]+ were answered 401 and 0 reached a backend; balancer CPU per request: hs256 /)
+    expect(claim([offload(true)], 'auth-offload').verdict).toBe('does not hold here')
+    expect(claim([syntheticResult({ name: 'auth-offload', variants: [{ ...exact, variant: { credential: 'hs256', balancer: 'engine' } }] })], 'auth-offload').verdict).toBe('not measured')
+  })
+
   it('the hybrid tier’s costs are differences with their sign and interval, paired by repeat', () => {
     const seen = [{ name: 'backend sees the real client address', expected: '', actual: '', pass: true }]
     const r = syntheticResult({
