@@ -5,6 +5,7 @@ import { configureAlgorithm } from '../balancing/create-picker.js'
 import { EngineError } from '../errors.js'
 import { bindConflicts, type BindRequest } from './bind-conflicts.js'
 import { checkHealthCheckRules, healthCheckFields } from '../health/health-check-config.js'
+import { chainProblems } from '../l7/filters/chain-checks.js'
 import { filterConfigSchema } from '../l7/filters/filter-config.js'
 
 /** `host:port` or `[v6]:port`; port 0 binds an ephemeral port (the engine reports the one it got). */
@@ -307,6 +308,10 @@ function crossFieldChecks(value: unknown, issue: Issue): void {
       const r = asObject(raw)
       if (r === undefined) return
       poolRef(at('routes', j, 'pool'), r.pool)
+      for (const p of chainProblems(asArray(l.filters), asArray(r.filters))) {
+        const k = asArray(r.filters).indexOf(p.entry)
+        issue(k >= 0 ? at('routes', j, 'filters', k) : at('filters', asArray(l.filters).indexOf(p.entry)), `${p.message} (route ${asString(r.name) ?? j})`)
+      }
       asArray(r.split).forEach((s, k) => poolRef(at('routes', j, 'split', k, 'pool'), asObject(s)?.pool))
       const match = asObject(r.match)
       const pathRegex = asString(asObject(match?.path)?.regex)

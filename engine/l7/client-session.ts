@@ -3,7 +3,7 @@ import type { RequestHead } from '../http/http-head.js'
 import { parseRequestHead } from '../http/http-parser.js'
 import { relay } from '../l4/relay.js'
 import { countError, statusClass } from '../stats/counters.js'
-import { errorResponse } from './error-response.js'
+import { errorAnswer, errorResponse } from './error-response.js'
 import type { Downstream } from './downstream.js'
 import { http1Codec } from './http1/http1-codec.js'
 import { RequestLifecycle } from './request-lifecycle.js'
@@ -36,8 +36,12 @@ export class ClientSession implements Swept, Downstream {
   /** When it ended its side (performance.now() ms): the lingering close ends `lingerMs` later. */
   private endedAt = 0
   private pausedForBuffer = false
+  /** Requests begun on this connection. */
+  private served = 0
   /** PROXY-protocol pools: connections carrying this client's PROXY header, private to it. */
   readonly privateUpstreams = new Map<string, Socket>()
+  /** When the head being read began: the accept for the first request, its first byte for later ones. */
+  headStartedAt: number
 
   /** `acceptedAt`: when the TCP connection was accepted (performance.now() ms), before any PROXY header or TLS. */
   constructor(
@@ -53,6 +57,7 @@ export class ClientSession implements Swept, Downstream {
     socket.once('close', this.onClose)
     s.sweeper.add(this)
     socket.setNoDelay(true)
+    this.headStartedAt = acceptedAt
     this.armHeadDeadline(acceptedAt)
     if (initial !== undefined && initial.length > 0) this.onData(initial)
   }
@@ -93,6 +98,7 @@ export class ClientSession implements Swept, Downstream {
       this.exchange.onClientData(chunk)
       return
     }
+    if (this.pending === undefined && this.served > 0) this.headStartedAt = performance.now()
     this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk])
     this.parseNext()
   }
@@ -157,6 +163,7 @@ export class ClientSession implements Swept, Downstream {
     const rest = head.headBytes < buf.length ? buf.subarray(head.headBytes) : undefined
     this.pending = undefined
     this.s.counters.requests++
+    this.served++
     this.exchange = new RequestLifecycle(this, head, performance.now(), http1Codec)
     this.exchange.start(rest)
   }
@@ -167,7 +174,23 @@ export class ClientSession implements Swept, Downstream {
     this.startEnding()
     this.s.counters.responses[statusClass(status)]++
     countError(this.s.counters, code)
-    if (!this.closed) this.socket.end(errorResponse(status, code, detail, false), 'latin1')
+    if (!this.closed) this.socket.end(this.rejection(status, code, detail), 'latin1')
+  }
+
+  /** The bytes of a rejection, shaped by the listener's filters that shape rejections (security headers). */
+  private rejection(status: number, code: string, detail: string | undefined): string {
+    const hooks = this.s.listenerChain.onRejectHead
+    if (hooks.length === 0) return errorResponse(status, code, detail, false)
+    const e = errorAnswer(status, code, detail)
+    for (const f of hooks) {
+      try {
+        f.onRejectHead!(this.s.proto, status, e.headers)
+      } catch {
+        countError(this.s.counters, 'LB_ERR_FILTER')
+        return errorResponse(status, code, detail, false)
+      }
+    }
+    return http1Codec.encodeAnswer(status, e.headers, e.body, false)
   }
 
   /**
@@ -185,7 +208,11 @@ export class ClientSession implements Swept, Downstream {
       this.pausedForBuffer = false
       this.socket.resume()
     }
-    if (leftover !== undefined && leftover.length > 0) this.pending = this.pending === undefined ? leftover : Buffer.concat([leftover, this.pending])
+    if (leftover !== undefined && leftover.length > 0) {
+      // A pipelined head, read while the previous request ran: its reading begins now.
+      if (this.pending === undefined) this.headStartedAt = performance.now()
+      this.pending = this.pending === undefined ? leftover : Buffer.concat([leftover, this.pending])
+    }
     this.parseNext()
   }
 

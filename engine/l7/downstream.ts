@@ -12,6 +12,8 @@ export interface Downstream {
   readonly s: L7Settings
   /** PROXY-protocol pools: connections carrying this client's PROXY header, private to it. */
   readonly privateUpstreams: Map<string, Socket>
+  /** When the current request's head began: the accept for a connection's first request, its first byte for later ones. */
+  readonly headStartedAt: number
   /** Chunks either way while the connection runs (the idle check). */
   activity: number
   /** Pauses reading while too many bytes wait behind the current request. */

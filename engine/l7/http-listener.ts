@@ -161,7 +161,14 @@ export async function startHttpListener(config: ListenerConfig, ctx: ListenerCon
   }
 
   const { host, port } = parseEndpoint(config.bind)!
-  const address = await bindServer(server, { host, port, backlog: 4096 }, `listener ${config.name} cannot bind ${config.bind}`)
+  let address
+  try {
+    address = await bindServer(server, { host, port, backlog: 4096 }, `listener ${config.name} cannot bind ${config.bind}`)
+  } catch (e) {
+    // Nothing will serve: the filters' files are closed, not left open behind a failed start.
+    await chains.close()
+    throw e
+  }
   return {
     name: config.name,
     protocol: config.protocol,
@@ -182,5 +189,6 @@ export async function startHttpListener(config: ListenerConfig, ctx: ListenerCon
       settings.sweeper.stop()
       for (const rt of ctx.pools.values()) upstreamsOf(rt).close()
     },
+    closeFilters: chains.close,
   }
 }

@@ -48,6 +48,9 @@ export class RequestLifecycle implements FilterContext {
   backend: Backend | undefined
   pinned: string | undefined
   decisions: Record<string, string> | undefined
+  identity: string | undefined
+  readonly headStartedAt: number
+  connectedAt = 0
   private hash: number | undefined
   private readonly tried = new Set<string>()
   private attempt = 0
@@ -99,6 +102,7 @@ export class RequestLifecycle implements FilterContext {
     private readonly codec: Codec,
   ) {
     this.clientSocket = down.socket
+    this.headStartedAt = down.headStartedAt
     this.client = down.origin
     this.request = head
     this.proto = down.s.proto
@@ -224,6 +228,7 @@ export class RequestLifecycle implements FilterContext {
   private connected(connection: UpstreamConnection): void {
     const socket = connection.socket
     const backend = this.backend!
+    this.connectedAt = performance.now()
     let head: string
     try {
       head = this.upstreamHead()

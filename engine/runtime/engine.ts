@@ -59,6 +59,7 @@ export async function startEngine(config: LbConfig, options: EngineOptions = {})
       l.stopAccepting()
       l.destroyAll()
     }
+    await Promise.all(listeners.map((l) => l.closeFilters?.()))
     await admin?.close()
     await Promise.all([...pools.values()].map((p) => p.stop()))
   }

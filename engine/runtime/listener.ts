@@ -32,6 +32,8 @@ export interface RunningListener {
   closeIdle(): void
   /** Ends every connection now. */
   destroyAll(): void
+  /** Layer 7: after `destroyAll`, the filters write out what they hold (an access log's lines). */
+  closeFilters?(): Promise<void>
   /**
    * Layer 7: new weights for the split of the route named `route` (`route-<index>` when unnamed);
    * arms not named keep theirs, 0 takes an arm out. Returns the split now in force; throws a

@@ -1,5 +1,6 @@
 /** Findings of a support check and the hooks a peer's driver adds to it. */
 import { parseCidr, type LbConfig, type ListenerConfig, type PoolConfig, type RouteSettings } from '../../engine/config/lb-config.js'
+import type { FilterConfig } from '../../engine/l7/filters/filter-config.js'
 import type { PoolUsage } from './pool-usage.js'
 
 /** Findings of a support check, each with the configuration path it applies to. */
@@ -24,6 +25,8 @@ export interface PeerChecks {
   /** A keyed pool's hash key (`key` undefined: the engine picks at random). */
   hashKey?(pool: PoolConfig, at: string, f: Findings): void
   pool?(pool: PoolConfig, u: PoolUsage, at: string, f: Findings): void
+  /** One entry of a listener's or route's `filters` (`l`: its listener). Without this hook a peer expresses no filter. */
+  filter?(c: FilterConfig, l: ListenerConfig, at: string, f: Findings): void
 }
 
 /** Limits every listener has unless the configuration says otherwise. */

@@ -1,4 +1,5 @@
-import type { LbConfig, PoolConfig, RouteSettings } from '../../engine/config/lb-config.js'
+import type { LbConfig, ListenerConfig, PoolConfig, RouteSettings } from '../../engine/config/lb-config.js'
+import type { FilterConfig } from '../../engine/l7/filters/filter-config.js'
 import { integerWeights } from './integer-weights.js'
 import type { PeerDriver } from './peer-driver.js'
 import { Findings } from './peer-findings.js'
@@ -32,10 +33,9 @@ export function driverSupport(driver: PeerDriver, config: LbConfig): PeerSupport
     if (l.proxyProtocol !== undefined && !c.proxyProtocol.accept) f.no(c.reasons['proxyProtocol.accept'] ?? `${driver.label} does not accept PROXY headers`, `${at}.proxyProtocol`)
     else if (l.proxyProtocol !== undefined && l.proxyProtocol.versions.length < 2) f.approx(`${driver.label} accepts PROXY v1 and v2 alike (no per-version setting)`, `${at}.proxyProtocol.versions`)
     driver.checks.listener?.(config, l, at, f)
-    // Peers' counterparts of the engine's filters are not written yet: a run with filters is skipped, not run unlike.
-    if (l.filters !== undefined && l.filters.length > 0) f.no(`${driver.label} configurations do not express the engine's filters yet`, `${at}.filters`)
+    checkFilters(driver, l.filters, l, `${at}.filters`, f)
     if (l.routes === undefined || l.protocol === 'tcp' || l.protocol === 'udp') return
-    l.routes.forEach((r, j) => checkRoute(driver, r, `${at}.routes[${j}]`, f))
+    l.routes.forEach((r, j) => checkRoute(driver, l, r, `${at}.routes[${j}]`, f))
   })
   for (const [name, pool] of Object.entries(config.pools)) {
     const u = usage.get(name)!
@@ -44,8 +44,19 @@ export function driverSupport(driver: PeerDriver, config: LbConfig): PeerSupport
   return { runnable: f.unsupported.length === 0, unsupported: f.unsupported, approximations: f.approximations }
 }
 
-function checkRoute(driver: PeerDriver, r: RouteSettings, at: string, f: Findings) {
-  if (r.filters !== undefined && r.filters.length > 0) f.no(`${driver.label} configurations do not express the engine's filters yet`, `${at}.filters`)
+/**
+ * A listener's or route's filters: each entry by the driver's own check; a driver without one
+ * expresses none, and the run is skipped rather than run unlike.
+ */
+function checkFilters(driver: PeerDriver, filters: readonly FilterConfig[] | undefined, l: ListenerConfig, at: string, f: Findings) {
+  if (filters === undefined || filters.length === 0) return
+  const check = driver.checks.filter
+  if (check === undefined) return f.no(`${driver.label} configurations do not express the engine's filters yet`, at)
+  filters.forEach((c, k) => check(c, l, `${at}[${k}]`, f))
+}
+
+function checkRoute(driver: PeerDriver, l: ListenerConfig, r: RouteSettings, at: string, f: Findings) {
+  checkFilters(driver, r.filters, l, `${at}.filters`, f)
   const m = r.match
   if (m.path !== undefined && 'regex' in m.path) f.approx(PCRE, `${at}.match.path.regex`)
   for (const kind of ['headers', 'cookies', 'query'] as const) {

@@ -1,5 +1,5 @@
 import { PEER_NAMES } from '../../harness/peers/peer-names.js'
-import type { ResultFile } from '../result/result-model.js'
+import type { ResultFile, RunResult } from '../result/result-model.js'
 import { formatCount, formatPercent, formatUs } from '../render/format.js'
 import { formatFigure } from './claim-figure.js'
 import type { ClaimContext, ClaimDefinition, ClaimOutcome } from './claim-types.js'
@@ -113,6 +113,49 @@ export const claimDefinitions: readonly ClaimDefinition[] = [
       const measured = `TCP request/response: ${formatCount(medianOf(tcp, rps) ?? 0)} req/s, errors ${formatPercent(tcpErr)}; UDP: ${formatCount(medianOf(udp, rps) ?? 0)} req/s, errors ${formatPercent(udpErr)}`
       const holds = tcpErr === 0 && udpErr < 0.001
       return { verdict: holds ? 'holds' : 'does not hold here', measured, why: holds ? 'a database-style TCP protocol and UDP datagrams went through without HTTP' : 'requests were lost' }
+    },
+  },
+  {
+    id: 'rate-limiting',
+    claim: 'Layer 7 rate limiting at the edge refuses a client over its limit at the balancer, so the excess never reaches the backends.',
+    scenario: 'rate-limiting',
+    judge(result) {
+      // The engine's runs: a peer's rows answer for the peer.
+      const engine = (offered: string) => runsWhere(result, { offered }).filter((r) => r.balancer.implementation === 'engine')
+      const over = [
+        ['2×', '400', 'at twice the limit about half is refused', 0.5],
+        ['10×', '2000', 'at ten times the limit about nine in ten are refused', 0.9],
+      ] as const
+      const tallies = over.map(([, offered, name]) => expectationTally(engine(offered), name))
+      if (tallies.some((t) => t.total === 0)) return notMeasured('needs the engine at twice and ten times the limit')
+      const refused = (runs: readonly RunResult[]) => runs.reduce((n, r) => n + (r.summary.requests.failures.byStatus['429'] ?? 0), 0)
+      const failed = (runs: readonly RunResult[]) => runs.reduce((n, r) => n + r.summary.requests.failed, 0)
+      const all = over.flatMap(([, offered]) => engine(offered))
+      const shares = over.map(([what, offered, , expected]) => `${what} the limit: ${formatPercent(errorRate(engine(offered)) ?? 0)} refused (1 − limit/offered: ${formatPercent(expected)})`).join('; ')
+      const measured = `${shares}; ${formatCount(refused(all))} of ${formatCount(failed(all))} failures were the balancer's 429`
+      const holds = tallies.every((t) => t.passed === t.total) && refused(all) === failed(all)
+      return { verdict: holds ? 'holds' : 'does not hold here', measured, why: holds ? 'the balancer answered exactly the excess over the limit with 429s, and nothing else failed' : 'the refused share strayed from the limit, or requests failed otherwise' }
+    },
+  },
+  {
+    id: 'auth-offload',
+    claim: 'Layer 7 validates JWTs before traffic reaches the backends: only authenticated requests get through.',
+    scenario: 'auth-offload',
+    judge(result) {
+      const engine = (credential: string) => runsWhere(result, { credential }).filter((r) => r.balancer.implementation === 'engine')
+      const valid = ['hs256', 'es256'].flatMap(engine)
+      const invalid = ['bad-signature', 'none'].flatMap(engine)
+      const passed = expectationTally(valid, 'valid tokens all pass')
+      const refused = expectationTally(invalid, 'invalid or missing tokens are all refused')
+      if (passed.total === 0 || refused.total === 0) return notMeasured('needs the engine with valid and with invalid or missing tokens')
+      const sum = (runs: readonly RunResult[], f: (r: RunResult) => number) => runs.reduce((n, r) => n + f(r), 0)
+      const reached = sum(invalid, (r) => Object.values(r.backends).reduce((n, b) => n + b.requests, 0))
+      const unauthorized = sum(invalid, (r) => r.summary.requests.failures.byStatus['401'] ?? 0)
+      const cpu = (credential: string) => medianOf(engine(credential), (r) => r.cpu?.perRequestUs.balancer)
+      const costs = ['hs256', 'es256', 'bad-signature', 'none'].map((c) => `${c} ${formatUs(cpu(c))}`).join(', ')
+      const measured = `valid tokens passed in ${passed.passed}/${passed.total} runs; of ${formatCount(sum(invalid, (r) => r.summary.requests.sent))} requests with a bad or no token, ${formatCount(unauthorized)} were answered 401 and ${formatCount(reached)} reached a backend; balancer CPU per request: ${costs}`
+      const holds = passed.passed === passed.total && refused.passed === refused.total && reached === 0 && unauthorized === sum(invalid, (r) => r.summary.requests.sent)
+      return { verdict: holds ? 'holds' : 'does not hold here', measured, why: holds ? 'every valid token passed; every bad or missing one was refused 401 by the balancer, none reaching a backend' : 'a valid token was refused, or an invalid one got through' }
     },
   },
   ...unmeasuredClaims,

@@ -4,7 +4,6 @@ import type { Filter, FilterContext, FilterEnv } from './filter.js'
 
 /** Times of one request's stages, ms (env clock). */
 interface Timing {
-  upstreamAt: number
   firstByteAt: number
 }
 
@@ -34,8 +33,12 @@ export interface AccessRecord {
   readonly backend: string | undefined
   readonly referer: string | undefined
   readonly userAgent: string | undefined
-  /** Head parsed → request sent upstream, → first response byte, → done; ms. */
-  readonly upstreamMs: number | undefined
+  /** Who the request is, as an auth filter found (`sub:…`, `key:…`). */
+  readonly identity: string | undefined
+  /** Head begun (the accept, for a connection's first request) → head parsed, ms. */
+  readonly headMs: number
+  /** Head parsed → upstream connection ready (new or kept-alive), → first response byte, → done; ms. */
+  readonly connectMs: number | undefined
   readonly firstByteMs: number | undefined
   readonly totalMs: number
   readonly decisions: Readonly<Record<string, string>> | undefined
@@ -48,20 +51,23 @@ export function jsonLine(r: AccessRecord): string {
 
 /** The combined log format line of a record, with route, backend, timings and decisions after it. */
 export function combinedLine(r: AccessRecord): string {
-  const extra = `route=${r.route ?? '-'} backend=${r.backend ?? '-'} upstream_ms=${r.upstreamMs ?? '-'} first_byte_ms=${r.firstByteMs ?? '-'} total_ms=${r.totalMs}`
+  const extra = `route=${r.route ?? '-'} backend=${r.backend ?? '-'} identity=${r.identity ?? '-'} head_ms=${r.headMs} connect_ms=${r.connectMs ?? '-'} first_byte_ms=${r.firstByteMs ?? '-'} total_ms=${r.totalMs}`
   const decisions = r.decisions === undefined ? '' : Object.entries(r.decisions).map(([k, v]) => ` ${k}=${v}`).join('')
   return `${r.client} - - [${clfTime(r.time)}] "${r.method} ${r.target} HTTP/${r.version}" ${r.status} ${r.bytes} ${quoted(r.referer)} ${quoted(r.userAgent)} ${extra}${decisions}\n`
 }
 
 /**
  * One line per request, written off the hot path through pino's asynchronous destination: JSON or the
- * combined format, with status, bytes, route, backend, the filters' decisions (rate-limit, auth)
- * and timings from the parsed head. When the writer falls behind by more than `maxBufferedBytes`,
- * lines are dropped and counted: requests = lines + dropped, shown in /stats.
+ * combined format, with status, bytes, route, backend, identity, the filters' decisions (rate-limit,
+ * auth) and timings (accept → head parsed, → upstream connection, → first byte, → done). When the
+ * writer falls behind by more than `maxBufferedBytes`, lines are dropped and counted: requests =
+ * lines + dropped, shown in /stats. The listener's stop writes out what is buffered, so once the
+ * engine has stopped the file holds exactly `lines` lines; a request ending after that is dropped.
  */
 export function accessLogFilter(config: AccessLogConfig, env: FilterEnv): Filter {
   const dest = pino.destination({ dest: config.destination === 'stdout' ? 1 : config.destination.file, sync: false, maxLength: config.maxBufferedBytes, mkdir: true })
   const counts = { requests: 0, lines: 0, dropped: 0 }
+  let closed: Promise<void> | undefined
   dest.on('drop', () => {
     counts.dropped++
     counts.lines--
@@ -70,14 +76,11 @@ export function accessLogFilter(config: AccessLogConfig, env: FilterEnv): Filter
   const timings = new WeakMap<FilterContext, Timing>()
   const timing = (ctx: FilterContext): Timing => {
     let t = timings.get(ctx)
-    if (t === undefined) timings.set(ctx, (t = { upstreamAt: 0, firstByteAt: 0 }))
+    if (t === undefined) timings.set(ctx, (t = { firstByteAt: 0 }))
     return t
   }
   return {
     name: 'access-log',
-    onUpstreamRequest(ctx) {
-      timing(ctx).upstreamAt = env.nowMs()
-    },
     onResponseHead(ctx) {
       timing(ctx).firstByteAt = env.nowMs()
     },
@@ -97,15 +100,28 @@ export function accessLogFilter(config: AccessLogConfig, env: FilterEnv): Filter
         backend: ctx.backend?.id,
         referer: ctx.request.get('referer'),
         userAgent: ctx.request.get('user-agent'),
-        upstreamMs: since(t?.upstreamAt),
+        identity: ctx.identity,
+        headMs: round(ctx.headParsedAt - ctx.headStartedAt),
+        connectMs: since(ctx.connectedAt),
         firstByteMs: since(t?.firstByteAt),
         totalMs: round(now - ctx.headParsedAt),
         decisions: ctx.decisions,
       }
       counts.requests++
+      if (closed !== undefined) {
+        counts.dropped++
+        return
+      }
       counts.lines++
       dest.write(line(r))
     },
     stats: () => ({ counters: { ...counts } }),
+    close: () =>
+      (closed ??= new Promise<void>((resolve) => {
+        // end() writes out the buffer, then closes the file (never stdout itself).
+        dest.once('close', () => resolve())
+        dest.once('error', () => resolve())
+        dest.end()
+      })),
   }
 }

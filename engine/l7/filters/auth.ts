@@ -51,7 +51,9 @@ function claimMatches(value: unknown, wanted: string): boolean {
  * Authentication offload: a request passes with a valid API key (header or query) or a valid JWT
  * bearer token (signature by local keys or a local JWKS, exp/nbf with leeway, iss, aud), else it is
  * answered 401 with `WWW-Authenticate` (RFC 6750) — or 403 when a valid token lacks a required
- * claim — and never reaches a backend. Chosen claims go to the backend as headers. Counters:
+ * claim — and never reaches a backend. Chosen claims go to the backend as headers. The request's
+ * identity (the token's `sub`, or a digest of the API key) is recorded on its context for the
+ * filters after it (a rate limit keyed by `identity`, the access log). Counters:
  * accepted by key and by token, missing, invalid, forbidden.
  */
 export function authFilter(config: AuthConfig, env: FilterEnv): Filter {
@@ -101,6 +103,7 @@ export function authFilter(config: AuthConfig, env: FilterEnv): Filter {
     }
     counts.acceptedToken++
     ;(ctx.decisions ??= {}).auth = 'token'
+    if (typeof payload.sub === 'string') ctx.identity = `sub:${payload.sub}`
     if (claimHeaders.length > 0) {
       const out: HttpHeader[] = []
       for (const [claim, header] of claimHeaders) {
@@ -122,9 +125,12 @@ export function authFilter(config: AuthConfig, env: FilterEnv): Filter {
         const key = ctx.request.get(keyHeader!) ?? (keyQuery === undefined ? undefined : queryParam(ctx.request.target, keyQuery))
         if (key !== undefined) {
           // Hashed whether or not it is known: accepting and refusing cost the same.
-          if (digests.has(sha256(key))) {
+          const digest = sha256(key)
+          if (digests.has(digest)) {
             counts.acceptedKey++
             ;(ctx.decisions ??= {}).auth = 'key'
+            // A digest's prefix names the key for rate limits and logs without revealing it.
+            ctx.identity = `key:${digest.slice(0, 16)}`
             return undefined
           }
           if (getKey === undefined) {

@@ -7,6 +7,7 @@ import { forwardedHeadersFilter } from './forwarded-headers.js'
 import { headerEditsFilter } from './header-edits-filter.js'
 import type { FilterConfig } from './filter-config.js'
 import { createFilter } from './registry.js'
+import { routeFilterConfigs } from './route-filter-configs.js'
 import { requestIdFilter } from './request-id.js'
 import { stickyCookieFilter } from './sticky-cookie.js'
 
@@ -22,6 +23,8 @@ export interface ListenerChains {
   readonly listener: FilterChain
   /** Configured filters that keep counters, each instance once. */
   readonly counted: readonly CountedFilter[]
+  /** Closes every configured filter instance once (not `extra`: those are their supplier's). */
+  close(): Promise<void>
 }
 
 /**
@@ -38,6 +41,7 @@ export function compileListenerChains(config: ListenerConfig, pools: ReadonlyMap
   const l = config.headers
   const shared = new Map<FilterConfig, Filter>((config.filters ?? []).map((c) => [c, createFilter(c, env)]))
   const counted: CountedFilter[] = [...shared.values()].filter((f) => f.stats !== undefined).map((filter) => ({ route: '*', filter }))
+  const configured = new Set(shared.values())
   const routes = (config.routes ?? []).map((route, j) => {
     const filters: Filter[] = []
     const edits = { request: mergeEdits(l.request, route.headers?.request), response: mergeEdits(l.response, route.headers?.response) }
@@ -50,19 +54,17 @@ export function compileListenerChains(config: ListenerConfig, pools: ReadonlyMap
       let f = shared.get(c)
       if (f === undefined) {
         f = createFilter(c, env)
+        configured.add(f)
         if (f.stats !== undefined) counted.push({ route: route.name ?? `route-${j}`, filter: f })
       }
       filters.push(f)
     }
     return compileChain([...filters, ...extra])
   })
-  return { routes, listener: compileChain([...shared.values(), ...extra]), counted }
-}
-
-/** A route's configured filters: the listener's, each replaced by the route's entry of its type, then the route's others. */
-export function routeFilterConfigs(listener: readonly FilterConfig[], route: readonly FilterConfig[]): FilterConfig[] {
-  const byType = new Map(route.map((c) => [c.type, c]))
-  const merged = listener.map((c) => byType.get(c.type) ?? c)
-  const inherited = new Set(listener.map((c) => c.type))
-  return [...merged, ...route.filter((c) => !inherited.has(c.type))]
+  return {
+    routes,
+    listener: compileChain([...shared.values(), ...extra]),
+    counted,
+    close: async () => void (await Promise.all([...configured].map((f) => f.close?.()))),
+  }
 }

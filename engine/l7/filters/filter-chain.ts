@@ -13,6 +13,7 @@ export interface FilterChain {
   readonly onResponseStream: readonly Filter[]
   readonly onUpstreamError: readonly Filter[]
   readonly onDone: readonly Filter[]
+  readonly onRejectHead: readonly Filter[]
 }
 
 /** Compiles filters, in the order given, into a chain. */
@@ -26,6 +27,7 @@ export function compileChain(filters: readonly Filter[]): FilterChain {
     onResponseStream: filters.filter((f) => f.onResponseStream !== undefined),
     onUpstreamError: filters.filter((f) => f.onUpstreamError !== undefined),
     onDone: filters.filter((f) => f.onDone !== undefined),
+    onRejectHead: filters.filter((f) => f.onRejectHead !== undefined),
   }
 }
 

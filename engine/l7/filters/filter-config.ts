@@ -46,8 +46,19 @@ export type SecurityHeadersConfig = z.infer<typeof securityHeadersSchema>
 /** `rate-limit` in lb.yaml, at listener or route level. */
 export const rateLimitSchema = z.strictObject({
   type: z.literal('rate-limit'),
-  /** What a bucket belongs to: the client address, a request header's value (an API key, a user), or the route as a whole. */
-  key: z.discriminatedUnion('source', [z.strictObject({ source: z.literal('source-ip') }), z.strictObject({ source: z.literal('header'), name: headerName }), z.strictObject({ source: z.literal('route') })]).prefault({ source: 'source-ip' }),
+  /**
+   * What a bucket belongs to: the client address, a request header's value, the route as a whole, or
+   * `identity`: who an `auth` filter earlier in the chain found the request to be (a JWT's subject,
+   * an API key). Requests without the header, or without an identity (a token with no `sub`), share one bucket.
+   */
+  key: z
+    .discriminatedUnion('source', [
+      z.strictObject({ source: z.literal('source-ip') }),
+      z.strictObject({ source: z.literal('header'), name: headerName }),
+      z.strictObject({ source: z.literal('route') }),
+      z.strictObject({ source: z.literal('identity') }),
+    ])
+    .prefault({ source: 'source-ip' }),
   /** Sustained requests per second per key. */
   ratePerS: z.number().positive().max(1_000_000),
   /** Requests admitted at once from idle (the bucket's size); default: one second's worth, at least 1. */

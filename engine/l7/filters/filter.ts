@@ -23,8 +23,21 @@ export interface FilterContext {
   pinned: string | undefined
   /** Set once per request by filters that decide something (cache: hit, limit: allowed, …), for the access log. */
   decisions: Record<string, string> | undefined
+  /**
+   * Who the request comes from, as an auth filter earlier in the chain established it: `sub:<subject>`
+   * of a verified token, `key:<digest>` of a valid API key (never the key itself). Undefined when no
+   * auth filter let the request in by an identity (a token without `sub`, or no auth filter at all).
+   */
+  identity: string | undefined
+  /**
+   * When this request's head began (performance.now() ms): the accept, for a connection's first
+   * request (PROXY header and TLS handshake included); its first byte, for a kept-alive connection's later ones.
+   */
+  readonly headStartedAt: number
   /** When the request head was parsed (performance.now() ms). */
   readonly headParsedAt: number
+  /** When an upstream connection was ready for the request (new or kept-alive), performance.now() ms; 0 before. */
+  readonly connectedAt: number
 }
 
 /** A response a filter answers a request with, without any backend. */
@@ -97,8 +110,16 @@ export interface Filter {
   onUpstreamError?(ctx: FilterContext, status: number): FilterAnswer | undefined
   /** The request is over, however it ended. */
   onDone?(ctx: FilterContext, outcome: FilterOutcome): void
+  /**
+   * The balancer answers bytes it could not take as a request (400 on a malformed head, 408 when it
+   * did not arrive in time, 431, 501, 505), on a listener's own chain: there is no request, route
+   * or backend to see, only the listener's scheme. `headers` may be changed in place.
+   */
+  onRejectHead?(proto: 'http' | 'https', status: number, headers: HttpHeader[]): void
   /** The filter's own counters (monotonic) and gauges, shown in /stats and /metrics. */
   stats?(): FilterStats
+  /** The listener stops: whatever the filter holds is written out (an access log's buffered lines). */
+  close?(): Promise<void>
 }
 
 /** Reads a response body's content as it passes, without changing it. */

@@ -2,13 +2,14 @@ import { headerIndex, type HttpHeader } from '../../http/http-head.js'
 import type { SecurityHeadersConfig } from './filter-config.js'
 import type { Filter } from './filter.js'
 
-interface Preset {
+/** One header of the preset, with its lower-case name. */
+export interface Preset {
   readonly lower: string
   readonly header: HttpHeader
 }
 
-/** The headers a configuration sets, precomputed: over plain HTTP and over TLS. */
-function presets(c: SecurityHeadersConfig): { plain: readonly Preset[]; tls: readonly Preset[] } {
+/** The headers a configuration sets, precomputed: over plain HTTP and over TLS (peers render the same set). */
+export function securityHeaderPresets(c: SecurityHeadersConfig): { plain: readonly Preset[]; tls: readonly Preset[] } {
   const plain: Preset[] = []
   const add = (name: string, value: string) => plain.push({ lower: name.toLowerCase(), header: { name, value } })
   if (c.contentTypeOptions) add('X-Content-Type-Options', 'nosniff')
@@ -24,26 +25,29 @@ function presets(c: SecurityHeadersConfig): { plain: readonly Preset[]; tls: rea
 }
 
 /**
- * A preset of response security headers on every response, the balancer's own errors included:
- * what the backend set stays unless `override`, nothing is ever set twice, and HSTS only over TLS.
+ * A preset of response security headers on every response, the balancer's own errors included (and
+ * its rejections of heads it could not read, 400 and 408, when configured on the listener): what the
+ * backend set stays unless `override`, nothing is ever set twice, and HSTS only over TLS.
  */
 export function securityHeadersFilter(config: SecurityHeadersConfig): Filter {
-  const { plain, tls } = presets(config)
+  const { plain, tls } = securityHeaderPresets(config)
   const override = config.override
+  const apply = (proto: 'http' | 'https', headers: HttpHeader[]) => {
+    const set = proto === 'https' ? tls : plain
+    for (let i = 0; i < set.length; i++) {
+      const p = set[i]!
+      const at = headerIndex(headers, p.lower)
+      if (at < 0) headers.push(p.header)
+      else if (override) {
+        headers[at] = p.header
+        // Any further lines of the same field go: one value, the configured one.
+        for (let j = headers.length - 1; j > at; j--) if (headers[j]!.name.toLowerCase() === p.lower) headers.splice(j, 1)
+      }
+    }
+  }
   return {
     name: 'security-headers',
-    onResponseHead(ctx, _status, headers) {
-      const set = ctx.proto === 'https' ? tls : plain
-      for (let i = 0; i < set.length; i++) {
-        const p = set[i]!
-        const at = headerIndex(headers, p.lower)
-        if (at < 0) headers.push(p.header)
-        else if (override) {
-          headers[at] = p.header
-          // Any further lines of the same field go: one value, the configured one.
-          for (let j = headers.length - 1; j > at; j--) if (headers[j]!.name.toLowerCase() === p.lower) headers.splice(j, 1)
-        }
-      }
-    },
+    onResponseHead: (ctx, _status, headers) => apply(ctx.proto, headers),
+    onRejectHead: (proto, _status, headers) => apply(proto, headers),
   }
 }

@@ -21,6 +21,8 @@ export interface ClosedLoopOptions {
   /** Speak TLS (any certificate accepted, no session reuse: a new connection is a full handshake). */
   readonly tls?: boolean
   readonly timeoutMs?: number
+  /** Header lines added to every request, each ending in CRLF (a bearer token for an auth filter). */
+  readonly headers?: string
 }
 
 /**
@@ -34,10 +36,12 @@ export function connectTo(port: number, useTls: boolean): { socket: net.Socket; 
   return { socket, ready: 'secureConnect' }
 }
 
-const head = (connection: string) => Buffer.from(`GET /bench HTTP/1.1\r\nHost: bench.local\r\nUser-Agent: layerbench\r\nAccept: */*\r\nConnection: ${connection}\r\n\r\n`)
+/** The request every data-plane client sends, with `headers` (CRLF-ended lines) added. */
+export const requestHead = (connection: 'keep-alive' | 'close', headers = '') =>
+  Buffer.from(`GET /bench HTTP/1.1\r\nHost: bench.local\r\nUser-Agent: layerbench\r\nAccept: */*\r\n${headers}Connection: ${connection}\r\n\r\n`)
 /** The request every data-plane client sends on a kept-alive connection. */
-export const KEEP_ALIVE = head('keep-alive')
-const CLOSE = head('close')
+export const KEEP_ALIVE = requestHead('keep-alive')
+const CLOSE = requestHead('close')
 
 /**
  * Splits a byte stream into HTTP/1.1 responses framed by Content-Length; `onResponse` hears each
@@ -69,6 +73,8 @@ export function responseReader(onResponse: (ok: boolean) => boolean): (chunk: Bu
  */
 export function closedLoop(port: number, connections: number, requests: number, options: ClosedLoopOptions = {}): Promise<ClosedLoopResult> {
   const perRequest = options.newConnections === true
+  const keepAlive = options.headers === undefined ? KEEP_ALIVE : requestHead('keep-alive', options.headers)
+  const close = options.headers === undefined ? CLOSE : requestHead('close', options.headers)
   return new Promise((resolve) => {
     const histogram = new LatencyHistogram()
     let sent = 0
@@ -100,10 +106,10 @@ export function closedLoop(port: number, connections: number, requests: number, 
       let sentAt = process.hrtime.bigint()
       let answered = false
       const send = () => {
-        if (perRequest) return void socket.write(CLOSE)
+        if (perRequest) return void socket.write(close)
         sent++
         sentAt = process.hrtime.bigint()
-        socket.write(KEEP_ALIVE)
+        socket.write(keepAlive)
       }
       socket.on(ready, send)
       socket.on(

@@ -15,6 +15,15 @@ export interface DataplaneSubject {
   /** 0 for the direct run (no proxy). */
   readonly layer: 0 | 4 | 7
   readonly description: string
+  /** The subject its proxy CPU is shown as a ratio to (the filter rows: the empty chain). */
+  readonly relativeTo?: string
+}
+
+/** A subject's proxy CPU per request over its reference's, repeat by repeat. */
+export interface RelativeCpu {
+  readonly subject: string
+  readonly reference: string
+  readonly ratio: Spread
 }
 
 /** One measured run of one subject. */
@@ -97,6 +106,8 @@ export interface DataplaneReport {
   readonly plan: DataplanePlanFacts
   readonly measurements: readonly DataplaneMeasurement[]
   readonly targets: readonly JudgedTarget[]
+  /** The subjects with a reference (the filter chain's rows), as ratios; absent in reports from before them. */
+  readonly relative?: readonly RelativeCpu[]
   readonly warnings: readonly string[]
 }
 
@@ -128,6 +139,24 @@ export function measure(subject: DataplaneSubject, runs: readonly DataplaneRun[]
   return { ...subject, runs, median, spread }
 }
 
+/** A figure of `s` over that of `ref` in the same repeat, over the repeats; undefined when no repeat has both. */
+function pairedRatio(s: DataplaneMeasurement, ref: DataplaneMeasurement, f: (r: DataplaneRun) => number): Spread | undefined {
+  const ratios = s.runs.flatMap((r, i) => {
+    const b = ref.runs[i]
+    return b === undefined || f(b) <= 0 ? [] : [f(r) / f(b)]
+  })
+  return ratios.length === 0 ? undefined : spreadOf(ratios)
+}
+
+/** Proxy CPU per request of every measured subject with a measured reference, as paired ratios. */
+export function relativeCpu(measurements: readonly DataplaneMeasurement[]): RelativeCpu[] {
+  return measurements.flatMap((s) => {
+    const ref = s.relativeTo === undefined ? undefined : measurements.find((m) => m.name === s.relativeTo)
+    const ratio = ref === undefined ? undefined : pairedRatio(s, ref, (r) => r.proxyCpuPerRequestUs)
+    return ratio === undefined ? [] : [{ subject: s.name, reference: ref!.name, ratio }]
+  })
+}
+
 const metricOf = (metric: TargetMetric) => (r: DataplaneRun) => (metric === 'cpu' ? r.proxyCpuPerRequestUs : r.latencyP99Us)
 
 /**
@@ -141,13 +170,8 @@ export function judgeTargets(targets: readonly DataplaneTarget[], mode: Dataplan
     const s = measurements.find((m) => m.name === t.subject)
     const ref = measurements.find((m) => m.name === t.reference)
     if (s === undefined || ref === undefined) return []
-    const f = metricOf(t.metric)
-    const ratios = s.runs.flatMap((r, i) => {
-      const b = ref.runs[i]
-      return b === undefined || f(b) <= 0 ? [] : [f(r) / f(b)]
-    })
-    if (ratios.length === 0) return []
-    const ratio = spreadOf(ratios)
+    const ratio = pairedRatio(s, ref, metricOf(t.metric))
+    if (ratio === undefined) return []
     const what = t.metric === 'cpu' ? (mode === 'new-connection' ? 'CPU per connection' : 'CPU per request') : 'p99 latency'
     return [{ name: `${t.subject} ${what} ≤ ${t.maxRatio}× ${t.reference}`, subject: t.subject, reference: t.reference, metric: t.metric, maxRatio: t.maxRatio, ratio, met: ratio.median <= t.maxRatio }]
   })

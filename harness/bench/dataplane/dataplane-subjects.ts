@@ -56,6 +56,14 @@ export function startChild(command: string, args: string[], ready: RegExp): Prom
 /** The fixed-response backend every subject forwards to. */
 export const startBackend = () => startChild(process.execPath, [here('./fixed-response-server.js'), '0'], /ready (\d+)/)
 
+/** Keys and tokens of the auth rows: an HS256 secret, an ES256 public key, a token signed by each. */
+export interface BenchCredentials {
+  readonly hsSecret: string
+  readonly hsToken: string
+  readonly esPublicKey: string
+  readonly esToken: string
+}
+
 /** What a subject is started with. */
 export interface SubjectContext {
   readonly backendPort: number
@@ -63,6 +71,8 @@ export interface SubjectContext {
   readonly dir: string
   /** The certificate of the TLS rows, as PEM text and as files. */
   readonly certificate?: CertificateAndKey & { readonly certFile: string; readonly keyFile: string }
+  /** Keys and tokens of the auth rows, made once per bench. */
+  readonly credentials: BenchCredentials
 }
 
 /** A subject and how to start it in front of the backend. */
@@ -71,11 +81,15 @@ export interface BenchSubject extends DataplaneSubject {
   readonly tls: boolean
   /** `undefined`: no proxy (the direct run). */
   start(ctx: SubjectContext): Promise<Started | undefined>
+  /** Header lines its requests carry (CRLF-ended): a bearer token. */
+  requestHeaders?(ctx: SubjectContext): string
 }
 
-/** One listener in front of the backend, as the engine, HAProxy and nginx are all configured. */
-function benchConfig(protocol: 'tcp' | 'http' | 'https', ctx: SubjectContext) {
-  const l7 = { routes: [{ pool: 'backend' }], headers: { forwarded: true, requestId: false } }
+/** The listener's layer 7 settings of a bench engine or peer: forwarded headers on, as a proxy usually runs. */
+const L7 = { routes: [{ pool: 'backend' }], headers: { forwarded: true, requestId: false } }
+
+/** One listener in front of the backend, as the engine, HAProxy and nginx are all configured; `l7` replaces the layer 7 settings. */
+export function benchConfig(protocol: 'tcp' | 'http' | 'https', ctx: SubjectContext, l7: Record<string, unknown> = L7) {
   return parseLbConfig(
     {
       listeners: [
@@ -106,11 +120,19 @@ const script = (file: string, kind: string) => (ctx: SubjectContext) => {
   return startChild(process.execPath, [here(file), kind, '0', String(ctx.backendPort), ...tlsFiles], /ready (\d+)/)
 }
 
+/** An engine with an http listener configured as `config` gives (the filter-chain rows). */
+export const engineWith =
+  (l7: (ctx: SubjectContext) => Record<string, unknown>) =>
+  async (ctx: SubjectContext): Promise<Started> => {
+    const b = await startEngineProcess(benchConfig('http', ctx, l7(ctx)), ctx.dir, layerbenchVersion())
+    return { port: b.listeners.get('bench')!.port, cpuUs: () => treeCpuUs(b.pid), stop: () => b.stop() }
+  }
+
 /** Every subject of the bench, in the order of the table. */
 export const SUBJECTS: readonly BenchSubject[] = [
   { name: 'direct', layer: 0, tls: false, description: 'client → backend, no proxy', start: async () => undefined },
   { name: 'engine-l4', layer: 4, tls: false, description: 'layerbench engine, tcp listener', start: balancer('engine', 'tcp') },
-  { name: 'engine-l7', layer: 7, tls: false, description: 'layerbench engine, http listener (X-Forwarded-For on)', start: balancer('engine', 'http') },
+  { name: 'engine-l7', layer: 7, tls: false, description: 'layerbench engine, http listener (X-Forwarded-For on)', relativeTo: 'engine-l7-bare', start: balancer('engine', 'http') },
   { name: 'engine-https', layer: 7, tls: true, description: 'layerbench engine, https listener terminating TLS (X-Forwarded-For on)', start: balancer('engine', 'https') },
   { name: 'floor-http', layer: 7, tls: false, description: 'the Node floor: raw-socket HTTP/1.1 keep-alive proxy, head end and Content-Length only', start: script('./floor-proxy.js', 'http') },
   { name: 'floor-https', layer: 7, tls: true, description: 'the Node floor with node:tls termination in front', start: script('./floor-proxy.js', 'https') },

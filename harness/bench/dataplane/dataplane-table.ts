@@ -43,6 +43,8 @@ export function renderDataplaneTable(r: DataplaneReport): string {
     '',
     ...(lag.length === 0 ? [] : [`client send lag p50: ${Math.min(...lag).toFixed(0)}–${Math.max(...lag).toFixed(0)} µs (the same pacer for every subject)`]),
     ...r.targets.map((t) => `${t.met ? '✓' : '✗'} ${t.name}: ${range(t.ratio, 2)}×`),
+    ...((r.relative ?? []).length === 0 ? [] : ['', 'proxy CPU per request over its reference, paired by repeat (the filter chain: each filter over the empty chain):']),
+    ...(r.relative ?? []).map((x) => `  ${x.subject}: ${range(x.ratio, 2)}× ${x.reference}`),
     ...r.warnings.map((w) => `warning: ${w}`),
   ]
   return out.join('\n')

@@ -1,7 +1,7 @@
 import net from 'node:net'
 import { LatencyHistogram, type LatencySummary } from '../../../engine/stats/latency-histogram.js'
 import { ConstantRateSchedule } from '../../load/constant-rate-schedule.js'
-import { connectTo, KEEP_ALIVE, responseReader, type ClosedLoopResult } from './closed-loop-client.js'
+import { connectTo, KEEP_ALIVE, requestHead, responseReader, type ClosedLoopResult } from './closed-loop-client.js'
 
 /** What a fixed-rate run measured: latency from each write, and how late the writes left. */
 export interface FixedRateResult extends ClosedLoopResult {
@@ -19,6 +19,8 @@ export interface FixedRateOptions {
   /** Speak TLS (handshakes done before the first request). */
   readonly tls?: boolean
   readonly timeoutMs?: number
+  /** Header lines added to every request, each ending in CRLF. */
+  readonly headers?: string
   /**
    * Called once every connection is open, just before the first request: what is measured from
    * here leaves out the connections' set-up.
@@ -34,6 +36,7 @@ export interface FixedRateOptions {
  * closed-loop client times it, so proxy and direct runs compare on the same clock.
  */
 export function fixedRate(port: number, options: FixedRateOptions): Promise<FixedRateResult> {
+  const request = options.headers === undefined ? KEEP_ALIVE : requestHead('keep-alive', options.headers)
   return new Promise((resolve) => {
     const histogram = new LatencyHistogram()
     const lag = new LatencyHistogram()
@@ -75,7 +78,7 @@ export function fixedRate(port: number, options: FixedRateOptions): Promise<Fixe
         lag.record(Number(at - schedule.dueAt(sent)) / 1000)
         sent++
         sentAt.set(socket, at)
-        socket.write(KEEP_ALIVE)
+        socket.write(request)
       }
       if (sent < schedule.length && sent >= due) pacer = setTimeout(pace, Math.max(0, Number(schedule.dueAt(sent) - process.hrtime.bigint()) / 1e6))
     }

@@ -5,11 +5,15 @@ import { cpuUsage, readCpuTimes } from '../../system/cpu-stat.js'
 import { machineFacts } from '../../system/environment.js'
 import { PEER_NAMES, peerAvailable } from '../../peers/index.js'
 import { closedLoop, type ClosedLoopResult } from './closed-loop-client.js'
-import { judgeTargets, measure, type DataplanePlanFacts, type DataplaneReport, type DataplaneRun } from './dataplane-model.js'
-import { SUBJECTS, startBackend, type SubjectContext } from './dataplane-subjects.js'
+import { benchCredentials, CHAIN_SUBJECTS } from './chain-subjects.js'
+import { judgeTargets, measure, relativeCpu, type DataplanePlanFacts, type DataplaneReport, type DataplaneRun } from './dataplane-model.js'
+import { SUBJECTS as PROXY_SUBJECTS, startBackend, type SubjectContext } from './dataplane-subjects.js'
 import { benchCertificate, type CertificateKind } from './bench-certificate.js'
 import { DATAPLANE_TARGETS } from './dataplane-targets.js'
 import { fixedRate, type FixedRateResult } from './fixed-rate-client.js'
+
+/** Every row: the proxies, then the filter chain's. */
+const SUBJECTS = [...PROXY_SUBJECTS, ...CHAIN_SUBJECTS]
 
 export type { DataplaneMeasurement, DataplaneMode, DataplaneReport, DataplaneRun, DataplaneSubject } from './dataplane-model.js'
 export { renderDataplaneTable } from './dataplane-table.js'
@@ -36,14 +40,15 @@ async function certificateFiles(kind: CertificateKind, dir: string): Promise<Non
  * closed loop, after the connections are open at a low rate (their set-up would otherwise be
  * charged to a few hundred requests).
  */
-function load(plan: DataplanePlan, port: number, tls: boolean, requests: number, onStart: () => void): Promise<ClosedLoopResult | FixedRateResult> {
+function load(plan: DataplanePlan, port: number, tls: boolean, headers: string | undefined, requests: number, onStart: () => void): Promise<ClosedLoopResult | FixedRateResult> {
+  const extra = headers === undefined ? {} : { headers }
   if (plan.mode === 'low-rate') {
     const rate = plan.rate ?? 300
     // The schedule's own length, and room for the answers: a long run at a low rate is not cut.
-    return fixedRate(port, { rate, requests, connections: plan.connections, tls, onStart, timeoutMs: Math.ceil((requests / rate) * 1000) + 30_000 })
+    return fixedRate(port, { rate, requests, connections: plan.connections, tls, onStart, timeoutMs: Math.ceil((requests / rate) * 1000) + 30_000, ...extra })
   }
   onStart()
-  return closedLoop(port, plan.connections, requests, { newConnections: plan.mode === 'new-connection', tls })
+  return closedLoop(port, plan.connections, requests, { newConnections: plan.mode === 'new-connection', tls, ...extra })
 }
 
 /**
@@ -69,7 +74,7 @@ export async function runDataplaneBench(plan: DataplanePlan): Promise<DataplaneR
   const subjects = SUBJECTS.filter((s) => !missing.has(s.name.split('-')[0]!) && wanted(s) && (plan.only === undefined || plan.only.includes(s.name)))
   const dir = mkdtempSync(join(tmpdir(), 'layerbench-dataplane-'))
   const backend = await startBackend()
-  const ctx: SubjectContext = { backendPort: backend.port, dir, ...(plan.tls === undefined ? {} : { certificate: await certificateFiles(plan.tls, dir) }) }
+  const ctx: SubjectContext = { backendPort: backend.port, dir, credentials: await benchCredentials(), ...(plan.tls === undefined ? {} : { certificate: await certificateFiles(plan.tls, dir) }) }
   const runs = new Map<string, DataplaneRun[]>(subjects.map((s) => [s.name, []]))
   const before = readCpuTimes()
   try {
@@ -78,13 +83,14 @@ export async function runDataplaneBench(plan: DataplanePlan): Promise<DataplaneR
       for (const subject of subjects) {
         const proxy = await subject.start(ctx)
         const tls = proxy !== undefined && subject.tls
+        const headers = subject.requestHeaders?.(ctx)
         try {
           const port = proxy?.port ?? backend.port
-          await closedLoop(port, Math.min(plan.connections, 16), plan.warmup, { newConnections: plan.mode === 'new-connection', tls })
+          await closedLoop(port, Math.min(plan.connections, 16), plan.warmup, { newConnections: plan.mode === 'new-connection', tls, ...(headers === undefined ? {} : { headers }) })
           let proxyBefore = 0
           let backendBefore = 0
           let clientBefore = process.cpuUsage()
-          const r = await load(plan, port, tls, plan.requests, () => {
+          const r = await load(plan, port, tls, headers, plan.requests, () => {
             proxyBefore = proxy?.cpuUs() ?? 0
             backendBefore = backend.cpuUs()
             clientBefore = process.cpuUsage()
@@ -121,7 +127,7 @@ export async function runDataplaneBench(plan: DataplanePlan): Promise<DataplaneR
   const cpu = before !== undefined && after !== undefined ? cpuUsage(before, after) : undefined
   if (cpu !== undefined && cpu.steal > 0.1) warnings.push(`CPU steal was ${(cpu.steal * 100).toFixed(1)}% during the run: CPU-time figures are inflated`)
   if (!subjects.some((s) => s.name === 'direct')) warnings.push('direct was not run: no added latency')
-  const measurements = subjects.map((s) => measure({ name: s.name, layer: s.layer, description: s.description }, runs.get(s.name)!))
+  const measurements = subjects.map((s) => measure({ name: s.name, layer: s.layer, description: s.description, ...(s.relativeTo === undefined ? {} : { relativeTo: s.relativeTo }) }, runs.get(s.name)!))
   const ran = new Set(measurements.map((m) => m.name))
   const unjudged = new Set(DATAPLANE_TARGETS.filter((t) => t.modes.includes(plan.mode) && ran.has(t.subject) && !ran.has(t.reference)).map((t) => `${t.subject} is not judged against ${t.reference}: it did not run`))
   warnings.push(...unjudged)
@@ -141,6 +147,7 @@ export async function runDataplaneBench(plan: DataplanePlan): Promise<DataplaneR
     },
     measurements,
     targets: judgeTargets(DATAPLANE_TARGETS, plan.mode, measurements),
+    relative: relativeCpu(measurements),
     warnings,
   }
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { parseEndpoint, type LbConfig, type ListenerConfig, type PoolConfig } from '../../../engine/config/lb-config.js'
 import { checkHostHeader, haproxyBackendName, haproxyCheckHostMap, haproxyFrontendName, haproxyKeyVariable, haproxyServerName } from './names.js'
+import { haproxyFilterRules } from './filters.js'
 import { haproxyHttpRules, keyFetch } from './routes.js'
 import { haproxyAddress, haproxyServerOptions, haproxyWeights } from './server.js'
 import { algorithmOf, backendId, isKeyed, poolUsage } from '../pool-usage.js'
@@ -31,7 +32,8 @@ export function haproxyConfig(input: PeerConfigInput): PeerConfigOutput {
   const { config, dir } = input
   const files: PeerFile[] = []
   const lines: string[] = [...globalSection(config, dir), '', ...defaultsSection()]
-  config.listeners.forEach((l, i) => lines.push('', ...frontend(input, l, i, files)))
+  const sections: string[][] = []
+  config.listeners.forEach((l, i) => lines.push('', ...frontend(input, l, i, files, sections)))
   const usage = poolUsage(config)
   Object.entries(config.pools).forEach(([name, pool], index) => {
     const u = usage.get(name)!
@@ -39,9 +41,12 @@ export function haproxyConfig(input: PeerConfigInput): PeerConfigOutput {
     const modes: ('http' | 'tcp')[] = [...(u.l7 || !u.stream ? ['http' as const] : []), ...(u.stream ? ['tcp' as const] : [])]
     for (const mode of modes) lines.push('', ...backend(name, pool, index, mode, dir, files))
   })
+  for (const section of sections) lines.push('', ...section)
   const configPath = join(dir, 'haproxy.cfg')
   const text = `${lines.join('\n')}\n`
-  return { configPath, text, files: [{ path: configPath, content: text }, ...files] }
+  // HS256 secrets are written into the rules themselves.
+  const secret = config.listeners.some((l) => [...(l.filters ?? []), ...(l.routes ?? []).flatMap((r) => r.filters ?? [])].some((c) => c.type === 'auth'))
+  return { configPath, text, files: [{ path: configPath, content: text, ...(secret ? { secret } : {}) }, ...files] }
 }
 
 function globalSection(config: LbConfig, dir: string): string[] {
@@ -63,7 +68,7 @@ function defaultsSection(): string[] {
   return ['defaults', '  timeout connect 5s', '  timeout client 60s', '  timeout server 60s', '  timeout check 5s']
 }
 
-function frontend(input: PeerConfigInput, l: ListenerConfig, index: number, files: PeerFile[]): string[] {
+function frontend(input: PeerConfigInput, l: ListenerConfig, index: number, files: PeerFile[], sections: string[][]): string[] {
   const http = l.routes !== undefined
   const host = parseEndpoint(l.bind)!.host
   const port = input.ports[l.name]
@@ -91,7 +96,12 @@ function frontend(input: PeerConfigInput, l: ListenerConfig, index: number, file
     // Trusted sources must send a PROXY header; everyone else connects plainly, as on the engine.
     out.push(`  tcp-request connection expect-proxy layer4 if { src ${l.proxyProtocol.trustedSources.join(' ')} }`)
   }
-  if (http) return [...out, ...haproxyHttpRules(input.config, l).map((r) => `  ${r}`)]
+  if (http) {
+    const filters = haproxyFilterRules(l, index, input.dir)
+    files.push(...filters.files)
+    sections.push(...filters.sections)
+    return [...out, ...filters.frontend.map((r) => `  ${r}`), ...haproxyHttpRules(input.config, l, filters).map((r) => `  ${r}`)]
+  }
   if (l.protocol === 'tls') {
     out.push(`  tcp-request inspect-delay ${ms(l.timeouts.handshakeMs)}`, '  tcp-request content accept if { req_ssl_hello_type 1 }', '  tcp-request content reject')
     for (const route of l.sni ?? []) {

@@ -19,8 +19,8 @@ const SPLIT_RANGE = 1_000_000
 
 type ValueMatch = NonNullable<RouteSettings['match']['headers']>[number]
 
-/** The frontend lines of an http/https listener (after bind and timeouts). */
-export function haproxyHttpRules(config: LbConfig, l: ListenerConfig): string[] {
+/** The frontend lines of an http/https listener (after bind and timeouts); `filters`: the filters' rules, placed once the route is known. */
+export function haproxyHttpRules(config: LbConfig, l: ListenerConfig, filters: { request: readonly string[]; afterResponse: readonly string[] } = { request: [], afterResponse: [] }): string[] {
   const routes = l.routes ?? []
   const acls: string[] = []
   const rules: string[] = []
@@ -39,6 +39,7 @@ export function haproxyHttpRules(config: LbConfig, l: ListenerConfig): string[] 
   })
   rules.push(`http-request return status 404 content-type text/plain string ${haproxyWord('no route matches this request')} if !{ var(${ROUTE}) -m found }`)
   if (routes.some((r) => r.split !== undefined)) rules.push(`http-request set-var(${SPLIT}) rand(${SPLIT_RANGE})`)
+  rules.push(...filters.request)
 
   const response: string[] = []
   routes.forEach((r, j) => {
@@ -68,7 +69,7 @@ export function haproxyHttpRules(config: LbConfig, l: ListenerConfig): string[] 
       use.push(`use_backend ${haproxyBackendName(s.pool, 'http')} if ${isRoute(j)}${last ? '' : ` { var(${SPLIT}) -m int lt ${below} }`}`)
     })
   })
-  return [...(l.headers.forwarded ? ['option forwardfor'] : []), ...acls, ...rules, ...response, ...use]
+  return [...(l.headers.forwarded ? ['option forwardfor'] : []), ...acls, ...rules, ...response, ...filters.afterResponse, ...use]
 }
 
 /** The sample fetch of a pool's HTTP hash key, or undefined when HAProxy hashes without one (source keys, no key). */

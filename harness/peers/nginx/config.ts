@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto'
 import { join } from 'node:path'
 import { parseEndpoint, type LbConfig, type ListenerConfig, type PoolConfig } from '../../../engine/config/lb-config.js'
 import { integerWeights, toInteger } from '../integer-weights.js'
+import { nginxNeedsLargeMaps } from './filters.js'
 import { NginxHttpShared, nginxHttpListener } from './routes.js'
 import { NGINX_MAX_WEIGHT, nginxAllowsBackup } from './support.js'
 import { algorithmOf, backendId, isKeyed, isWeighted, listenerPools, poolUsage } from '../pool-usage.js'
@@ -51,7 +52,7 @@ export function nginxConfig(input: PeerConfigInput, build: NginxBuild = {}): Pee
     const maps: string[] = []
     for (const l of l7) {
       const index = config.listeners.indexOf(l)
-      const r = nginxHttpListener(config, l, index, shared, nginxUpstreamName)
+      const r = nginxHttpListener(config, l, index, shared, nginxUpstreamName, dir)
       maps.push(...r.maps)
       body.push(...httpServers(input, l, index, r.locations, files))
     }
@@ -82,6 +83,8 @@ function httpSettings(config: LbConfig, dir: string): string[] {
     ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp),
     'keepalive_requests 1000000;',
     ...(underscores ? ['underscores_in_headers on;'] : []),
+    // Thousands of API keys in a map, some long: sized before the first map, where nginx fixes them.
+    ...(nginxNeedsLargeMaps(config.listeners) ? ['map_hash_max_size 262144;', 'map_hash_bucket_size 256;'] : []),
     `geo $${NGINX_DOLLAR} { default "$"; }`,
     'map $http_x_request_id $lb_request_id { "" $request_id; default $http_x_request_id; }',
     'map $http_upgrade $lb_connection { "" ""; default upgrade; }',

@@ -1,5 +1,6 @@
 import type { LbConfig, ListenerConfig, PoolConfig, RouteSettings } from '../../../engine/config/lb-config.js'
 import { mergeEdits } from '../../../engine/l7/header-edits.js'
+import { nginxFilterParts } from './filters.js'
 import { isHundredth } from './support.js'
 import { ms, pcreAnchored, pcreLiteral } from '../quoting.js'
 import { nginxHeaderVariable, nginxString, nginxValue } from './quoting.js'
@@ -48,7 +49,7 @@ export class NginxHttpShared {
 }
 
 /** The maps and the server body (locations) of one http/https listener. */
-export function nginxHttpListener(config: LbConfig, l: ListenerConfig, index: number, shared: NginxHttpShared, upstream: (pool: string) => string): { maps: string[]; locations: string[] } {
+export function nginxHttpListener(config: LbConfig, l: ListenerConfig, index: number, shared: NginxHttpShared, upstream: (pool: string) => string, dir: string): { maps: string[]; locations: string[] } {
   const p = `lb${index}`
   const maps: string[] = []
   const routes = l.routes ?? []
@@ -65,18 +66,20 @@ export function nginxHttpListener(config: LbConfig, l: ListenerConfig, index: nu
   }
   maps.push(`map ${nginxString(`x${bits.join('')}`)} $${p}_route {`, ...routeRegex.map((re, j) => `  ${nginxString(re)} ${j};`), '  default "";', '}')
 
+  const filters = nginxFilterParts(l, index, dir)
+  maps.push(...filters.http)
   const locations: string[] = []
   const targets: string[] = []
   routes.forEach((r, j) => {
     const name = (pool: string) => `@${p}_r${j}_${pool}`
     const pools = r.pool !== undefined ? [r.pool] : r.split!.map((s) => s.pool)
-    for (const pool of new Set(pools)) locations.push(...namedLocation(config, l, r, name(pool), pool, upstream(pool)))
+    for (const pool of new Set(pools)) locations.push(...namedLocation(config, l, r, name(pool), pool, upstream(pool), filters.route[j]!))
     if (r.pool !== undefined) return void targets.push(`  ${j} "${name(r.pool)}";`)
     maps.push(...splitClients(r.split!, `$${p}_split${j}`, name))
     targets.push(`  ${j} $${p}_split${j};`)
   })
   maps.push(`map $${p}_route $${p}_target {`, ...targets, '  default "";', '}')
-  const entry = ['location / {', `  if ($${p}_target = "") { return 404; }`, `  error_page 418 = $${p}_target;`, '  return 418;', '}']
+  const entry = ['location / {', ...filters.entry.map((x) => `  ${x}`), `  if ($${p}_target = "") { return 404; }`, `  error_page 418 = $${p}_target;`, '  return 418;', '}']
   return { maps, locations: [...entry, ...locations] }
 }
 
@@ -140,8 +143,8 @@ function splitClients(split: NonNullable<RouteSettings['split']>, variable: stri
   return [...lines, '}']
 }
 
-/** The location a route sends a pool's requests through: the route's edits, the pool's proxy settings. */
-function namedLocation(config: LbConfig, l: ListenerConfig, r: RouteSettings, name: string, poolName: string, upstream: string): string[] {
+/** The location a route sends a pool's requests through: the route's edits, its filters, the pool's proxy settings. */
+function namedLocation(config: LbConfig, l: ListenerConfig, r: RouteSettings, name: string, poolName: string, upstream: string, filters: readonly string[]): string[] {
   const pool = config.pools[poolName]!
   const request = mergeEdits(l.headers.request, r.headers?.request)
   const response = mergeEdits(l.headers.response, r.headers?.response)
@@ -162,6 +165,7 @@ function namedLocation(config: LbConfig, l: ListenerConfig, r: RouteSettings, na
   for (const [, [header, value]] of set) out.push(`  proxy_set_header ${header} ${value};`)
   for (const n of response.remove) out.push(`  proxy_hide_header ${n};`)
   for (const h of response.add) out.push(`  add_header ${h.name} ${nginxValue(h.value)} always;`)
+  out.push(...filters.map((x) => `  ${x}`))
   out.push(
     `  proxy_connect_timeout ${ms(pool.timeouts.connectMs)};`,
     `  proxy_read_timeout ${ms(pool.timeouts.responseMs)};`,

@@ -2,6 +2,9 @@ import type { LbConfig, ListenerConfig, PoolConfig } from '../../../engine/confi
 import type { PeerCapabilities } from '../peer-driver.js'
 import { coversLoopback, DEFAULT_LIMITS, type Findings, type PeerChecks } from '../peer-findings.js'
 import { algorithmOf, isKeyed, listenerPools, type PoolUsage } from '../pool-usage.js'
+import type { FilterConfig } from '../../../engine/l7/filters/filter-config.js'
+import { listenerFilters } from '../filter-chains.js'
+import { nginxRate } from './filters.js'
 import { nginxHeaderNameOk } from './quoting.js'
 
 /** nginx has no largest weight; this keeps its sums small. */
@@ -73,6 +76,47 @@ export const nginxChecks: PeerChecks = {
     if (key.name !== undefined && key.source === 'header' && !nginxHeaderNameOk(key.name)) f.no(`nginx reads request headers through $http_ variables, which cannot name ${JSON.stringify(key.name)}`, `${at}.hashKey.name`)
   },
   pool: checkNginxPool,
+  filter: checkNginxFilter,
+}
+
+/** Why nginx runs no JWT offload here. */
+export const NGINX_NO_JWT = 'nginx open source has no JWT verification (auth_jwt is NGINX Plus); auth_request to a verifier would measure that verifier, not nginx'
+
+function checkNginxFilter(c: FilterConfig, l: ListenerConfig, at: string, f: Findings) {
+  switch (c.type) {
+    case 'security-headers':
+      f.approx("nginx's own 400 and 408 (before any location) carry no security headers", at)
+      return
+    case 'rate-limit': {
+      f.approx("limit_req burst=burst−1 nodelay: nginx's leaky bucket admits the same as the engine's token bucket; its 429 has nginx's HTML body, Retry-After fixed at ceil(1/rate) s, no RateLimit-Remaining or -Reset", at)
+      if (!nginxRate(c.ratePerS).exact) f.approx('limit_req_zone takes whole requests per second or per minute: the rate is rounded', `${at}.ratePerS`)
+      if (c.key.source === 'header' && !nginxHeaderNameOk(c.key.name)) f.no(`nginx reads request headers through $http_ variables, which cannot name ${JSON.stringify(c.key.name)}`, `${at}.key.name`)
+      if (c.key.source === 'identity') {
+        const { chains, instances } = listenerFilters(l)
+        const me = instances.find((x) => x.config === c)!
+        const auths = new Set(chains.filter((chain) => chain.includes(me)).map((chain) => chain.slice(0, chain.indexOf(me)).find((x) => x.config.type === 'auth')?.config))
+        if (auths.size !== 1) f.no('nginx keys a limit zone by one variable: every route with this limit needs the same auth entry before it', `${at}.key`)
+        f.approx('the identity is the API key itself (nginx keeps it in the zone; the engine a digest of it)', `${at}.key`)
+      }
+      return
+    }
+    case 'auth':
+      if (c.jwt !== undefined) f.no(NGINX_NO_JWT, `${at}.jwt`)
+      if (c.apiKeys !== undefined) {
+        f.approx("API keys are looked up in an nginx map (a hash, not a constant-time digest compare); the key file is read when the configuration is written", `${at}.apiKeys`)
+        if (!nginxHeaderNameOk(c.apiKeys.header)) f.no(`nginx reads request headers through $http_ variables, which cannot name ${JSON.stringify(c.apiKeys.header)}`, `${at}.apiKeys.header`)
+        if (c.apiKeys.query !== undefined && !/^[A-Za-z0-9_]+$/.test(c.apiKeys.query)) f.no(`nginx reads query parameters through $arg_ variables, which cannot name ${JSON.stringify(c.apiKeys.query)}`, `${at}.apiKeys.query`)
+      }
+      if (Object.keys(c.claimsToHeaders).length > 0 && c.jwt === undefined) f.approx("without tokens there are no claims; a client's own headers of those names are passed on", `${at}.claimsToHeaders`)
+      return
+    case 'access-log':
+      f.approx("nginx's log_format: times in seconds (connectS, firstByteS, totalS; no head time), version as HTTP/1.1, backend as its address; no identity or decisions; each line written at once (never dropped)", `${at}.format`)
+      if (c.destination === 'stdout') f.approx('nginx writes the stdout log to a file in its run directory: it opens /dev/stdout as a file, and the socket the harness reads its stdout from cannot be opened', `${at}.destination`)
+      return
+    default:
+      // A filter type added to the engine after this driver was written.
+      f.no(`nginx configurations do not express the engine's ${(c as { type: string }).type} filter yet`, at)
+  }
 }
 
 function checkNginxListener(config: LbConfig, l: ListenerConfig, at: string, f: Findings) {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { parseEndpoint } from '../../../engine/config/lb-config.js'
 import { loadLbConfig, parseLbConfig } from '../../../engine/config/load-lb-config.js'
 import { EngineError } from '../../../engine/errors.js'
+import type { FilterConfig } from '../../../engine/l7/filters/filter-config.js'
 
 const examples = fileURLToPath(new URL('../../../engine/examples/', import.meta.url))
 
@@ -173,6 +174,31 @@ describe('balancer configuration', () => {
       expect((e as EngineError).code).toBe('LB_ERR_INVALID_CONFIG')
       expect((e as EngineError).issues[0]!.path).toMatch(/^line \d+, column \d+$/)
     }
+  })
+
+  it('relative paths in filters (key files, JWKS, API-key file, access-log file) resolve against the file’s folder, at listener and route level', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lb-config-'))
+    const file = join(dir, 'lb.yaml')
+    const auth = (jwt: string) => `{type: auth, jwt: ${jwt}, apiKeys: {keysFile: keys/api.txt}}`
+    writeFileSync(
+      file,
+      [
+        'listeners:',
+        '  - {name: web, protocol: http, bind: "127.0.0.1:0", routes: [{pool: app, filters: [' + auth('{jwksFile: jwks.json}') + ']}],',
+        '     filters: [' + auth('{keys: [{alg: ES256, publicKeyFile: keys/es.pem}]}') + ', {type: access-log, destination: {file: logs/a.log}}, {type: access-log, destination: {file: /abs/b.log}}]}',
+        'pools: {app: {backends: [{id: b, host: 127.0.0.1, port: 1}]}}',
+        '',
+      ].join('\n'),
+    )
+    const l = loadLbConfig(file).listeners[0]!
+    const [listenerAuth, log, absolute] = l.filters! as [Extract<FilterConfig, { type: 'auth' }>, Extract<FilterConfig, { type: 'access-log' }>, Extract<FilterConfig, { type: 'access-log' }>]
+    expect(listenerAuth.jwt!.keys![0]).toMatchObject({ publicKeyFile: join(dir, 'keys/es.pem') })
+    expect(listenerAuth.apiKeys!.keysFile).toBe(join(dir, 'keys/api.txt'))
+    expect(log.destination).toEqual({ file: join(dir, 'logs/a.log') })
+    expect(absolute.destination).toEqual({ file: '/abs/b.log' })
+    const routeAuth = l.routes![0]!.filters![0] as Extract<FilterConfig, { type: 'auth' }>
+    expect(routeAuth.jwt!.jwksFile).toBe(join(dir, 'jwks.json'))
+    expect(routeAuth.apiKeys!.keysFile).toBe(join(dir, 'keys/api.txt'))
   })
 
   it('reports an unreadable file with its own code', () => {

@@ -8,7 +8,7 @@ const servers: net.Server[] = []
 
 /** A server answering every request head with `OK` (or a 503 every `failEvery`-th), counting connections and the Connection headers it saw. */
 async function fixedServer(failEvery = 0) {
-  const seen = { connections: 0, requests: 0, close: 0 }
+  const seen = { connections: 0, requests: 0, close: 0, bearer: 0 }
   const server = net.createServer((socket) => {
     seen.connections++
     let text = ''
@@ -20,6 +20,7 @@ async function fixedServer(failEvery = 0) {
         text = text.slice(end + 4)
         seen.requests++
         if (/\r\nconnection: close/i.test(head)) seen.close++
+        if (/\r\nauthorization: bearer t0k3n\r\n/i.test(head)) seen.bearer++
         socket.write(failEvery > 0 && seen.requests % failEvery === 0 ? 'HTTP/1.1 503 No\r\nContent-Length: 0\r\n\r\n' : OK)
       }
     })
@@ -39,7 +40,7 @@ describe('data-plane closed-loop client', () => {
     const { port, seen } = await fixedServer()
     const r = await closedLoop(port, 4, 400)
     expect([r.requests, r.errors]).toEqual([400, 0])
-    expect(seen).toEqual({ connections: 4, requests: 400, close: 0 })
+    expect(seen).toEqual({ connections: 4, requests: 400, close: 0, bearer: 0 })
     expect(r.latencyUs.count).toBe(400)
   })
 
@@ -47,7 +48,15 @@ describe('data-plane closed-loop client', () => {
     const { port, seen } = await fixedServer()
     const r = await closedLoop(port, 3, 90, { newConnections: true })
     expect([r.requests, r.errors]).toEqual([90, 0])
-    expect(seen).toEqual({ connections: 90, requests: 90, close: 90 })
+    expect(seen).toEqual({ connections: 90, requests: 90, close: 90, bearer: 0 })
+  })
+
+  it('extra header lines go on every request, either way', async () => {
+    const { port, seen } = await fixedServer()
+    await closedLoop(port, 2, 50, { headers: 'Authorization: Bearer t0k3n\r\n' })
+    await closedLoop(port, 2, 10, { headers: 'Authorization: Bearer t0k3n\r\n', newConnections: true })
+    expect(seen.bearer).toBe(60)
+    expect(seen.requests).toBe(60)
   })
 
   it('counts non-200 answers as errors', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { judgeTargets, measure, spreadOf, type DataplaneReport, type DataplaneRun, type DataplaneTarget } from '../../../harness/bench/dataplane/dataplane-model.js'
+import { judgeTargets, measure, relativeCpu, spreadOf, type DataplaneReport, type DataplaneRun, type DataplaneTarget } from '../../../harness/bench/dataplane/dataplane-model.js'
 import { renderDataplaneTable } from '../../../harness/bench/dataplane/dataplane-table.js'
 
 const run = (cpu: number, p99: number, extra: Partial<DataplaneRun> = {}): DataplaneRun => ({
@@ -16,6 +16,15 @@ const run = (cpu: number, p99: number, extra: Partial<DataplaneRun> = {}): Datap
   ...extra,
 })
 const subject = (name: string, layer: 0 | 4 | 7, runs: DataplaneRun[]) => measure({ name, layer, description: name }, runs)
+const report = (measurements: DataplaneReport['measurements']): DataplaneReport => ({
+  schema: 'layerbench/dataplane-bench@2',
+  startedAt: '2026-12-07T00:00:00Z',
+  machine: { node: 'v20', platform: 'linux', arch: 'x64', cpuModel: 'Test CPU', cpus: 2, memoryGiB: 8, layerbench: '0.1.0' },
+  plan: { mode: 'keep-alive', connections: 16, requests: 1500, warmup: 3000, repeats: 3 },
+  measurements,
+  targets: [],
+  warnings: [],
+})
 
 describe('data-plane model', () => {
   it.each([
@@ -52,6 +61,15 @@ describe('data-plane model', () => {
       ['engine-l4 CPU per request ≤ 1.15× haproxy-l4', { median: 1.1, min: 1.1, max: 1.3 }, true],
       ['engine-l4 p99 latency ≤ 1.5× haproxy-l4', { median: 1, min: 1, max: 3 }, true],
     ])
+  })
+
+  it('shows a subject with a reference as its proxy CPU over the reference’s, paired by repeat; none when the reference did not run', () => {
+    const bare = measure({ name: 'engine-l7-bare', layer: 7, description: 'empty chain' }, [run(50, 1), run(100, 1), run(50, 1)])
+    const auth = measure({ name: 'engine-l7+auth-hs256', layer: 7, description: 'auth', relativeTo: 'engine-l7-bare' }, [run(60, 1), run(130, 1), run(75, 1)])
+    const lone = measure({ name: 'engine-l7+access-log', layer: 7, description: 'log', relativeTo: 'nowhere' }, [run(60, 1)])
+    expect(relativeCpu([bare, auth, lone])).toEqual([{ subject: 'engine-l7+auth-hs256', reference: 'engine-l7-bare', ratio: { median: 1.3, min: 1.2, max: 1.5 } }])
+    const table = renderDataplaneTable({ ...report([bare, auth]), relative: relativeCpu([bare, auth]) })
+    expect(table).toContain('engine-l7+auth-hs256: 1.30 (1.20–1.50)× engine-l7-bare')
   })
 
   it('judges only the targets of the mode, missed when the median ratio is over the limit', () => {

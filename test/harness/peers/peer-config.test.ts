@@ -25,7 +25,19 @@ async function generate(peer: PeerName, config: LbConfig, dir: string, streamMod
 }
 
 describe('generated configurations (snapshots)', () => {
-  const SNAPSHOTS = ['routes: hosts, methods, paths, headers, cookies, query, edits', 'tls passthrough by SNI', 'https with two certificates', 'backups and weights', 'http health check', 'sticky cookie', 'udp listener']
+  const SNAPSHOTS = [
+    'routes: hosts, methods, paths, headers, cookies, query, edits',
+    'tls passthrough by SNI',
+    'https with two certificates',
+    'backups and weights',
+    'http health check',
+    'sticky cookie',
+    'udp listener',
+    'gateway filters: security headers, rate limit, access log',
+    'auth: JWT and API keys, rate limit by identity',
+    'auth: API keys by header or query, rate limit by identity',
+    'access log to a file, combined',
+  ]
   for (const name of SNAPSHOTS) {
     // A peer that cannot run a configuration has no configuration for it.
     for (const peer of PEER_NAMES.filter((p) => peerSupport(p, features[name]!).runnable)) {

@@ -4,6 +4,16 @@ import { algorithms } from '../../../engine/balancing/registry.js'
 
 /** Small balancer configurations covering one feature each, for support tables and configuration checks. */
 
+/** An HS256 secret with every character a configuration file gives a meaning to. */
+export const JWT_SECRET = `s3cret, with (parens) 'quotes' "double" \\ $HOME %d #hash ${'x'.repeat(8)}`
+
+/** A fixed ES256 public key (a configuration check needs a real one; its private half is not needed). */
+export const ES256_PUBLIC_KEY = `-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEX3zDBzdImX4PexNuRf9/iRBsfVBx
+oLeYXNpScNNnxYLKSIPQ5H3s09ap94roWLOyKPhO0GtJ5d4tskQIQZ2SRQ==
+-----END PUBLIC KEY-----
+`
+
 const backends = (n: number, first = 9101, extra: Record<string, unknown> = {}) =>
   Array.from({ length: n }, (_, i) => ({ id: `b${i + 1}`, host: '127.0.0.1', port: first + i, ...extra }))
 
@@ -85,6 +95,37 @@ export function featureFixtures(cert: Pem, cert2: Pem): Record<string, LbConfig>
       },
       'fixture',
     ),
+    'gateway filters: security headers, rate limit, access log': l7(
+      {},
+      {
+        routes: [{ match: { path: { prefix: '/strict' } }, pool: 'p', filters: [{ type: 'security-headers', frameOptions: 'DENY', contentSecurityPolicy: "default-src 'self'", override: true }] }, { pool: 'p' }],
+        filters: [{ type: 'security-headers' }, { type: 'rate-limit', ratePerS: 10, burst: 20, key: { source: 'header', name: 'X-Api-Key' } }, { type: 'access-log', format: 'json' }],
+      },
+    ),
+    'auth: JWT and API keys, rate limit by identity': l7(
+      {},
+      {
+        filters: [
+          {
+            type: 'auth',
+            jwt: { keys: [{ alg: 'HS256', secret: JWT_SECRET }, { alg: 'ES256', publicKey: ES256_PUBLIC_KEY }], issuer: 'https://issuer.test', leewayS: 5 },
+            apiKeys: { keys: ['fixture-key-0123456789'], query: 'api_key' },
+            claimsToHeaders: { sub: 'X-User' },
+            requireClaims: { scope: 'read' },
+          },
+          { type: 'rate-limit', ratePerS: 0.5, burst: 2, key: { source: 'identity' } },
+        ],
+      },
+    ),
+    'auth: API keys, rate limit by source': l7(
+      {},
+      { filters: [{ type: 'auth', apiKeys: { keys: ['fixture-key-0123456789', 'fixture-key-abcdefghij'] } }, { type: 'rate-limit', ratePerS: 100, key: { source: 'source-ip' } }, { type: 'security-headers' }] },
+    ),
+    'auth: API keys by header or query, rate limit by identity': l7(
+      {},
+      { filters: [{ type: 'auth', apiKeys: { keys: ['fixture-key-0123456789', '~fixture-key-tilde'], query: 'api_key' } }, { type: 'rate-limit', ratePerS: 2.5, burst: 3, key: { source: 'identity' } }] },
+    ),
+    'access log to a file, combined': l7({}, { filters: [{ type: 'access-log', format: 'combined', destination: { file: '/tmp/layerbench-access-log-fixture.log' } }] }),
     'header with underscore': l7({}, { routes: [{ match: { headers: [{ name: 'X_Tenant', exact: 'a' }] }, pool: 'p' }, { pool: 'p' }] }),
     'pool on both layers': parseLbConfig(
       {

@@ -96,6 +96,11 @@ const FEATURE_TABLE: Record<string, { where: string; haproxy: Expect; nginx: Exp
   'routes: hosts, methods, paths, headers, cookies, query, edits': { where: 'listeners[0].routes', haproxy: 'approx:PCRE, not JavaScript', nginx: 'approx:cannot tell an empty header from a missing one' },
   'header with underscore': { where: 'listeners[0].routes[0].match.headers[0]', haproxy: 'runs', nginx: 'approx:underscores_in_headers' },
   'pool on both layers': { where: 'pools.p.algorithm', haproxy: 'approx:HAProxy leastconn', nginx: 'approx:nginx least_conn' },
+  'gateway filters: security headers, rate limit, access log': { where: 'listeners[0].filters[1]', haproxy: 'approx:gpc0_rate', nginx: 'approx:limit_req burst=burst−1 nodelay' },
+  'auth: JWT and API keys, rate limit by identity': { where: 'listeners[0].filters[0]', haproxy: 'approx:a required claim is matched as text', nginx: 'no:nginx open source has no JWT verification' },
+  'auth: API keys, rate limit by source': { where: 'listeners[0].filters[0]', haproxy: 'approx:pattern tree', nginx: 'approx:nginx map' },
+  'auth: API keys by header or query, rate limit by identity': { where: 'listeners[0].filters[1].key', haproxy: 'approx:a base64 SHA-256 of the API key', nginx: 'approx:the identity is the API key itself' },
+  'access log to a file, combined': { where: 'listeners[0].filters[0]', haproxy: 'no:not to a file', nginx: "approx:nginx's log_format" },
 }
 
 describe('peerSupport: features', () => {
@@ -129,8 +134,38 @@ describe('peerSupport: features', () => {
 })
 
 describe('engine filters', () => {
-  it.each(['haproxy', 'nginx'] as const)('%s: a listener or route with filters is not runnable yet (skipped with the reason)', (peer) => {
-    check(peer, l7({}, { filters: [{ type: 'security-headers' }] }), "no:configurations do not express the engine's filters yet: listeners[0].filters", 'listeners[0].filters')
-    check(peer, l7({}, { routes: [{ pool: 'p', filters: [{ type: 'security-headers' }] }] }), "no:configurations do not express the engine's filters yet: listeners[0].routes[0].filters", 'listeners[0].routes[0].filters')
+  const apiKeys = { type: 'auth', apiKeys: { keys: ['a-key-0123456789abcdef'] } }
+  const jwt = (alg: string) => ({ type: 'auth', jwt: { keys: [alg === 'HS256' ? { alg, secret: 'x'.repeat(32) } : { alg, publicKeyFile: '/keys/k.pem' }] } })
+  it.each([
+    ['haproxy', { type: 'security-headers' }, 'runs'],
+    ['nginx', { type: 'security-headers' }, "approx:nginx's own 400 and 408 (before any location) carry no security headers"],
+    ['haproxy', { type: 'rate-limit', ratePerS: 5 }, "approx:a stick table's gpc0_rate counts the requests let through"],
+    ['nginx', { type: 'rate-limit', ratePerS: 5 }, 'approx:limit_req burst=burst−1 nodelay'],
+    ['nginx', { type: 'rate-limit', ratePerS: 0.33 }, 'approx:limit_req_zone takes whole requests per second or per minute: the rate is rounded'],
+    ['haproxy', apiKeys, 'approx:HAProxy looks API keys up in its pattern tree'],
+    ['nginx', apiKeys, 'approx:API keys are looked up in an nginx map'],
+    ['haproxy', jwt('HS256'), 'runs'],
+    ['haproxy', jwt('ES256'), 'runs'],
+    ['haproxy', jwt('EdDSA'), "no:HAProxy 2.6's jwt_verify has no EdDSA"],
+    ['haproxy', { type: 'auth', jwt: { jwksFile: '/keys/jwks.json' } }, "no:HAProxy 2.6's jwt_verify takes one key per call"],
+    ['nginx', jwt('HS256'), 'no:nginx open source has no JWT verification (auth_jwt is NGINX Plus)'],
+    ['haproxy', { type: 'access-log' }, "approx:HAProxy's log-format fields"],
+    ['haproxy', { type: 'access-log', destination: { file: '/var/log/lb.log' } }, 'no:HAProxy writes logs to syslog or to its own stdout/stderr, not to a file'],
+    ['nginx', { type: 'access-log', destination: { file: '/var/log/lb.log' } }, "approx:nginx's log_format"],
+  ] as const)('%s: %j → %s', (peer, filter, expected) => {
+    check(peer, l7({}, { filters: [filter] }), expected, 'listeners[0].filters[0]')
+  })
+  it('route-level entries are checked at their own path', () => {
+    check('nginx', l7({}, { routes: [{ pool: 'p', filters: [jwt('HS256')] }] }), 'no:nginx open source has no JWT verification', 'listeners[0].routes[0].filters[0]')
+  })
+  it('HAProxy: one access log for the whole listener, at most three rate limits a route', () => {
+    const two = { routes: [{ match: { path: { prefix: '/a' } }, pool: 'p', filters: [{ type: 'access-log', format: 'combined' }] }, { pool: 'p' }], filters: [{ type: 'access-log' }] }
+    check('haproxy', l7({}, two), 'no:HAProxy logs every request of a frontend with one log-format, or none', 'listeners[0].filters')
+    const limits = Array.from({ length: 4 }, (_, i) => ({ type: 'rate-limit', ratePerS: 5, key: { source: 'header', name: `x-k${i}` } }))
+    check('haproxy', l7({}, { filters: limits }), 'no:HAProxy 2.6 tracks 3 sticky counters per request', 'listeners[0].filters')
+  })
+  it('a peer without filter translations (Caddy) still skips any configuration with filters, with the reason', () => {
+    const s = peerSupport('caddy', l7({}, { filters: [{ type: 'security-headers' }] }))
+    expect(s.unsupported).toEqual(["Caddy configurations do not express the engine's filters yet: listeners[0].filters"])
   })
 })

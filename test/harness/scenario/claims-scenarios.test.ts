@@ -19,6 +19,8 @@ describe('the claims scenarios', () => {
     ['algorithms', { algorithm: ['round-robin', 'weighted-round-robin', 'least-connections', 'random', 'p2c', 'peak-ewma'], balancer: ['engine', 'caddy'] }],
     ['consistent-hashing', { algorithm: ['ring-hash', 'maglev', 'rendezvous'] }],
     ['health-checks', { check: ['tcp', 'http'], balancer: ['engine', 'haproxy'] }],
+    ['rate-limiting', { offered: [100, 200, 400, 2000], balancer: ['engine', 'haproxy', 'nginx'] }],
+    ['auth-offload', { credential: ['hs256', 'es256', 'bad-signature', 'none'], balancer: ['engine', 'haproxy', 'nginx'] }],
   ])('%s has its name and dimensions', (name, dims) => {
     const loaded = loadScenario(file(name))
     expect(loaded.name).toBe(name)
@@ -26,7 +28,7 @@ describe('the claims scenarios', () => {
   })
 
   it('run the engine in every scenario, also under --quick', () => {
-    for (const name of ['canary-progressive', 'path-routing', 'host-routing', 'sticky-sessions', 'algorithms', 'consistent-hashing', 'health-checks']) {
+    for (const name of ['canary-progressive', 'path-routing', 'host-routing', 'sticky-sessions', 'algorithms', 'consistent-hashing', 'health-checks', 'rate-limiting', 'auth-offload']) {
       const quick = loadScenario(file(name), { quick: true })
       expect(quick.variants.every((v) => v.scenario.balancer.implementation === 'engine'), name).toBe(true)
       expect(quick.variants.length, name).toBeGreaterThan(0)
@@ -50,12 +52,17 @@ describe('the claims scenarios', () => {
     ])
   })
 
+  it('rate-limiting names the expectations its claim reads, and every balancer runs the same limit', () => {
+    expect(expectationNames('rate-limiting')).toEqual(expect.arrayContaining(['at twice the limit about half is refused', 'at ten times the limit about nine in ten are refused']))
+    expect(new Set(labels('rate-limiting', true).map((l) => l.offered))).toEqual(new Set([400, 2000]))
+  })
+
   it('health-checks names its key expectations', () => {
     expect(expectationNames('health-checks')).toEqual(expect.arrayContaining(['http check takes the broken backend out', 'tcp check keeps sending to the broken backend']))
   })
 
   it('the quick variants fit the budget: few runs', () => {
-    const runs = ['canary-progressive', 'path-routing', 'host-routing', 'sticky-sessions', 'algorithms', 'consistent-hashing', 'health-checks'].reduce((n, name) => n + labels(name, true).length, 0)
-    expect(runs).toBeLessThanOrEqual(14)
+    const runs = ['canary-progressive', 'path-routing', 'host-routing', 'sticky-sessions', 'algorithms', 'consistent-hashing', 'health-checks', 'rate-limiting', 'auth-offload'].reduce((n, name) => n + labels(name, true).length, 0)
+    expect(runs).toBeLessThanOrEqual(18)
   })
 })

@@ -129,6 +129,53 @@ describe('claims', () => {
     expect(claim([unnamed], 'hybrid').verdict).toBe('not measured')
   })
 
+  it('rate limiting at the edge: holds when the engine refused the excess, all as 429s; not when failures were something else', () => {
+    const limited = (how: 'status' | 'reset', pass = true) => {
+      const r = syntheticResult({
+        name: 'rate-limiting',
+        variants: [
+          { ...exact, seed: 1, variant: { offered: '400', balancer: 'engine' }, errorRate: 0.49, expectations: [{ name: 'at twice the limit about half is refused', expected: '', actual: '', pass }] },
+          { ...exact, seed: 2, variant: { offered: '2000', balancer: 'engine' }, errorRate: 0.9, expectations: [{ name: 'at ten times the limit about nine in ten are refused', expected: '', actual: '', pass: true }] },
+        ],
+      })
+      if (how === 'reset') return r
+      const runs = r.runs.map((run) => ({ ...run, summary: { ...run.summary, requests: { ...run.summary.requests, failures: { byKind: { status: run.summary.requests.failed }, byStatus: { '429': run.summary.requests.failed } } } } }))
+      return { ...r, runs }
+    }
+    const c = claim([limited('status')], 'rate-limiting')
+    expect(c.verdict).toBe('holds')
+    expect(c.measured).toBe("2× the limit: 49.00% refused (1 − limit/offered: 50.00%); 10× the limit: 90.00% refused (1 − limit/offered: 90.00%); 139 000 of 139 000 failures were the balancer's 429")
+    expect(claim([limited('reset')], 'rate-limiting').verdict).toBe('does not hold here')
+    expect(claim([limited('status', false)], 'rate-limiting').verdict).toBe('does not hold here')
+    expect(claim([syntheticResult({ name: 'rate-limiting', variants: [{ ...exact, variant: { offered: '400', balancer: 'engine' } }] })], 'rate-limiting').verdict).toBe('not measured')
+  })
+
+  it('auth offload: holds when valid tokens passed and bad or missing ones were all refused 401 without reaching a backend', () => {
+    const offload = (leak: boolean) => {
+      const expectation = (name: string) => [{ name, expected: '', actual: '', pass: true }]
+      const r = syntheticResult({
+        name: 'auth-offload',
+        variants: [
+          { ...exact, seed: 1, variant: { credential: 'hs256', balancer: 'engine' }, expectations: expectation('valid tokens all pass') },
+          { ...exact, seed: 2, variant: { credential: 'es256', balancer: 'engine' }, expectations: expectation('valid tokens all pass') },
+          { ...exact, seed: 3, variant: { credential: 'bad-signature', balancer: 'engine' }, errorRate: 1, expectations: expectation('invalid or missing tokens are all refused') },
+          { ...exact, seed: 4, variant: { credential: 'none', balancer: 'engine' }, errorRate: 1, expectations: expectation('invalid or missing tokens are all refused') },
+        ],
+      })
+      const runs = r.runs.map((run) => {
+        const failed = run.summary.requests.failed
+        if (failed === 0) return run
+        return { ...run, summary: { ...run.summary, requests: { ...run.summary.requests, failures: { byKind: { status: failed }, byStatus: { '401': failed } } } }, backends: { a: { ...run.backends.a!, requests: leak ? 3 : 0 } } }
+      })
+      return { ...r, runs }
+    }
+    const c = claim([offload(false)], 'auth-offload')
+    expect(c.verdict).toBe('holds')
+    expect(c.measured).toMatch(/^valid tokens passed in 2\/2 runs; of [\d ]+ requests with a bad or no token, [\d ]+ were answered 401 and 0 reached a backend; balancer CPU per request: hs256 /)
+    expect(claim([offload(true)], 'auth-offload').verdict).toBe('does not hold here')
+    expect(claim([syntheticResult({ name: 'auth-offload', variants: [{ ...exact, variant: { credential: 'hs256', balancer: 'engine' } }] })], 'auth-offload').verdict).toBe('not measured')
+  })
+
   it('the hybrid tier’s costs are differences with their sign and interval, paired by repeat', () => {
     const seen = [{ name: 'backend sees the real client address', expected: '', actual: '', pass: true }]
     const r = syntheticResult({

@@ -59,6 +59,23 @@ describe('auth: JWT', () => {
     }
   })
 
+  it('records the identity for the filters after it: the token’s subject, or a digest of the API key, never the key', async () => {
+    const f = make({ jwt: { keys: [{ alg: 'HS256', secret: SECRET }] }, apiKeys: { keys: ['an-api-key-0123456789'] } })
+    const withSub = ctx(bearer(await sign({ sub: 'user-7', exp: NOW_S + 60 })))
+    expect(await f.onRequest!(withSub)).toBeUndefined()
+    expect(withSub.identity).toBe('sub:user-7')
+    const noSub = ctx(bearer(await sign({ exp: NOW_S + 60 })))
+    expect(await f.onRequest!(noSub)).toBeUndefined()
+    expect(noSub.identity).toBeUndefined()
+    const key = ctx({ 'x-api-key': 'an-api-key-0123456789' })
+    expect(await f.onRequest!(key)).toBeUndefined()
+    expect(key.identity).toMatch(/^key:.{16}$/)
+    expect(key.identity).not.toContain('an-api-key')
+    const again = ctx({ 'x-api-key': 'an-api-key-0123456789' })
+    await f.onRequest!(again)
+    expect(again.identity).toBe(key.identity)
+  })
+
   it('a token signed with another secret, an unsigned token and garbage are refused', async () => {
     const f = make({ jwt })
     const other = await sign(good, new TextEncoder().encode('another-secret-of-at-least-32-characters!'))

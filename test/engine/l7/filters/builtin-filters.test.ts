@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { routeFilterConfigs } from '../../../../engine/l7/filters/compile-chains.js'
+import { routeFilterConfigs } from '../../../../engine/l7/filters/route-filter-configs.js'
 import { compileChain, EMPTY_CHAIN } from '../../../../engine/l7/filters/filter-chain.js'
 import { forwardedHeadersFilter } from '../../../../engine/l7/filters/forwarded-headers.js'
 import { headerEditsFilter } from '../../../../engine/l7/filters/header-edits-filter.js'

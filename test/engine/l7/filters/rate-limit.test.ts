@@ -2,6 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { FilterAnswer, FilterContext } from '../../../../engine/l7/filters/filter.js'
 import { rateLimitSchema } from '../../../../engine/l7/filters/filter-config.js'
 import { rateLimitFilter } from '../../../../engine/l7/filters/rate-limit.js'
+import { parseLbConfig } from '../../../../engine/config/load-lb-config.js'
+import type { EngineError } from '../../../../engine/errors.js'
+import { SignJWT, type JWTPayload } from 'jose'
 import { fullBucket, takeToken } from '../../../../engine/l7/filters/token-bucket.js'
 import { admin, engineFrom, listenerAddress, stopEngines } from '../../../helpers/engine.js'
 import { closeServers, httpBackend } from '../../../helpers/test-servers.js'
@@ -80,6 +83,19 @@ describe('rate-limit filter, unit', () => {
     expect(f.onRequest!(ctx('e'))).toMatchObject({ status: 429 })
   })
 
+  it('keys by identity (what auth recorded); requests without one share one bucket', () => {
+    now = 0
+    const f = make({ ratePerS: 1, burst: 1, key: { source: 'identity' } })
+    const as = (identity: string | undefined) => ({ ...ctx('10.0.0.1'), identity }) as FilterContext
+    expect(f.onRequest!(as('sub:alice'))).toBeUndefined()
+    expect(f.onRequest!(as('sub:alice'))).toMatchObject({ status: 429 })
+    expect(f.onRequest!(as('sub:bob'))).toBeUndefined()
+    expect(f.onRequest!(as('key:abc'))).toBeUndefined()
+    expect(f.onRequest!(as(undefined))).toBeUndefined()
+    expect(f.onRequest!(as(undefined))).toMatchObject({ status: 429 })
+    expect(f.stats!().gauges).toEqual({ keys: 4 })
+  })
+
   it('a full key table forgets the key idle longest, and counts it', () => {
     now = 0
     const f = make({ ratePerS: 1, burst: 1, maxKeys: 2 })
@@ -103,6 +119,60 @@ describe('rate-limit filter, unit', () => {
 filterConformance('rate-limit', () => rateLimitFilter(rateLimitSchema.parse({ type: 'rate-limit', ratePerS: 1000, burst: 1000 }), { nowMs: () => 0, wallMs: () => 0, requestId: () => 'id' }))
 
 describe('rate-limit through the engine', () => {
+  it('keyed by identity: each JWT subject and each API key has its own bucket, whatever address it comes from', async () => {
+    const backend = await httpBackend('b')
+    const secret = 'a-shared-secret-of-at-least-32-characters'
+    const engine = await engineFrom({
+      listeners: [
+        httpListener([{ pool: 'app' }], {
+          filters: [
+            { type: 'auth', jwt: { keys: [{ alg: 'HS256', secret }] }, apiKeys: { keys: ['key-one-0123456789abc', 'key-two-0123456789abc'] } },
+            { type: 'rate-limit', ratePerS: 0.1, burst: 2, key: { source: 'identity' } },
+          ],
+        }),
+      ],
+      pools: { app: poolOf([backend]) },
+    })
+    const address = listenerAddress(engine, 'web')
+    const exp = Math.floor(Date.now() / 1000) + 600
+    const token = (claims: JWTPayload) => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret))
+    const as = async (headers: Record<string, string>, n: number) => {
+      const out: number[] = []
+      for (let i = 0; i < n; i++) out.push((await send(address, '/', { headers })).status)
+      return out
+    }
+    const alice = { authorization: `Bearer ${await token({ sub: 'alice', exp })}` }
+    expect(await as(alice, 3)).toEqual([200, 200, 429])
+    // A second token for the same subject shares alice's bucket.
+    expect(await as({ authorization: `Bearer ${await token({ sub: 'alice', exp, jti: 'other' })}` }, 1)).toEqual([429])
+    expect(await as({ authorization: `Bearer ${await token({ sub: 'bob', exp })}` }, 3)).toEqual([200, 200, 429])
+    expect(await as({ 'x-api-key': 'key-one-0123456789abc' }, 3)).toEqual([200, 200, 429])
+    expect(await as({ 'x-api-key': 'key-two-0123456789abc' }, 1)).toEqual([200])
+    // Tokens without a subject: one shared bucket.
+    expect(await as({ authorization: `Bearer ${await token({ exp })}` }, 3)).toEqual([200, 200, 429])
+    expect(backend.seen.requests).toBe(9)
+  })
+
+  it('an identity key without an auth filter before it is a configuration error, with its path', () => {
+    const limit = { type: 'rate-limit', ratePerS: 1, key: { source: 'identity' } }
+    const auth = { type: 'auth', apiKeys: { keys: ['key-one-0123456789abc'] } }
+    const config = (listener: unknown[], route: unknown[]) => ({ listeners: [httpListener([{ name: 'r', pool: 'app', filters: route }], { filters: listener })], pools: { app: { backends: [{ id: 'b', host: '127.0.0.1', port: 1 }] } } })
+    const problems = (c: unknown) => {
+      try {
+        parseLbConfig(c, 'test')
+        return []
+      } catch (e) {
+        return (e as EngineError).issues.map((d) => d.path)
+      }
+    }
+    expect(problems(config([limit], []))).toEqual(['listeners[0].filters[0]'])
+    expect(problems(config([limit, auth], []))).toEqual(['listeners[0].filters[0]'])
+    expect(problems(config([], [limit]))).toEqual(['listeners[0].routes[0].filters[0]'])
+    expect(problems(config([auth, limit], []))).toEqual([])
+    expect(problems(config([auth], [limit]))).toEqual([])
+    expect(problems(config([limit], [auth]))).toEqual(['listeners[0].filters[0]'])
+  })
+
   it('a key over its burst gets 429s that never reach the backend; another key is served; counted in /stats and /metrics', async () => {
     const backend = await httpBackend('b')
     // 0.1 per second: no token comes back while the test runs, however slow the host.

@@ -7,7 +7,7 @@ import type { RunningHttpListener } from '../../../../engine/l7/http-listener.js
 import type { HttpHeader } from '../../../../engine/http/http-head.js'
 import { admin, engineFrom, listenerAddress, stopEngines } from '../../../helpers/engine.js'
 import { closedPort, closeServers, httpBackend } from '../../../helpers/test-servers.js'
-import { ADMIN, destroyAgents, httpListener, poolOf, send, sendTls } from '../clients.js'
+import { ADMIN, destroyAgents, httpListener, poolOf, RawClient, send, sendTls } from '../clients.js'
 import { filterConformance } from './conformance.js'
 
 afterEach(async () => {
@@ -112,6 +112,38 @@ describe('security-headers through the engine', () => {
     const strict = await send(address, '/strict', { headers: host })
     expect(strict.rawHeaders.filter((h, i) => i % 2 === 0 && h.toLowerCase() === 'x-frame-options')).toHaveLength(1)
     expect(strict.headers['x-frame-options']).toBe('DENY')
+  })
+
+  it('on the engine’s own 400 (a malformed head) and 408 (a head too slow), from the listener’s entry; a throwing filter leaves the plain answer, counted', async () => {
+    const b = await httpBackend('b')
+    const throwing = {
+      name: 'throws',
+      onRejectHead: () => {
+        throw new Error('boom')
+      },
+    }
+    const engine = await engineFrom({ listeners: [httpListener([{ pool: 'app' }], { filters: [{ type: 'security-headers', frameOptions: 'DENY' }], timeouts: { requestHeadMs: 300 } })], pools: { app: poolOf([b]) } })
+    const { port } = listenerAddress(engine, 'web')
+    const bad = await RawClient.connect(port)
+    bad.write('GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n')
+    const slow = await RawClient.connect(port)
+    slow.write('GET / HTTP/1.1\r\nHost')
+    const [r400] = await bad.responses(1)
+    const [r408] = await slow.responses(1)
+    for (const [r, status] of [[r400!, 400], [r408!, 408]] as const) {
+      expect(r.status).toBe(status)
+      expect(r.header('x-frame-options')).toBe('DENY')
+      expect(r.header('x-content-type-options')).toBe('nosniff')
+      expect(r.header('x-layerbench-error')).toBeDefined()
+    }
+    const plain = await engineFrom({ listeners: [httpListener([{ pool: 'app' }], { filters: [{ type: 'security-headers' }] })], pools: { app: poolOf([b]) } }, { filters: [throwing] })
+    const c = await RawClient.connect(listenerAddress(plain, 'web').port)
+    c.write('GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n')
+    const [r] = await c.responses(1)
+    expect(r!.status).toBe(400)
+    expect(r!.header('x-content-type-options')).toBeUndefined()
+    expect(r!.header('x-layerbench-error')).toBe('HTTP_ERR_CONFLICTING_FRAMING')
+    expect(plain.stats().listeners[0]!.errors.LB_ERR_FILTER).toBe(1)
   })
 
   it('HSTS over TLS', async () => {
