@@ -118,6 +118,26 @@ export const listenerSchema = z.strictObject({
       response: headerEdits.optional(),
     })
     .prefault({}),
+  /**
+   * Layer 7 HTTP/2 towards clients: ALPN `h2` on https, h2c with prior knowledge on http (told from
+   * HTTP/1.1 on the same port by the connection preface). Windows are raised above Node's 64 KB
+   * defaults so one stream can fill a fast link; headers obey `limits` as HTTP/1.1 heads do.
+   */
+  http2: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** SETTINGS_MAX_CONCURRENT_STREAMS a client may open on one connection. */
+      maxConcurrentStreams: z.number().int().min(1).max(2_147_483_647).default(256),
+      /** SETTINGS_INITIAL_WINDOW_SIZE: bytes a client may send on one stream before it is read. */
+      initialWindowSize: z.number().int().min(65_535).max(2_147_483_647).default(1_048_576),
+      /** The connection's receive window (all streams together). */
+      connectionWindowSize: z.number().int().min(65_535).max(2_147_483_647).default(8_388_608),
+      /** SETTINGS_MAX_FRAME_SIZE. */
+      maxFrameSize: z.number().int().min(16_384).max(16_777_215).default(16_384),
+      /** Stream resets a client may cause per session (RST_STREAM sent or received) before the session is closed (HTTP/2 Rapid Reset, CVE-2023-44487). */
+      maxResetsPerSession: z.number().int().min(1).max(1_000_000).default(1000),
+    })
+    .prefault({}),
   limits: z
     .strictObject({
       maxConnections: z.number().int().min(1).max(1_000_000).default(10_000),

@@ -75,9 +75,10 @@ export class ChunkedTracker {
    * Scans `buf[start, end)`, the next bytes of the body. Returns the index just past the end of the
    * message if it ends in this region (later bytes belong to the next message), or -1 if more bytes
    * are needed. Once done, returns `start`. Throws a {@link ChunkedError} on malformed framing, and
-   * the same error on every later call.
+   * the same error on every later call. `onData`, when given, receives the payload of each chunk
+   * as it passes (a decoder for a peer that does not speak chunked, such as an HTTP/2 client).
    */
-  feed(buf: Buffer, start: number, end: number): number {
+  feed(buf: Buffer, start: number, end: number, onData?: (data: Buffer) => void): number {
     if (this.error !== undefined) throw this.error
     if (this.state === State.Done) return start
     let state: State = this.state
@@ -85,6 +86,7 @@ export class ChunkedTracker {
     while (pos < end) {
       if (state === State.Data) {
         const n = Math.min(this.remaining, end - pos)
+        if (onData !== undefined && n > 0) onData(buf.subarray(pos, pos + n))
         pos += n
         this.bytes += n
         this.remaining -= n

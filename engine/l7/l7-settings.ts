@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { Socket } from 'node:net'
 import { readFileSync } from 'node:fs'
 import type { Backend } from '../balancing/types.js'
 import { murmur3 } from '../balancing/hash.js'
@@ -10,6 +11,7 @@ import { queryParam, requestPath } from '../routing/request-target.js'
 import type { RouteTable } from '../routing/route-table.js'
 import type { RouteRequest } from '../routing/route-types.js'
 import type { PoolRuntime } from '../runtime/pool-runtime.js'
+import type { ClientOrigin } from '../runtime/proxy-header.js'
 import type { ListenerCounters } from '../stats/counters.js'
 import type { FilterChain } from './filters/filter-chain.js'
 import { UpstreamPool } from './upstream-pool.js'
@@ -33,6 +35,8 @@ export interface L7Settings {
   readonly sweeper: Sweeper
   draining(): boolean
   upstreams(rt: PoolRuntime): UpstreamPool
+  /** h2c with prior knowledge on this cleartext listener: where a connection opening with the HTTP/2 preface goes. */
+  h2c?: (socket: Socket, origin: ClientOrigin, initial: Buffer) => void
 }
 
 const upstreamPools = new WeakMap<PoolRuntime, UpstreamPool>()

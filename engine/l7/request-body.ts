@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net'
+import type { Duplex, Writable } from 'node:stream'
 import type { BodyReader } from './codec.js'
 
 function concat(a: Buffer | undefined, b: Buffer): Buffer {
@@ -26,7 +26,7 @@ export class RequestBody {
 
   constructor(
     private readonly reader: BodyReader,
-    private readonly client: Socket,
+    private readonly client: Duplex,
     /** Told how many bytes wait behind the request (the session pauses reading past its limit). */
     private readonly holdBack: (buffered: number) => void,
   ) {
@@ -37,7 +37,7 @@ export class RequestBody {
    * Takes client bytes; `upstream` is the backend connection when there is one. Throws an error with
    * a stable `code` when the body's framing is malformed.
    */
-  take(chunk: Buffer, upstream: Socket | undefined): void {
+  take(chunk: Buffer, upstream: Writable | undefined): void {
     if (this.done) {
       this.leftover = concat(this.leftover, chunk)
       this.holdBack(this.leftover.length)
@@ -65,7 +65,7 @@ export class RequestBody {
   }
 
   /** Writes what was queued before the backend was connected. */
-  flush(upstream: Socket): void {
+  flush(upstream: Writable): void {
     for (const b of this.queue) upstream.write(b)
     if (this.queue.length > 0) this.sent = true
     this.queue = []

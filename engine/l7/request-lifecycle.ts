@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import type { Backend } from '../balancing/types.js'
 import { EngineError } from '../errors.js'
 import type { BodyFraming, HttpHeader, RequestHead, ResponseHead } from '../http/http-head.js'
@@ -9,7 +10,7 @@ import type { ClientOrigin } from '../runtime/proxy-header.js'
 import { countError, statusClass } from '../stats/counters.js'
 import type { BodyReader, Codec } from './codec.js'
 import type { Downstream } from './downstream.js'
-import { errorAnswer, errorResponse } from './error-response.js'
+import { errorAnswer } from './error-response.js'
 import type { Filter, FilterAnswer, FilterContext } from './filters/filter.js'
 import type { FilterChain } from './filters/filter-chain.js'
 import { IDEMPOTENT, requestHash, routeRequestOf } from './l7-settings.js'
@@ -34,7 +35,7 @@ function isPromise<T>(x: T | Promise<T>): x is Promise<T> {
  * also the filters' context (`FilterContext`), so a chain allocates nothing per request.
  */
 export class RequestLifecycle implements FilterContext {
-  private readonly clientSocket: Socket
+  private readonly clientSocket: Duplex
   private chain: FilterChain
   private readonly body: RequestBody
   // Routing and picking (the filters' view: FilterContext)
@@ -317,8 +318,7 @@ export class RequestLifecycle implements FilterContext {
     const head = r.head
     const rest = head.headBytes < buf.length ? buf.subarray(head.headBytes) : undefined
     if (head.status < 200 && head.status !== 101) {
-      const interim = this.codec.encodeInterim(this.request, head)
-      if (interim !== undefined) this.clientSocket.write(interim, 'latin1')
+      this.down.sendInterim(this.request, head)
       if (rest !== undefined) this.onResponseHeadBytes(rest)
       return
     }
@@ -372,10 +372,9 @@ export class RequestLifecycle implements FilterContext {
     }
     // A request body still arriving will not be read to its end: the connection closes after this.
     this.clientKeepAlive = this.request.keepAlive && this.body.done && this.respFraming!.kind !== 'close' && !this.down.s.draining()
-    const bytes = this.codec.encodeResponseHead(this.request, head.status, head.reason, headers, { upstream: head, framing: this.respFraming!, keepAlive: this.clientKeepAlive })
     this.respStarted = true
     this.sentStatus = head.status
-    if (!this.clientSocket.write(bytes, 'latin1')) this.socket!.pause()
+    if (!this.down.sendHead(this.request, head.status, head.reason, headers, { upstream: head, framing: this.respFraming!, keepAlive: this.clientKeepAlive })) this.socket!.pause()
     return true
   }
 
@@ -414,7 +413,7 @@ export class RequestLifecycle implements FilterContext {
           return this.upstreamFailed('LB_ERR_FILTER', `filter ${hooks[i]!.name}: ${(e as Error).message}`)
         }
       }
-      if (!this.clientSocket.write(part)) this.socket!.pause()
+      if (!this.down.sendBody(part)) this.socket!.pause()
     }
     if (end >= 0) this.complete()
   }
@@ -509,8 +508,8 @@ export class RequestLifecycle implements FilterContext {
     const headers = this.codec.forwardResponseHeaders(head)
     const failed = this.chain.onResponseHead.length === 0 ? undefined : this.runResponseHead(head.status, headers, false)
     if (failed !== undefined) return this.filterFailed(failed.filter, failed.error, true)
-    this.clientSocket.write(this.codec.encodeResponseHead(this.request, head.status, head.reason, headers, { upstream: head, framing: head.framing, keepAlive: true }), 'latin1')
-    if (rest !== undefined) this.clientSocket.write(rest)
+    this.down.sendHead(this.request, head.status, head.reason, headers, { upstream: head, framing: head.framing, keepAlive: true })
+    if (rest !== undefined) this.down.sendBody(rest)
     if (this.body.leftover !== undefined) socket.write(this.body.leftover)
     this.over = true
     this.sentStatus = 101
@@ -599,7 +598,7 @@ export class RequestLifecycle implements FilterContext {
       this.end(false, false)
       return void this.cutClient()
     }
-    if (unfiltered || this.chain.onResponseHead.length === 0) return this.respondWith(status, (keepAlive) => errorResponse(status, code, detail, keepAlive))
+    if (unfiltered || this.chain.onResponseHead.length === 0) return this.respondWith(status, (keepAlive) => this.down.sendError(status, code, detail, keepAlive))
     const e = errorAnswer(status, code, detail)
     this.respond(status, e.headers, e.body)
   }
@@ -611,12 +610,12 @@ export class RequestLifecycle implements FilterContext {
       // The answer itself could not be shaped: a plain coded 500, without filters.
       const detail = `filter ${failed.filter.name} failed: ${failed.error instanceof Error ? failed.error.message : String(failed.error)}`
       countError(this.down.s.counters, 'LB_ERR_FILTER')
-      return this.respondWith(500, (keepAlive) => errorResponse(500, 'LB_ERR_FILTER', detail, keepAlive))
+      return this.respondWith(500, (keepAlive) => this.down.sendError(500, 'LB_ERR_FILTER', detail, keepAlive))
     }
-    this.respondWith(status, (keepAlive) => this.codec.encodeAnswer(status, headers, body, keepAlive))
+    this.respondWith(status, (keepAlive) => this.down.sendAnswer(status, headers, body, keepAlive))
   }
 
-  private respondWith(status: number, encode: (keepAlive: boolean) => string): void {
+  private respondWith(status: number, send: (keepAlive: boolean) => void): void {
     if (this.socket !== undefined) this.detachUpstream(true)
     const s = this.down.s
     this.sentStatus = status
@@ -624,7 +623,7 @@ export class RequestLifecycle implements FilterContext {
     s.counters.responses[statusClass(status)]++
     // A body still arriving cannot be skipped safely: answer, then close.
     const keepAlive = this.request.keepAlive && this.body.done && !s.draining()
-    this.clientSocket.write(encode(keepAlive), 'latin1')
+    send(keepAlive)
     this.down.finished(keepAlive, this.body.leftover)
   }
 
@@ -634,13 +633,9 @@ export class RequestLifecycle implements FilterContext {
     this.fail(400, code, 'malformed chunked request body')
   }
 
-  /**
-   * Ends the client connection abruptly (a response cut short). Bytes still corked — the head of
-   * a response whose body then failed — are flushed first, so the client sees how far it got.
-   */
+  /** Ends the response abruptly (a response cut short): the downstream decides what that cuts. */
   private cutClient(): void {
-    if (this.clientSocket.writableCorked > 0) this.clientSocket.uncork()
-    this.clientSocket.destroy()
+    this.down.cut()
   }
 
   /** The client went away mid-request. */
