@@ -246,6 +246,28 @@ export const poolSchema = z.strictObject({
   keepAlive: z
     .strictObject({ maxIdlePerBackend: z.number().int().min(0).max(100_000).default(128), idleTimeoutMs: ms(3_600_000).default(30_000) })
     .prefault({}),
+  /**
+   * Layer 7: the protocol spoken to the backends. `h2`: HTTP/2 (h2c, or over TLS with `tls`),
+   * requests multiplexed as streams on a few sessions per backend; gRPC backends need it.
+   */
+  protocol: z.enum(['http1', 'h2']).default('http1'),
+  /** Layer 7 upstream HTTP/2 sessions (with `protocol: h2`). */
+  http2: z
+    .strictObject({
+      /** Sessions open to one backend at once; further streams wait for room on one. */
+      maxSessionsPerBackend: z.number().int().min(1).max(10_000).default(4),
+      /** Streams placed on one session at most, below the backend's own SETTINGS_MAX_CONCURRENT_STREAMS. */
+      maxStreamsPerSession: z.number().int().min(1).max(2_147_483_647).default(100),
+      /** Requests after which a session is retired (drained with GOAWAY, a fresh one opened); 0: never. */
+      maxRequestsPerSession: z.number().int().min(0).max(2_147_483_647).default(0),
+      /** Age after which a session is retired; unset: never. */
+      maxSessionAgeMs: ms(86_400_000).optional(),
+      /** SETTINGS_INITIAL_WINDOW_SIZE offered to the backend (response bytes per stream in flight). */
+      initialWindowSize: z.number().int().min(65_535).max(2_147_483_647).default(1_048_576),
+      /** The session's receive window, all streams together. */
+      connectionWindowSize: z.number().int().min(65_535).max(2_147_483_647).default(8_388_608),
+    })
+    .prefault({}),
   /** Most connections open to one backend at once (0: no limit); more requests wait for one. */
   maxConnectionsPerBackend: z.number().int().min(0).max(1_000_000).default(0),
   slowStart: z.strictObject({ windowMs: ms(3_600_000), aggression: z.number().positive().max(100).default(1), minWeightPercent: z.number().min(1).max(100).default(10) }).optional(),

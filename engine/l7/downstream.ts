@@ -34,6 +34,8 @@ export interface Downstream {
   sendHead(request: RequestHead, status: number, reason: string, headers: HttpHeader[], options: ResponseHeadOptions): boolean
   /** Response body bytes, in the framing given to `sendHead`; false when the client cannot take more now. */
   sendBody(chunk: Buffer): boolean
+  /** Trailer fields, given before the body's end, where the protocol carries them apart (HTTP/2); else they travel in the last chunk. */
+  sendTrailers?(trailers: HttpHeader[]): void
   /** A complete response the balancer answers itself (`body` latin1). */
   sendAnswer(status: number, headers: HttpHeader[], body: string, keepAlive: boolean): void
   /** The balancer's own coded error answer, unfiltered (see `errorResponse`). */

@@ -14,6 +14,7 @@ import type { ClientOrigin } from '../runtime/proxy-header.js'
 import { countError, newListenerCounters } from '../stats/counters.js'
 import { ClientSession } from './client-session.js'
 import { h2Acceptor } from './h2/h2-acceptor.js'
+import { closeH2Sessions } from './h2/h2-session-pool.js'
 import { compileListenerChains } from './filters/compile-chains.js'
 import { newRequestId, upstreamsOf, type L7Settings } from './l7-settings.js'
 import { loadTlsContexts, type TlsContexts } from './tls-contexts.js'
@@ -187,7 +188,10 @@ export async function startHttpListener(config: ListenerConfig, ctx: ListenerCon
     destroyAll: () => {
       for (const s of raw) s.destroy()
       settings.sweeper.stop()
-      for (const rt of ctx.pools.values()) upstreamsOf(rt).close()
+      for (const rt of ctx.pools.values()) {
+        upstreamsOf(rt).close()
+        closeH2Sessions(rt)
+      }
     },
   }
 }

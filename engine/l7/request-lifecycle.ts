@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net'
+import { constants as h2c, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2'
 import type { Duplex } from 'node:stream'
 import type { Backend } from '../balancing/types.js'
 import { EngineError } from '../errors.js'
@@ -16,6 +17,9 @@ import type { FilterChain } from './filters/filter-chain.js'
 import { IDEMPOTENT, requestHash, routeRequestOf } from './l7-settings.js'
 import { RequestBody } from './request-body.js'
 import type { AcquireError, UpstreamConnection } from './upstream-pool.js'
+import { grpcTimeoutMs } from './h2/grpc-status.js'
+import { h2SessionsOf, type H2Lease } from './h2/h2-session-pool.js'
+import { chunkOf, fieldsOf, H2BodySink, h2RequestFields, lastChunk, responseHeadFromH2 } from './h2/h2-upstream.js'
 
 function concat(a: Buffer | undefined, b: Buffer): Buffer {
   return a === undefined || a.length === 0 ? b : Buffer.concat([a, b])
@@ -57,6 +61,11 @@ export class RequestLifecycle implements FilterContext {
   private sentAt = 0
   // Upstream
   private socket: Socket | undefined
+  /** The upstream HTTP/2 stream (pools with `protocol: h2`), instead of `socket`; its place on a session, and where the body goes. */
+  private h2: ClientHttp2Stream | undefined
+  private h2Lease: H2Lease | undefined
+  private h2Sink: H2BodySink | undefined
+  private h2Trailers: HttpHeader[] | undefined
   private reused = false
   private private_ = false
   private respPending: Buffer | undefined
@@ -166,6 +175,7 @@ export class RequestLifecycle implements FilterContext {
   }
 
   private acquire(backend: Backend, fresh: boolean): void {
+    if (this.pool.config.protocol === 'h2') return this.acquireH2(backend)
     this.down.s.upstreams(this.pool).acquire(
       backend,
       (error, connection) => {
@@ -230,6 +240,11 @@ export class RequestLifecycle implements FilterContext {
     socket.write(head, 'latin1')
     this.body.flush(socket)
     socket.uncork()
+    this.sentUpstream(backend)
+  }
+
+  /** The request is on its way to `backend`: account for it, start the response timer once the body is out. */
+  private sentUpstream(backend: Backend): void {
     this.down.s.counters.engineTimeUs.record((performance.now() - this.headParsedAt) * 1000)
     if (this.startedOn !== backend) {
       this.finishFeedback(false)
@@ -245,10 +260,124 @@ export class RequestLifecycle implements FilterContext {
 
   /** The request head for the backend: the client's headers, the filters' changes, the codec's framing. */
   private upstreamHead(): string {
+    return this.codec.encodeRequestHead(this.request, this.upstreamHeaders())
+  }
+
+  /** The client's headers as the backend may see them, after the filters' changes. */
+  private upstreamHeaders(): HttpHeader[] {
     const headers: HttpHeader[] = this.codec.forwardRequestHeaders(this.request)
     const hooks = this.chain.onUpstreamRequest
     for (let i = 0; i < hooks.length; i++) hooks[i]!.onUpstreamRequest!(this, headers)
-    return this.codec.encodeRequestHead(this.request, headers)
+    return headers
+  }
+
+  // ── Upstream HTTP/2: one stream on a pooled session ────────────────────────────────────────
+
+  private acquireH2(backend: Backend): void {
+    h2SessionsOf(this.pool).acquire(backend, (error, lease) => {
+      if (this.over) return lease?.done()
+      if (error !== undefined) return this.connectFailed(backend, error)
+      this.connectedH2(lease!)
+    })
+  }
+
+  private connectedH2(lease: H2Lease): void {
+    const backend = this.backend!
+    let stream: ClientHttp2Stream
+    try {
+      const fields = h2RequestFields(this.request, this.upstreamHeaders(), this.pool.config.tls === undefined ? 'http' : 'https')
+      stream = lease.session.request(fields, { endStream: this.request.framing.kind === 'none' })
+    } catch (e) {
+      lease.done()
+      return this.filterFailed(undefined, e)
+    }
+    this.h2 = stream
+    this.h2Lease = lease
+    this.reused = false
+    stream.on('response', this.onH2Response)
+    stream.on('headers', this.onH2Interim)
+    stream.on('data', this.onH2Data)
+    stream.on('trailers', this.onH2Trailers)
+    stream.on('drain', this.onUpstreamDrain)
+    stream.on('error', this.onUpstreamError)
+    stream.once('end', this.onH2End)
+    stream.once('close', this.onH2Close)
+    this.h2Sink = new H2BodySink(stream, this.request.framing, this.down.s.limits.maxHeadBytes)
+    this.body.flush(this.h2Sink)
+    this.sentUpstream(backend)
+  }
+
+  private readonly onH2Interim = (h: IncomingHttpHeaders): void => {
+    if (!this.over && this.resp === undefined) this.down.sendInterim(this.request, responseHeadFromH2(h, true))
+  }
+
+  private readonly onH2Response = (h: IncomingHttpHeaders, flags: number): void => {
+    this.upstreamActivity++
+    this.down.activity++
+    if (this.over) return
+    this.takeResponseHead(responseHeadFromH2(h, (flags & h2c.NGHTTP2_FLAG_END_STREAM) !== 0), undefined)
+  }
+
+  private readonly onH2Data = (chunk: Buffer): void => {
+    this.upstreamActivity++
+    this.down.activity++
+    if (this.over || this.resp === undefined || chunk.length === 0) return
+    this.onResponseBody(this.respFraming!.kind === 'chunked' ? chunkOf(chunk) : chunk)
+  }
+
+  private readonly onH2Trailers = (t: IncomingHttpHeaders): void => {
+    this.h2Trailers = fieldsOf(t)
+  }
+
+  private readonly onH2End = (): void => {
+    if (this.over) return
+    if (this.resp === undefined) return this.upstreamClosedEarly()
+    // The end of the stream is the end of the body: trailers go with it (as HTTP/2 trailers to a
+    // client that takes them, else in the last chunk).
+    const trailers = this.h2Trailers
+    const send = this.down.sendTrailers
+    if (trailers !== undefined && send !== undefined) send.call(this.down, trailers)
+    this.onResponseBody(lastChunk(send === undefined ? trailers : undefined))
+  }
+
+  private readonly onH2Close = (): void => {
+    const stream = this.h2
+    if (stream === undefined) return
+    if (!this.over) {
+      // REFUSED_STREAM: the backend did not process it (RFC 9113 §8.7), so it may go elsewhere.
+      if (stream.rstCode === h2c.NGHTTP2_REFUSED_STREAM && this.resp === undefined && !this.body.sent && this.mayRetry('connect-failure', false)) {
+        const backend = this.backend!
+        this.pool.backend(backend.id).retries++
+        this.tried.add(backend.id)
+        this.detachUpstream(true)
+        this.attempt++
+        return this.pickAndConnect(false)
+      }
+      this.upstreamClosedEarly()
+    }
+    // However the request ended, the stream's place goes back to its session.
+    if (this.h2 === stream) this.detachH2(false)
+  }
+
+  private unlistenH2(stream: ClientHttp2Stream): void {
+    stream.off('response', this.onH2Response)
+    stream.off('headers', this.onH2Interim)
+    stream.off('data', this.onH2Data)
+    stream.off('trailers', this.onH2Trailers)
+    stream.off('drain', this.onUpstreamDrain)
+    stream.off('end', this.onH2End)
+    stream.off('close', this.onH2Close)
+  }
+
+  /** The upstream stream's place goes back to its session; `cancel`: the backend is told with RST_STREAM (CANCEL). */
+  private detachH2(cancel: boolean): void {
+    const stream = this.h2!
+    this.h2 = undefined
+    this.h2Sink = undefined
+    this.unlistenH2(stream)
+    if (cancel && !stream.closed) stream.close(h2c.NGHTTP2_CANCEL)
+    this.h2Lease?.done()
+    this.h2Lease = undefined
   }
 
   /**
@@ -256,14 +385,16 @@ export class RequestLifecycle implements FilterContext {
    * the backend, and a client uploading slowly is not a backend failing to answer.
    */
   private armResponseTimer(): void {
-    this.responseDeadline = performance.now() + this.pool.config.timeouts.responseMs
+    const grpc = grpcTimeoutMs(this.request.get('grpc-timeout'))
+    const ms = this.pool.config.timeouts.responseMs
+    this.responseDeadline = performance.now() + (grpc === undefined ? ms : Math.min(ms, grpc))
   }
 
   /** Deadlines, checked by the listener's sweep: the response timeout, then upstream idleness mid-body. */
   sweep(nowMs: number): void {
     if (this.over) return
     if (nowMs >= this.responseDeadline) return this.onResponseTimeout()
-    if (this.socket === undefined) return
+    if (this.socket === undefined && this.h2 === undefined) return
     if (this.upstreamActivity !== this.upstreamSeen) {
       this.upstreamSeen = this.upstreamActivity
       this.upstreamChangedAt = nowMs
@@ -280,12 +411,12 @@ export class RequestLifecycle implements FilterContext {
   /** Splits client bytes into this request's body and what follows; false when framing failed. */
   private takeClientBytes(chunk: Buffer): boolean {
     try {
-      this.body.take(chunk, this.over ? undefined : this.socket)
+      this.body.take(chunk, this.over ? undefined : (this.socket ?? this.h2Sink))
     } catch (e) {
       this.failFraming((e as { code?: string }).code ?? 'HTTP_ERR_BAD_CHUNK')
       return false
     }
-    if (this.body.done && this.socket !== undefined && !this.over && this.resp === undefined) this.armResponseTimer()
+    if (this.body.done && (this.socket !== undefined || this.h2 !== undefined) && !this.over && this.resp === undefined) this.armResponseTimer()
     return true
   }
 
@@ -293,7 +424,12 @@ export class RequestLifecycle implements FilterContext {
 
   /** The client can take more response bytes. */
   onClientDrain(): void {
-    this.socket?.resume()
+    ;(this.socket ?? this.h2)?.resume()
+  }
+
+  /** The client cannot take more now: stop reading the backend until it can. */
+  private pauseUpstream(): void {
+    ;(this.socket ?? this.h2)?.pause()
   }
 
   // ── Response ──────────────────────────────────────────────────────────────────────────────
@@ -322,6 +458,11 @@ export class RequestLifecycle implements FilterContext {
       if (rest !== undefined) this.onResponseHeadBytes(rest)
       return
     }
+    this.takeResponseHead(head, rest)
+  }
+
+  /** A final (or 101) response head from the backend; `rest`: body bytes that came with it. */
+  private takeResponseHead(head: ResponseHead, rest: Buffer | undefined): void {
     this.responseDeadline = Infinity
     if (head.status === 101) {
       if (this.request.upgrade === undefined) return this.upstreamFailed('LB_ERR_UPSTREAM_BAD_RESPONSE', '101 without an upgrade request')
@@ -374,7 +515,7 @@ export class RequestLifecycle implements FilterContext {
     this.clientKeepAlive = this.request.keepAlive && this.body.done && this.respFraming!.kind !== 'close' && !this.down.s.draining()
     this.respStarted = true
     this.sentStatus = head.status
-    if (!this.down.sendHead(this.request, head.status, head.reason, headers, { upstream: head, framing: this.respFraming!, keepAlive: this.clientKeepAlive })) this.socket!.pause()
+    if (!this.down.sendHead(this.request, head.status, head.reason, headers, { upstream: head, framing: this.respFraming!, keepAlive: this.clientKeepAlive })) this.pauseUpstream()
     return true
   }
 
@@ -413,7 +554,7 @@ export class RequestLifecycle implements FilterContext {
           return this.upstreamFailed('LB_ERR_FILTER', `filter ${hooks[i]!.name}: ${(e as Error).message}`)
         }
       }
-      if (!this.down.sendBody(part)) this.socket!.pause()
+      if (!this.down.sendBody(part)) this.pauseUpstream()
     }
     if (end >= 0) this.complete()
   }
@@ -526,6 +667,12 @@ export class RequestLifecycle implements FilterContext {
 
   /** The response is complete: account, hand back the connection, let the session go on. */
   private complete(): void {
+    if (this.h2 !== undefined) {
+      this.end(true, true)
+      // A request body still on its way is of no use now: the stream is cancelled.
+      this.detachH2(!this.body.done)
+      return this.down.finished(this.clientKeepAlive && this.body.done, this.body.leftover)
+    }
     const socket = this.socket!
     const reusable = this.reusable && this.body.done && this.resp!.keepAlive && this.respFraming!.kind !== 'close' && !socket.destroyed
     this.end(true, true)
@@ -594,7 +741,7 @@ export class RequestLifecycle implements FilterContext {
     if (this.over) return
     countError(this.down.s.counters, code)
     if (this.respStarted || this.clientSocket.destroyed) {
-      if (this.socket !== undefined) this.detachUpstream(true)
+      this.detachUpstream(true)
       this.end(false, false)
       return void this.cutClient()
     }
@@ -616,7 +763,7 @@ export class RequestLifecycle implements FilterContext {
   }
 
   private respondWith(status: number, send: (keepAlive: boolean) => void): void {
-    if (this.socket !== undefined) this.detachUpstream(true)
+    this.detachUpstream(true)
     const s = this.down.s
     this.sentStatus = status
     this.end(false, false, true)
@@ -642,7 +789,7 @@ export class RequestLifecycle implements FilterContext {
   abort(): void {
     if (this.over) return
     countError(this.down.s.counters, 'LB_ERR_CLIENT_ABORTED')
-    if (this.socket !== undefined) this.detachUpstream(true)
+    this.detachUpstream(true)
     this.end(false, false)
   }
 
@@ -655,6 +802,11 @@ export class RequestLifecycle implements FilterContext {
   }
 
   private detachUpstream(destroy: boolean): void {
+    if (this.h2 !== undefined) {
+      this.resp = undefined
+      this.responseDeadline = Infinity
+      return this.detachH2(destroy)
+    }
     const socket = this.socket
     if (socket === undefined) return
     this.socket = undefined

@@ -1,11 +1,12 @@
 import type { Socket } from 'node:net'
-import { constants, type ServerHttp2Stream } from 'node:http2'
+import { constants, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2'
 import { ChunkedTracker } from '../../http/chunked.js'
-import type { HttpHeader, RequestHead, ResponseHead } from '../../http/http-head.js'
+import { headerValue, type HttpHeader, type RequestHead, type ResponseHead } from '../../http/http-head.js'
 import type { ClientOrigin } from '../../runtime/proxy-header.js'
 import type { ResponseHeadOptions } from '../codec.js'
 import type { Downstream } from '../downstream.js'
-import { errorAnswer } from '../error-response.js'
+import { ERROR_CODE_HEADER, errorAnswer } from '../error-response.js'
+import { grpcMessage, grpcStatusOf, isGrpc } from './grpc-status.js'
 import type { L7Settings } from '../l7-settings.js'
 import { http1Codec } from '../http1/http1-codec.js'
 import { RequestLifecycle } from '../request-lifecycle.js'
@@ -41,6 +42,11 @@ export class H2StreamDownstream implements Downstream {
   private dechunk: ChunkedTracker | undefined
   /** The response was ended (or the stream reset) by the balancer. */
   private ended = false
+  private readonly request: RequestHead
+  /** A gRPC call: the balancer's own answers go as gRPC statuses. */
+  private readonly grpc: boolean
+  /** Trailers to send when the body is over (the response was sent waiting for them). */
+  private trailers: OutgoingHttpHeaders | undefined
 
   constructor(
     private readonly host: H2StreamHost,
@@ -48,6 +54,8 @@ export class H2StreamDownstream implements Downstream {
     head: RequestHead,
   ) {
     this.socket = stream
+    this.request = head
+    this.grpc = isGrpc(head.get('content-type'))
     this.chunked = head.framing.kind === 'chunked'
     this.owed = head.framing.kind === 'length' ? head.framing.length : -1
     this.exchange = new RequestLifecycle(this, head, performance.now(), http1Codec)
@@ -133,9 +141,19 @@ export class H2StreamDownstream implements Downstream {
 
   sendHead(_request: RequestHead, status: number, _reason: string, headers: HttpHeader[], options: ResponseHeadOptions): boolean {
     this.dechunk = options.framing.kind === 'chunked' ? new ChunkedTracker({ maxTrailerBytes: this.s.limits.maxHeadBytes }) : undefined
-    if (this.socket.destroyed) return true
-    this.socket.respond(h2HeaderFields(status, headers))
+    const stream = this.socket
+    if (stream.destroyed) return true
+    // No body: the head ends the stream (a gRPC Trailers-Only answer must stay one HEADERS frame).
+    const endStream = options.framing.kind === 'none'
+    // Trailers may follow a body when the client asked for them or the response announces them.
+    const waitForTrailers = !endStream && (this.grpc || /trailers/i.test(this.request.get('te') ?? '') || headerValue(headers, 'trailer') !== undefined)
+    if (waitForTrailers) stream.once('wantTrailers', () => stream.sendTrailers(this.trailers ?? {}))
+    stream.respond(h2HeaderFields(status, headers), { endStream, waitForTrailers })
     return true
+  }
+
+  sendTrailers(trailers: HttpHeader[]): void {
+    this.trailers = h2HeaderFields(undefined, trailers)
   }
 
   sendBody(chunk: Buffer): boolean {
@@ -149,9 +167,10 @@ export class H2StreamDownstream implements Downstream {
     return ok
   }
 
-  sendAnswer(status: number, headers: HttpHeader[], body: string): void {
+  sendAnswer(status: number, headers: HttpHeader[], body: string, _keepAlive?: boolean, code?: string): void {
     this.ended = true
     if (this.socket.destroyed) return
+    if (this.grpc && status >= 400) return this.grpcAnswer(status, headers, body, code)
     const bytes = Buffer.from(body, 'latin1')
     const fields = h2HeaderFields(status, headers)
     fields['content-length'] = bytes.length
@@ -161,7 +180,20 @@ export class H2StreamDownstream implements Downstream {
 
   sendError(status: number, code: string, detail: string | undefined): void {
     const e = errorAnswer(status, code, detail)
-    this.sendAnswer(status, e.headers, e.body)
+    this.sendAnswer(status, e.headers, e.body, false, code)
+  }
+
+  /**
+   * An answer of the balancer's own to a gRPC call, as gRPC has it: HTTP 200, Trailers-Only, the
+   * status and message in `grpc-status` and `grpc-message` (UNAVAILABLE when no backend,
+   * DEADLINE_EXCEEDED on a timeout, …), the balancer's fields (its error code) kept beside them.
+   */
+  private grpcAnswer(status: number, headers: HttpHeader[], body: string, code: string | undefined): void {
+    const fields = h2HeaderFields(200, headers.filter((h) => h.name.toLowerCase() !== 'content-type'))
+    fields['content-type'] = 'application/grpc'
+    fields['grpc-status'] = String(grpcStatusOf(status, code ?? headerValue(headers, ERROR_CODE_HEADER)))
+    fields['grpc-message'] = grpcMessage(Buffer.from(body, 'latin1').toString('utf8').trim())
+    this.socket.respond(fields, { endStream: true })
   }
 
   /** RST_STREAM: this stream only; the connection and its other streams go on. */
