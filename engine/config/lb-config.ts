@@ -136,6 +136,15 @@ export const listenerSchema = z.strictObject({
       maxFrameSize: z.number().int().min(16_384).max(16_777_215).default(16_384),
       /** Stream resets a client may cause per session (RST_STREAM sent or received) before the session is closed (HTTP/2 Rapid Reset, CVE-2023-44487). */
       maxResetsPerSession: z.number().int().min(1).max(1_000_000).default(1000),
+      /**
+       * Age after which a client connection is sent GOAWAY (its streams finish, the client
+       * reconnects), so a layer 4 tier in front can rebalance (gRFC A9 MAX_CONNECTION_AGE); unset: never.
+       */
+      maxConnectionAgeMs: ms(86_400_000).optional(),
+      /** Each connection's age varies by up to this share either way, so connections opened together do not all go at once. */
+      maxConnectionAgeJitter: z.number().min(0).max(0.5).default(0.1),
+      /** After that GOAWAY, how long its streams may still run before the connection is closed (gRFC A9 MAX_CONNECTION_AGE_GRACE); unset: as long as they take. */
+      maxConnectionAgeGraceMs: ms(86_400_000).optional(),
     })
     .prefault({}),
   limits: z

@@ -57,6 +57,7 @@ export async function startHttpListener(config: ListenerConfig, ctx: ListenerCon
       sweepInterval(
         config.timeouts.idleMs,
         config.timeouts.lingerMs,
+        config.http2.maxConnectionAgeMs ?? Infinity,
         ...[...new Set((config.routes ?? []).flatMap((r) => [r.pool, ...(r.split ?? []).map((x) => x.pool)]))]
           .map((p) => (p === undefined ? undefined : ctx.pools.get(p)?.config.timeouts))
           .flatMap((t) => (t === undefined ? [] : [t.responseMs, t.idleMs])),

@@ -7,6 +7,11 @@ import type { L7Settings } from '../l7-settings.js'
 import { requestHeadFromH2 } from './h2-heads.js'
 import { H2StreamDownstream, type H2StreamHost } from './h2-stream-downstream.js'
 
+/** A connection's maximum age: `ageMs` moved by up to `jitter` of it either way, by `random` in [0, 1). */
+export function connectionAge(ageMs: number, jitter: number, random: number): number {
+  return ageMs * (1 + jitter * (2 * random - 1))
+}
+
 /**
  * One HTTP/2 client connection of an L7 listener: every stream is its own request lifecycle (a
  * backend pick per stream, through the same routes, filters and pools as HTTP/1.1). The session
@@ -19,6 +24,9 @@ export class H2ClientSession implements Swept, H2StreamHost {
   private seen = -1
   private changedAt = 0
   private resets = 0
+  /** When the connection is sent GOAWAY for its age, and when it is closed after the grace (ms, monotonic). */
+  private retireAt: number
+  private closeAt = Infinity
   private readonly streams = new Set<H2StreamDownstream>()
   readonly privateUpstreams = new Map<string, Socket>()
 
@@ -34,6 +42,9 @@ export class H2ClientSession implements Swept, H2StreamHost {
     const raiseWindow = () => session.setLocalWindowSize(s.listener.http2.connectionWindowSize)
     if (session.connecting) session.once('connect', raiseWindow)
     else raiseWindow()
+    const h = s.listener.http2
+    const now = performance.now()
+    this.retireAt = h.maxConnectionAgeMs === undefined ? Infinity : now + connectionAge(h.maxConnectionAgeMs, h.maxConnectionAgeJitter, s.random())
     s.sweeper.add(this)
   }
 
@@ -58,6 +69,17 @@ export class H2ClientSession implements Swept, H2StreamHost {
   /** Stream deadlines, then idleness of the connection (no stream and no frame for `idleMs`). */
   sweep(nowMs: number): void {
     for (const d of this.streams) d.sweep(nowMs)
+    if (nowMs >= this.retireAt) {
+      this.retireAt = Infinity
+      const grace = this.s.listener.http2.maxConnectionAgeGraceMs
+      if (grace !== undefined) this.closeAt = nowMs + grace
+      this.closeIfIdle()
+    }
+    if (nowMs >= this.closeAt) {
+      this.closeAt = Infinity
+      this.session.destroy()
+      return
+    }
     if (this.activity !== this.seen) {
       this.seen = this.activity
       this.changedAt = nowMs
