@@ -379,6 +379,7 @@ function crossFieldChecks(value: unknown, issue: Issue): void {
           issue(['pools', p, 'hashKey', 'source'], `pool ${p} serves layer 4 listener ${name ?? i}, which can only hash on source-ip or source-address`)
         }
         if (pool?.stickySession !== undefined) issue(['pools', p, 'stickySession'], `cookie stickiness needs HTTP; pool ${p} serves layer 4 listener ${name ?? i} (use hashKey source-ip)`)
+        if (pool?.protocol === 'h2') issue(['pools', p, 'protocol'], `pool ${p} serves layer 4 listener ${name ?? i}, which relays bytes and speaks no HTTP to the backends`)
       }
     }
   })
@@ -391,6 +392,8 @@ function crossFieldChecks(value: unknown, issue: Issue): void {
 /** The checks within one pool that span its fields. */
 function poolChecks(name: string, pool: Loose, issue: Issue): void {
   const at = (...p: (string | number)[]) => ['pools', name, ...p]
+  // An HTTP/2 session carries many clients' streams: no one client's PROXY header can head it.
+  if (pool.protocol === 'h2' && pool.proxyProtocol !== undefined) issue(at('proxyProtocol'), 'a PROXY header names one client; HTTP/2 sessions to the backends carry many (use protocol http1)')
   const algorithm = pool.algorithm ?? 'round-robin'
   const options = pool.algorithmOptions === undefined ? {} : asObject(pool.algorithmOptions)
   const canonical = typeof algorithm === 'string' ? resolveAlgorithmName(algorithm) : undefined
