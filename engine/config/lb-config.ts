@@ -119,6 +119,35 @@ export const listenerSchema = z.strictObject({
       response: headerEdits.optional(),
     })
     .prefault({}),
+  /**
+   * Layer 7 HTTP/2 towards clients: ALPN `h2` on https, h2c with prior knowledge on http (told from
+   * HTTP/1.1 on the same port by the connection preface). Windows are raised above Node's 64 KB
+   * defaults so one stream can fill a fast link; headers obey `limits` as HTTP/1.1 heads do.
+   */
+  http2: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** SETTINGS_MAX_CONCURRENT_STREAMS a client may open on one connection. */
+      maxConcurrentStreams: z.number().int().min(1).max(2_147_483_647).default(256),
+      /** SETTINGS_INITIAL_WINDOW_SIZE: bytes a client may send on one stream before it is read. */
+      initialWindowSize: z.number().int().min(65_535).max(2_147_483_647).default(1_048_576),
+      /** The connection's receive window (all streams together). */
+      connectionWindowSize: z.number().int().min(65_535).max(2_147_483_647).default(8_388_608),
+      /** SETTINGS_MAX_FRAME_SIZE. */
+      maxFrameSize: z.number().int().min(16_384).max(16_777_215).default(16_384),
+      /** Stream resets a client may cause per session (RST_STREAM sent or received) before the session is closed (HTTP/2 Rapid Reset, CVE-2023-44487). */
+      maxResetsPerSession: z.number().int().min(1).max(1_000_000).default(1000),
+      /**
+       * Age after which a client connection is sent GOAWAY (its streams finish, the client
+       * reconnects), so a layer 4 tier in front can rebalance (gRFC A9 MAX_CONNECTION_AGE); unset: never.
+       */
+      maxConnectionAgeMs: ms(86_400_000).optional(),
+      /** Each connection's age varies by up to this share either way, so connections opened together do not all go at once. */
+      maxConnectionAgeJitter: z.number().min(0).max(0.5).default(0.1),
+      /** After that GOAWAY, how long its streams may still run before the connection is closed (gRFC A9 MAX_CONNECTION_AGE_GRACE); unset: as long as they take. */
+      maxConnectionAgeGraceMs: ms(86_400_000).optional(),
+    })
+    .prefault({}),
   limits: z
     .strictObject({
       maxConnections: z.number().int().min(1).max(1_000_000).default(10_000),
@@ -227,6 +256,28 @@ export const poolSchema = z.strictObject({
   keepAlive: z
     .strictObject({ maxIdlePerBackend: z.number().int().min(0).max(100_000).default(128), idleTimeoutMs: ms(3_600_000).default(30_000) })
     .prefault({}),
+  /**
+   * Layer 7: the protocol spoken to the backends. `h2`: HTTP/2 (h2c, or over TLS with `tls`),
+   * requests multiplexed as streams on a few sessions per backend; gRPC backends need it.
+   */
+  protocol: z.enum(['http1', 'h2']).default('http1'),
+  /** Layer 7 upstream HTTP/2 sessions (with `protocol: h2`). */
+  http2: z
+    .strictObject({
+      /** Sessions open to one backend at once; further streams wait for room on one. */
+      maxSessionsPerBackend: z.number().int().min(1).max(10_000).default(4),
+      /** Streams placed on one session at most, below the backend's own SETTINGS_MAX_CONCURRENT_STREAMS. */
+      maxStreamsPerSession: z.number().int().min(1).max(2_147_483_647).default(100),
+      /** Requests after which a session is retired (drained with GOAWAY, a fresh one opened); 0: never. */
+      maxRequestsPerSession: z.number().int().min(0).max(2_147_483_647).default(0),
+      /** Age after which a session is retired; unset: never. */
+      maxSessionAgeMs: ms(86_400_000).optional(),
+      /** SETTINGS_INITIAL_WINDOW_SIZE offered to the backend (response bytes per stream in flight). */
+      initialWindowSize: z.number().int().min(65_535).max(2_147_483_647).default(1_048_576),
+      /** The session's receive window, all streams together. */
+      connectionWindowSize: z.number().int().min(65_535).max(2_147_483_647).default(8_388_608),
+    })
+    .prefault({}),
   /** Most connections open to one backend at once (0: no limit); more requests wait for one. */
   maxConnectionsPerBackend: z.number().int().min(0).max(1_000_000).default(0),
   slowStart: z.strictObject({ windowMs: ms(3_600_000), aggression: z.number().positive().max(100).default(1), minWeightPercent: z.number().min(1).max(100).default(10) }).optional(),
@@ -333,6 +384,7 @@ function crossFieldChecks(value: unknown, issue: Issue): void {
           issue(['pools', p, 'hashKey', 'source'], `pool ${p} serves layer 4 listener ${name ?? i}, which can only hash on source-ip or source-address`)
         }
         if (pool?.stickySession !== undefined) issue(['pools', p, 'stickySession'], `cookie stickiness needs HTTP; pool ${p} serves layer 4 listener ${name ?? i} (use hashKey source-ip)`)
+        if (pool?.protocol === 'h2') issue(['pools', p, 'protocol'], `pool ${p} serves layer 4 listener ${name ?? i}, which relays bytes and speaks no HTTP to the backends`)
       }
     }
   })
@@ -345,6 +397,8 @@ function crossFieldChecks(value: unknown, issue: Issue): void {
 /** The checks within one pool that span its fields. */
 function poolChecks(name: string, pool: Loose, issue: Issue): void {
   const at = (...p: (string | number)[]) => ['pools', name, ...p]
+  // An HTTP/2 session carries many clients' streams: no one client's PROXY header can head it.
+  if (pool.protocol === 'h2' && pool.proxyProtocol !== undefined) issue(at('proxyProtocol'), 'a PROXY header names one client; HTTP/2 sessions to the backends carry many (use protocol http1)')
   const algorithm = pool.algorithm ?? 'round-robin'
   const options = pool.algorithmOptions === undefined ? {} : asObject(pool.algorithmOptions)
   const canonical = typeof algorithm === 'string' ? resolveAlgorithmName(algorithm) : undefined

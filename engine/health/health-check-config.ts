@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { parseConfig } from './parse-config.js'
+import { grpcProbe } from './grpc-probe.js'
 import { httpProbe, tcpProbe, tlsProbe, type Probe } from './probes.js'
 
 const tlsSchema = z.strictObject({
@@ -28,17 +29,27 @@ const httpSchema = z.strictObject({
 
 /** The fields of a health check, for configurations that embed one alongside other settings. */
 export const healthCheckFields = {
-  type: z.enum(['tcp', 'http', 'tls']),
+  type: z.enum(['tcp', 'http', 'tls', 'grpc']),
   /** Time between checks of one backend, ±10 % jitter (HAProxy `inter`, default 2000). */
   intervalMs: z.number().int().min(1).max(3_600_000).default(2000),
   /** A probe that has not finished by then fails with 'timeout' (default 1000). */
   timeoutMs: z.number().int().min(1).max(600_000).default(1000),
   http: httpSchema.optional(),
   tls: tlsSchema.optional(),
+  /** gRPC health checking protocol (grpc.health.v1.Health/Check) over HTTP/2. */
+  grpc: z
+    .strictObject({
+      /** The service asked about; '' is the server as a whole. */
+      service: z.string().max(127).default(''),
+      /** Speak TLS (ALPN h2). */
+      tls: tlsSchema.optional(),
+    })
+    .optional(),
 }
 
 /** Rules across the fields: protocol settings only with their probe type. */
-export function checkHealthCheckRules(c: { type: string; http?: unknown; tls?: unknown }, ctx: z.RefinementCtx): void {
+export function checkHealthCheckRules(c: { type: string; http?: unknown; tls?: unknown; grpc?: unknown }, ctx: z.RefinementCtx): void {
+  if (c.type !== 'grpc' && c.grpc !== undefined) ctx.addIssue({ code: 'custom', path: ['grpc'], message: 'only allowed with type "grpc"' })
   if (c.type !== 'http' && c.http !== undefined) ctx.addIssue({ code: 'custom', path: ['http'], message: 'only allowed with type "http"' })
   if (c.type !== 'tls' && c.tls !== undefined) ctx.addIssue({ code: 'custom', path: ['tls'], message: 'only allowed with type "tls" (HTTPS checks use http.tls)' })
 }
@@ -67,5 +78,7 @@ export function probeFor(check: ParsedHealthCheckConfig): Probe {
       return (target, signal) => tlsProbe(target, { ...check.tls, timeoutMs }, signal)
     case 'http':
       return (target, signal) => httpProbe(target, { ...check.http, timeoutMs }, signal)
+    case 'grpc':
+      return (target, signal) => grpcProbe(target, { ...check.grpc, timeoutMs }, signal)
   }
 }

@@ -60,7 +60,8 @@ export interface HttpProbeOptions extends ProbeTimeout {
 const defaultTimeoutMs = 1000
 const bodyLimit = 64 * 1024
 
-type Finish = (ok: boolean, detail?: string) => void
+/** How a probe settles: once, with its verdict. */
+export type Finish = (ok: boolean, detail?: string) => void
 
 function describe(error: unknown): string {
   const e = error as NodeJS.ErrnoException
@@ -71,7 +72,7 @@ function describe(error: unknown): string {
  * Runs one probe on a fresh socket. Whatever happens — success, socket error, timeout or abort —
  * the promise resolves exactly once and the socket is destroyed.
  */
-function probeSocket(timeoutMs: number, signal: AbortSignal | undefined, open: () => net.Socket, attach: (socket: net.Socket, finish: Finish) => void): Promise<ProbeResult> {
+export function probeSocket(timeoutMs: number, signal: AbortSignal | undefined, open: () => net.Socket, attach: (socket: net.Socket, finish: Finish) => void): Promise<ProbeResult> {
   return new Promise((resolve) => {
     const started = performance.now()
     let socket: net.Socket | undefined
@@ -102,12 +103,14 @@ function probeSocket(timeoutMs: number, signal: AbortSignal | undefined, open: (
   })
 }
 
-function tlsConnect(target: ProbeTarget, options: ProbeTlsOptions): tls.TLSSocket {
+/** A TLS connection for a probe (`ALPN` offered when given). */
+export function tlsConnect(target: ProbeTarget, options: ProbeTlsOptions, alpn?: string[]): tls.TLSSocket {
   const serverName = options.serverName ?? (net.isIP(target.host) === 0 ? target.host : undefined)
   return tls.connect({
     host: target.host,
     port: target.port,
     rejectUnauthorized: options.rejectUnauthorized ?? false,
+    ...(alpn === undefined ? {} : { ALPNProtocols: alpn }),
     ...(serverName === undefined ? {} : { servername: serverName }),
   })
 }

@@ -76,7 +76,8 @@ export class ChunkedTracker {
    * message if it ends in this region (later bytes belong to the next message), or -1 if more bytes
    * are needed. Once done, returns `start`. Throws a {@link ChunkedError} on malformed framing, and
    * the same error on every later call. `onData`, when given, receives each run of chunk data
-   * (the content, framing removed) as a view of `buf`.
+   * (the content, framing removed) as a view of `buf`: for a filter reading the body, or a client
+   * that does not speak chunked (HTTP/2).
    */
   feed(buf: Buffer, start: number, end: number, onData?: (data: Buffer) => void): number {
     if (this.error !== undefined) throw this.error

@@ -1,10 +1,12 @@
 import type { Socket } from 'node:net'
-import type { RequestHead } from '../http/http-head.js'
+import type { HttpHeader, RequestHead, ResponseHead } from '../http/http-head.js'
 import { parseRequestHead } from '../http/http-parser.js'
 import { relay } from '../l4/relay.js'
 import { countError, statusClass } from '../stats/counters.js'
+import type { ResponseHeadOptions } from './codec.js'
 import { errorAnswer, errorResponse } from './error-response.js'
 import type { Downstream } from './downstream.js'
+import { prefaceVerdict } from './h2/connection-preface.js'
 import { http1Codec } from './http1/http1-codec.js'
 import { RequestLifecycle } from './request-lifecycle.js'
 import type { L7Settings } from './l7-settings.js'
@@ -38,6 +40,10 @@ export class ClientSession implements Swept, Downstream {
   private pausedForBuffer = false
   /** Requests begun on this connection. */
   private served = 0
+  /** The first bytes were told apart from the HTTP/2 preface (h2c listeners), or need not be. */
+  private sniffed: boolean
+  /** The connection went to HTTP/2: this session no longer owns it. */
+  private handedOver = false
   /** PROXY-protocol pools: connections carrying this client's PROXY header, private to it. */
   readonly privateUpstreams = new Map<string, Socket>()
   /** When the head being read began: the accept for the first request, its first byte for later ones. */
@@ -51,6 +57,7 @@ export class ClientSession implements Swept, Downstream {
     initial: Buffer | undefined,
     acceptedAt: number,
   ) {
+    this.sniffed = s.h2c === undefined
     socket.on('data', this.onData)
     socket.on('drain', this.onDrain)
     socket.on('error', () => {})
@@ -100,7 +107,27 @@ export class ClientSession implements Swept, Downstream {
     }
     if (this.pending === undefined && this.served > 0) this.headStartedAt = performance.now()
     this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk])
+    if (!this.sniffed) {
+      const verdict = prefaceVerdict(this.pending)
+      if (verdict === 'incomplete') return
+      this.sniffed = true
+      if (verdict === 'h2') return this.handOverToH2()
+    }
     this.parseNext()
+  }
+
+  /** The connection opened with the HTTP/2 preface: it leaves this session for an HTTP/2 one. */
+  private handOverToH2(): void {
+    const initial = this.pending!
+    this.pending = undefined
+    this.handedOver = true
+    clearTimeout(this.headTimer)
+    this.headTimer = undefined
+    this.socket.off('data', this.onData)
+    this.socket.off('drain', this.onDrain)
+    this.socket.off('close', this.onClose)
+    this.s.sweeper.delete(this)
+    this.s.h2c!(this.socket, this.origin, initial)
   }
 
   private readonly onDrain = (): void => this.exchange?.onClientDrain()
@@ -216,6 +243,36 @@ export class ClientSession implements Swept, Downstream {
     this.parseNext()
   }
 
+  sendInterim(request: RequestHead, head: ResponseHead): void {
+    const interim = http1Codec.encodeInterim(request, head)
+    if (interim !== undefined) this.socket.write(interim, 'latin1')
+  }
+
+  sendHead(request: RequestHead, status: number, reason: string, headers: HttpHeader[], options: ResponseHeadOptions): boolean {
+    return this.socket.write(http1Codec.encodeResponseHead(request, status, reason, headers, options), 'latin1')
+  }
+
+  sendBody(chunk: Buffer): boolean {
+    return this.socket.write(chunk)
+  }
+
+  sendAnswer(status: number, headers: HttpHeader[], body: string, keepAlive: boolean): void {
+    this.socket.write(http1Codec.encodeAnswer(status, headers, body, keepAlive), 'latin1')
+  }
+
+  sendError(status: number, code: string, detail: string | undefined, keepAlive: boolean): void {
+    this.socket.write(errorResponse(status, code, detail, keepAlive), 'latin1')
+  }
+
+  /**
+   * Ends the connection abruptly. Bytes still corked — the head of a response whose body then
+   * failed — are flushed first, so the client sees how far it got.
+   */
+  cut(): void {
+    if (this.socket.writableCorked > 0) this.socket.uncork()
+    this.socket.destroy()
+  }
+
   /** Hands the connection to a byte tunnel (WebSocket after 101): no more HTTP parsing on it. */
   tunnel(upstream: Socket, onClose: () => void): void {
     this.exchange = undefined
@@ -227,7 +284,7 @@ export class ClientSession implements Swept, Downstream {
 
   /** Ends the connection if it sits idle between requests (graceful drain). */
   closeIfIdle(): void {
-    if (this.idle && !this.closed) this.end()
+    if (this.idle && !this.closed && !this.handedOver) this.end()
   }
 
   private end(): void {

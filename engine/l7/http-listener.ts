@@ -13,6 +13,8 @@ import type { ListenerContext, RunningListener } from '../runtime/listener.js'
 import type { ClientOrigin } from '../runtime/proxy-header.js'
 import { countError, newListenerCounters } from '../stats/counters.js'
 import { ClientSession } from './client-session.js'
+import { h2Acceptor } from './h2/h2-acceptor.js'
+import { closeH2Sessions } from './h2/h2-session-pool.js'
 import { compileListenerChains } from './filters/compile-chains.js'
 import { newRequestId, upstreamsOf, type L7Settings } from './l7-settings.js'
 import { loadTlsContexts, type TlsContexts } from './tls-contexts.js'
@@ -55,6 +57,7 @@ export async function startHttpListener(config: ListenerConfig, ctx: ListenerCon
       sweepInterval(
         config.timeouts.idleMs,
         config.timeouts.lingerMs,
+        config.http2.maxConnectionAgeMs ?? Infinity,
         ...[...new Set((config.routes ?? []).flatMap((r) => [r.pool, ...(r.split ?? []).map((x) => x.pool)]))]
           .map((p) => (p === undefined ? undefined : ctx.pools.get(p)?.config.timeouts))
           .flatMap((t) => (t === undefined ? [] : [t.responseMs, t.idleMs])),
@@ -63,7 +66,9 @@ export async function startHttpListener(config: ListenerConfig, ctx: ListenerCon
     draining: ctx.draining,
     upstreams: upstreamsOf,
   }
-  const sessions = new Set<ClientSession>()
+  const sessions = new Set<{ closeIfIdle(): void }>()
+  const h2 = config.http2.enabled ? h2Acceptor(settings, sessions) : undefined
+  if (h2 !== undefined && contexts === undefined) settings.h2c = h2
   const raw = new Set<Socket>()
   const trusted = config.proxyProtocol === undefined ? undefined : cidrMatcher(config.proxyProtocol.trustedSources)
   const proxyVersions = { v1: config.proxyProtocol?.versions.includes('v1') ?? false, v2: config.proxyProtocol?.versions.includes('v2') ?? false }
@@ -80,7 +85,7 @@ export async function startHttpListener(config: ListenerConfig, ctx: ListenerCon
       isServer: true,
       secureContext: contexts!.defaultContext,
       SNICallback: (name, cb) => cb(null, contexts!.select(name)),
-      ALPNProtocols: ['http/1.1'],
+      ALPNProtocols: h2 === undefined ? ['http/1.1'] : ['h2', 'http/1.1'],
     })
     const timer = setTimeout(() => {
       countError(counters, 'LB_ERR_HANDSHAKE_TIMEOUT')
@@ -90,7 +95,11 @@ export async function startHttpListener(config: ListenerConfig, ctx: ListenerCon
     tlsSocket.once('secure', () => {
       secured = true
       clearTimeout(timer)
-      begin(tlsSocket, origin, undefined, acceptedAt)
+      if (tlsSocket.alpnProtocol === 'h2') {
+        // What tls.Server does before 'secureConnection': node:http2 waits for it to set up its session.
+        ;(tlsSocket as unknown as { secureConnecting: boolean }).secureConnecting = false
+        h2!(tlsSocket, origin, undefined)
+      } else begin(tlsSocket, origin, undefined, acceptedAt)
     })
     tlsSocket.on('error', () => {
       clearTimeout(timer)
@@ -187,7 +196,10 @@ export async function startHttpListener(config: ListenerConfig, ctx: ListenerCon
     destroyAll: () => {
       for (const s of raw) s.destroy()
       settings.sweeper.stop()
-      for (const rt of ctx.pools.values()) upstreamsOf(rt).close()
+      for (const rt of ctx.pools.values()) {
+        upstreamsOf(rt).close()
+        closeH2Sessions(rt)
+      }
     },
     closeFilters: chains.close,
   }

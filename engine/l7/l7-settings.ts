@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { Socket } from 'node:net'
 import { readFileSync } from 'node:fs'
 import type { Backend } from '../balancing/types.js'
 import { murmur3 } from '../balancing/hash.js'
@@ -10,9 +11,10 @@ import { queryParam, requestPath } from '../routing/request-target.js'
 import type { RouteTable } from '../routing/route-table.js'
 import type { RouteRequest } from '../routing/route-types.js'
 import type { PoolRuntime } from '../runtime/pool-runtime.js'
+import type { ClientOrigin } from '../runtime/proxy-header.js'
 import type { ListenerCounters } from '../stats/counters.js'
 import type { FilterChain } from './filters/filter-chain.js'
-import { UpstreamPool } from './upstream-pool.js'
+import { UpstreamPool, type UpstreamSettings } from './upstream-pool.js'
 import type { Sweeper } from '../runtime/sweeper.js'
 
 /** What every session of one L7 listener shares, computed once at start-up. */
@@ -33,6 +35,8 @@ export interface L7Settings {
   readonly sweeper: Sweeper
   draining(): boolean
   upstreams(rt: PoolRuntime): UpstreamPool
+  /** h2c with prior knowledge on this cleartext listener: where a connection opening with the HTTP/2 preface goes. */
+  h2c?: (socket: Socket, origin: ClientOrigin, initial: Buffer) => void
 }
 
 const upstreamPools = new WeakMap<PoolRuntime, UpstreamPool>()
@@ -62,14 +66,20 @@ export function upstreamsOf(rt: PoolRuntime): UpstreamPool {
           rt.backend(id).connectionsActive--
         },
       },
-      ...(c.tls === undefined ? {} : { tls: { rejectUnauthorized: c.tls.rejectUnauthorized, ...(c.tls.serverName === undefined ? {} : { serverName: c.tls.serverName }), ...(c.tls.caFile === undefined ? {} : { ca: readCa(c.tls.caFile) }) } }),
+      ...(c.tls === undefined ? {} : { tls: upstreamTlsOf(c) }),
     })
     upstreamPools.set(rt, u)
   }
   return u
 }
 
-/** Reads a pool's CA file when its upstream pool is first made (the path was resolved at load). */
+/** TLS towards a pool's backends, if it re-encrypts; its CA file is read when first needed (the path was resolved at load). */
+export function upstreamTlsOf(c: PoolRuntime['config']): UpstreamSettings['tls'] {
+  if (c.tls === undefined) return undefined
+  return { rejectUnauthorized: c.tls.rejectUnauthorized, ...(c.tls.serverName === undefined ? {} : { serverName: c.tls.serverName }), ...(c.tls.caFile === undefined ? {} : { ca: readCa(c.tls.caFile) }) }
+}
+
+/** Reads a pool's CA file. */
 function readCa(file: string): string {
   return readFileSync(file, 'utf8')
 }

@@ -1,8 +1,13 @@
-import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import type { BodyReader } from './codec.js'
 
 function concat(a: Buffer | undefined, b: Buffer): Buffer {
   return a === undefined || a.length === 0 ? b : Buffer.concat([a, b])
+}
+
+/** Where the body goes: a backend connection, or an HTTP/2 stream's body writer. False: wait for 'drain'. */
+export interface BodySink {
+  write(chunk: Buffer): boolean
 }
 
 /** Bytes queued before a backend is connected, beyond which client reads pause. */
@@ -26,7 +31,7 @@ export class RequestBody {
 
   constructor(
     private readonly reader: BodyReader,
-    private readonly client: Socket,
+    private readonly client: Duplex,
     /** Told how many bytes wait behind the request (the session pauses reading past its limit). */
     private readonly holdBack: (buffered: number) => void,
   ) {
@@ -37,7 +42,7 @@ export class RequestBody {
    * Takes client bytes; `upstream` is the backend connection when there is one. Throws an error with
    * a stable `code` when the body's framing is malformed.
    */
-  take(chunk: Buffer, upstream: Socket | undefined): void {
+  take(chunk: Buffer, upstream: BodySink | undefined): void {
     if (this.done) {
       this.leftover = concat(this.leftover, chunk)
       this.holdBack(this.leftover.length)
@@ -65,7 +70,7 @@ export class RequestBody {
   }
 
   /** Writes what was queued before the backend was connected. */
-  flush(upstream: Socket): void {
+  flush(upstream: BodySink): void {
     for (const b of this.queue) upstream.write(b)
     if (this.queue.length > 0) this.sent = true
     this.queue = []

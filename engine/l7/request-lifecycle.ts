@@ -1,4 +1,6 @@
 import type { Socket } from 'node:net'
+import { constants as h2c, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2'
+import type { Duplex } from 'node:stream'
 import type { Backend } from '../balancing/types.js'
 import { EngineError } from '../errors.js'
 import type { BodyFraming, HttpHeader, RequestHead, ResponseHead } from '../http/http-head.js'
@@ -9,7 +11,7 @@ import type { ClientOrigin } from '../runtime/proxy-header.js'
 import { countError, statusClass } from '../stats/counters.js'
 import type { BodyReader, Codec } from './codec.js'
 import type { Downstream } from './downstream.js'
-import { errorAnswer, errorBody, errorResponse } from './error-response.js'
+import { errorAnswer, errorBody } from './error-response.js'
 import { isTap, type BodyStage, type BodyTap, type Filter, type FilterAnswer, type FilterContext } from './filters/filter.js'
 import type { FilterChain } from './filters/filter-chain.js'
 import { IDEMPOTENT, requestHash, routeRequestOf } from './l7-settings.js'
@@ -17,6 +19,9 @@ import { RequestBody } from './request-body.js'
 import { ResponseStream } from './response-stream.js'
 import { statusText } from '../http/status-text.js'
 import type { AcquireError, UpstreamConnection } from './upstream-pool.js'
+import { grpcTimeoutMs } from './h2/grpc-status.js'
+import { h2SessionsOf, type H2Lease } from './h2/h2-session-pool.js'
+import { chunkOf, fieldsOf, H2BodySink, h2RequestFields, lastChunk, responseHeadFromH2 } from './h2/h2-upstream.js'
 
 function concat(a: Buffer | undefined, b: Buffer): Buffer {
   return a === undefined || a.length === 0 ? b : Buffer.concat([a, b])
@@ -36,7 +41,7 @@ function isPromise<T>(x: T | Promise<T>): x is Promise<T> {
  * also the filters' context (`FilterContext`), so a chain allocates nothing per request.
  */
 export class RequestLifecycle implements FilterContext {
-  private readonly clientSocket: Socket
+  private readonly clientSocket: Duplex
   private chain: FilterChain
   private readonly body: RequestBody
   // Routing and picking (the filters' view: FilterContext)
@@ -61,6 +66,11 @@ export class RequestLifecycle implements FilterContext {
   private sentAt = 0
   // Upstream
   private socket: Socket | undefined
+  /** The upstream HTTP/2 stream (pools with `protocol: h2`), instead of `socket`; its place on a session, and where the body goes. */
+  private h2: ClientHttp2Stream | undefined
+  private h2Lease: H2Lease | undefined
+  private h2Sink: H2BodySink | undefined
+  private h2Trailers: HttpHeader[] | undefined
   private reused = false
   private private_ = false
   private respPending: Buffer | undefined
@@ -185,6 +195,7 @@ export class RequestLifecycle implements FilterContext {
   }
 
   private acquire(backend: Backend, fresh: boolean): void {
+    if (this.pool.config.protocol === 'h2') return this.acquireH2(backend)
     this.down.s.upstreams(this.pool).acquire(
       backend,
       (error, connection) => {
@@ -250,6 +261,11 @@ export class RequestLifecycle implements FilterContext {
     socket.write(head, 'latin1')
     this.body.flush(socket)
     socket.uncork()
+    this.sentUpstream(backend)
+  }
+
+  /** The request is on its way to `backend`: account for it, start the response timer once the body is out. */
+  private sentUpstream(backend: Backend): void {
     this.down.s.counters.engineTimeUs.record((performance.now() - this.headParsedAt) * 1000)
     if (this.startedOn !== backend) {
       this.finishFeedback(false)
@@ -265,10 +281,125 @@ export class RequestLifecycle implements FilterContext {
 
   /** The request head for the backend: the client's headers, the filters' changes, the codec's framing. */
   private upstreamHead(): string {
+    return this.codec.encodeRequestHead(this.request, this.upstreamHeaders())
+  }
+
+  /** The client's headers as the backend may see them, after the filters' changes. */
+  private upstreamHeaders(): HttpHeader[] {
     const headers: HttpHeader[] = this.codec.forwardRequestHeaders(this.request)
     const hooks = this.chain.onUpstreamRequest
     for (let i = 0; i < hooks.length; i++) hooks[i]!.onUpstreamRequest!(this, headers)
-    return this.codec.encodeRequestHead(this.request, headers)
+    return headers
+  }
+
+  // ── Upstream HTTP/2: one stream on a pooled session ────────────────────────────────────────
+
+  private acquireH2(backend: Backend): void {
+    h2SessionsOf(this.pool).acquire(backend, (error, lease) => {
+      if (this.over) return lease?.done()
+      if (error !== undefined) return this.connectFailed(backend, error)
+      this.connectedH2(lease!)
+    })
+  }
+
+  private connectedH2(lease: H2Lease): void {
+    const backend = this.backend!
+    this.connectedAt = performance.now()
+    let stream: ClientHttp2Stream
+    try {
+      const fields = h2RequestFields(this.request, this.upstreamHeaders(), this.pool.config.tls === undefined ? 'http' : 'https')
+      stream = lease.session.request(fields, { endStream: this.request.framing.kind === 'none' })
+    } catch (e) {
+      lease.done()
+      return this.filterFailed(undefined, e)
+    }
+    this.h2 = stream
+    this.h2Lease = lease
+    this.reused = false
+    stream.on('response', this.onH2Response)
+    stream.on('headers', this.onH2Interim)
+    stream.on('data', this.onH2Data)
+    stream.on('trailers', this.onH2Trailers)
+    stream.on('drain', this.onUpstreamDrain)
+    stream.on('error', this.onUpstreamError)
+    stream.once('end', this.onH2End)
+    stream.once('close', this.onH2Close)
+    this.h2Sink = new H2BodySink(stream, this.request.framing, this.down.s.limits.maxHeadBytes)
+    this.body.flush(this.h2Sink)
+    this.sentUpstream(backend)
+  }
+
+  private readonly onH2Interim = (h: IncomingHttpHeaders): void => {
+    if (!this.over && this.resp === undefined) this.down.sendInterim(this.request, responseHeadFromH2(h, true))
+  }
+
+  private readonly onH2Response = (h: IncomingHttpHeaders, flags: number): void => {
+    this.upstreamActivity++
+    this.down.activity++
+    if (this.over) return
+    this.takeResponseHead(responseHeadFromH2(h, (flags & h2c.NGHTTP2_FLAG_END_STREAM) !== 0), undefined)
+  }
+
+  private readonly onH2Data = (chunk: Buffer): void => {
+    this.upstreamActivity++
+    this.down.activity++
+    if (this.over || this.resp === undefined || chunk.length === 0) return
+    this.onResponseBody(this.respFraming!.kind === 'chunked' ? chunkOf(chunk) : chunk)
+  }
+
+  private readonly onH2Trailers = (t: IncomingHttpHeaders): void => {
+    this.h2Trailers = fieldsOf(t)
+  }
+
+  private readonly onH2End = (): void => {
+    if (this.over) return
+    if (this.resp === undefined) return this.upstreamClosedEarly()
+    // The end of the stream is the end of the body: trailers go with it (as HTTP/2 trailers to a
+    // client that takes them, else in the last chunk).
+    const trailers = this.h2Trailers
+    const send = this.down.sendTrailers
+    if (trailers !== undefined && send !== undefined) send.call(this.down, trailers)
+    this.onResponseBody(lastChunk(send === undefined ? trailers : undefined))
+  }
+
+  private readonly onH2Close = (): void => {
+    const stream = this.h2
+    if (stream === undefined) return
+    if (!this.over) {
+      // REFUSED_STREAM: the backend did not process it (RFC 9113 §8.7), so it may go elsewhere.
+      if (stream.rstCode === h2c.NGHTTP2_REFUSED_STREAM && this.resp === undefined && !this.body.sent && this.mayRetry('connect-failure', false)) {
+        const backend = this.backend!
+        this.pool.backend(backend.id).retries++
+        this.tried.add(backend.id)
+        this.detachUpstream(true)
+        this.attempt++
+        return this.pickAndConnect(false)
+      }
+      this.upstreamClosedEarly()
+    }
+    // However the request ended, the stream's place goes back to its session.
+    if (this.h2 === stream) this.detachH2(false)
+  }
+
+  private unlistenH2(stream: ClientHttp2Stream): void {
+    stream.off('response', this.onH2Response)
+    stream.off('headers', this.onH2Interim)
+    stream.off('data', this.onH2Data)
+    stream.off('trailers', this.onH2Trailers)
+    stream.off('drain', this.onUpstreamDrain)
+    stream.off('end', this.onH2End)
+    stream.off('close', this.onH2Close)
+  }
+
+  /** The upstream stream's place goes back to its session; `cancel`: the backend is told with RST_STREAM (CANCEL). */
+  private detachH2(cancel: boolean): void {
+    const stream = this.h2!
+    this.h2 = undefined
+    this.h2Sink = undefined
+    this.unlistenH2(stream)
+    if (cancel && !stream.closed) stream.close(h2c.NGHTTP2_CANCEL)
+    this.h2Lease?.done()
+    this.h2Lease = undefined
   }
 
   /**
@@ -276,14 +407,16 @@ export class RequestLifecycle implements FilterContext {
    * the backend, and a client uploading slowly is not a backend failing to answer.
    */
   private armResponseTimer(): void {
-    this.responseDeadline = performance.now() + this.pool.config.timeouts.responseMs
+    const grpc = grpcTimeoutMs(this.request.get('grpc-timeout'))
+    const ms = this.pool.config.timeouts.responseMs
+    this.responseDeadline = performance.now() + (grpc === undefined ? ms : Math.min(ms, grpc))
   }
 
   /** Deadlines, checked by the listener's sweep: the response timeout, then upstream idleness mid-body. */
   sweep(nowMs: number): void {
     if (this.over) return
     if (nowMs >= this.responseDeadline) return this.onResponseTimeout()
-    if (this.socket === undefined) return
+    if (this.socket === undefined && this.h2 === undefined) return
     if (this.upstreamActivity !== this.upstreamSeen) {
       this.upstreamSeen = this.upstreamActivity
       this.upstreamChangedAt = nowMs
@@ -300,12 +433,12 @@ export class RequestLifecycle implements FilterContext {
   /** Splits client bytes into this request's body and what follows; false when framing failed. */
   private takeClientBytes(chunk: Buffer): boolean {
     try {
-      this.body.take(chunk, this.over ? undefined : this.socket)
+      this.body.take(chunk, this.over ? undefined : (this.socket ?? this.h2Sink))
     } catch (e) {
       this.failFraming((e as { code?: string }).code ?? 'HTTP_ERR_BAD_CHUNK')
       return false
     }
-    if (this.body.done && this.socket !== undefined && !this.over && this.resp === undefined) this.armResponseTimer()
+    if (this.body.done && (this.socket !== undefined || this.h2 !== undefined) && !this.over && this.resp === undefined) this.armResponseTimer()
     return true
   }
 
@@ -314,7 +447,12 @@ export class RequestLifecycle implements FilterContext {
   /** The client can take more response bytes. */
   onClientDrain(): void {
     if (this.stream !== undefined) this.stream.resume()
-    else this.socket?.resume()
+    else (this.socket ?? this.h2)?.resume()
+  }
+
+  /** The client cannot take more now: stop reading the backend until it can. */
+  private pauseUpstream(): void {
+    ;(this.socket ?? this.h2)?.pause()
   }
 
   // ── Response ──────────────────────────────────────────────────────────────────────────────
@@ -339,11 +477,15 @@ export class RequestLifecycle implements FilterContext {
     const head = r.head
     const rest = head.headBytes < buf.length ? buf.subarray(head.headBytes) : undefined
     if (head.status < 200 && head.status !== 101) {
-      const interim = this.codec.encodeInterim(this.request, head)
-      if (interim !== undefined) this.clientSocket.write(interim, 'latin1')
+      this.down.sendInterim(this.request, head)
       if (rest !== undefined) this.onResponseHeadBytes(rest)
       return
     }
+    this.takeResponseHead(head, rest)
+  }
+
+  /** A final (or 101) response head from the backend; `rest`: body bytes that came with it. */
+  private takeResponseHead(head: ResponseHead, rest: Buffer | undefined): void {
     this.responseDeadline = Infinity
     if (head.status === 101) {
       if (this.request.upgrade === undefined) return this.upstreamFailed('LB_ERR_UPSTREAM_BAD_RESPONSE', '101 without an upgrade request')
@@ -408,11 +550,10 @@ export class RequestLifecycle implements FilterContext {
     // A request body still arriving will not be read to its end: the connection closes after this.
     this.clientKeepAlive = this.request.keepAlive && this.body.done && framing.kind !== 'close' && !this.down.s.draining()
     const options = this.stream === undefined ? { upstream: head, framing, keepAlive: this.clientKeepAlive } : { framing, keepAlive: this.clientKeepAlive }
-    const bytes = this.codec.encodeResponseHead(this.request, head.status, head.reason, headers, options)
     this.respStarted = true
     this.sentStatus = head.status
     // A stream pauses the backend itself, when its transforms are full.
-    if (!this.clientSocket.write(bytes, 'latin1') && this.stream === undefined) this.socket!.pause()
+    if (!this.down.sendHead(this.request, head.status, head.reason, headers, options) && this.stream === undefined) this.pauseUpstream()
     return true
   }
 
@@ -451,7 +592,7 @@ export class RequestLifecycle implements FilterContext {
     write: (chunk: Buffer): boolean => {
       this.down.activity++
       this.sentBytes += chunk.length
-      return this.clientSocket.write(this.codec.encodeBodyChunk(this.outFraming!, chunk))
+      return this.down.sendBody(this.codec.encodeBodyChunk(this.outFraming!, chunk))
     },
     end: (): void => this.streamDone(),
     fail: (): void => this.streamFailed(),
@@ -459,7 +600,7 @@ export class RequestLifecycle implements FilterContext {
 
   private readonly onStreamInputDrain = (): void => {
     this.inputOk = true
-    this.socket?.resume()
+    ;(this.socket ?? this.h2)?.resume()
   }
 
   /** Content of the response body, framing removed, for the stages. */
@@ -481,7 +622,7 @@ export class RequestLifecycle implements FilterContext {
   /** The stream wrote its last piece: end the body, and the request. */
   private streamDone(): void {
     const tail = this.codec.encodeBodyEnd(this.outFraming!)
-    if (tail.length > 0) this.clientSocket.write(tail, 'latin1')
+    if (tail.length > 0) this.down.sendBody(Buffer.from(tail, 'latin1'))
     this.stream = undefined
     if (!this.awaitingStream) return
     this.awaitingStream = false
@@ -544,8 +685,8 @@ export class RequestLifecycle implements FilterContext {
       }
       if (this.stream === undefined) {
         this.sentBytes += part.length
-        if (!this.clientSocket.write(part)) this.socket!.pause()
-      } else if (!this.inputOk) this.socket!.pause()
+        if (!this.down.sendBody(part)) this.pauseUpstream()
+      } else if (!this.inputOk) this.pauseUpstream()
     }
     if (end >= 0) this.complete()
   }
@@ -641,8 +782,8 @@ export class RequestLifecycle implements FilterContext {
     const headers = this.codec.forwardResponseHeaders(head)
     const failed = this.chain.onResponseHead.length === 0 ? undefined : this.runResponseHead(head.status, headers, false)
     if (failed !== undefined) return this.filterFailed(failed.filter, failed.error, true)
-    this.clientSocket.write(this.codec.encodeResponseHead(this.request, head.status, head.reason, headers, { upstream: head, framing: head.framing, keepAlive: true }), 'latin1')
-    if (rest !== undefined) this.clientSocket.write(rest)
+    this.down.sendHead(this.request, head.status, head.reason, headers, { upstream: head, framing: head.framing, keepAlive: true })
+    if (rest !== undefined) this.down.sendBody(rest)
     if (this.body.leftover !== undefined) socket.write(this.body.leftover)
     this.over = true
     this.sentStatus = 101
@@ -659,6 +800,12 @@ export class RequestLifecycle implements FilterContext {
 
   /** The response is complete: account, hand back the connection, let the session go on. */
   private complete(): void {
+    if (this.h2 !== undefined) {
+      this.end(true, true)
+      // A request body still on its way is of no use now: the stream is cancelled.
+      this.detachH2(!this.body.done)
+      return this.down.finished(this.clientKeepAlive && this.body.done, this.body.leftover)
+    }
     const socket = this.socket!
     const reusable = this.reusable && this.body.done && this.resp!.keepAlive && this.respFraming!.kind !== 'close' && !socket.destroyed
     // With a stream, the backend is done now but the client only once the stream has flushed.
@@ -748,7 +895,7 @@ export class RequestLifecycle implements FilterContext {
     if (this.over) return
     countError(this.down.s.counters, code)
     if (this.respStarted || this.clientSocket.destroyed) {
-      if (this.socket !== undefined) this.detachUpstream(true)
+      this.detachUpstream(true)
       this.end(false, false)
       return void this.cutClient()
     }
@@ -759,7 +906,7 @@ export class RequestLifecycle implements FilterContext {
     if (unfiltered || this.chain.onResponseHead.length === 0) {
       // Measured only when a filter will be told (onDone): errors are the hot path of an outage.
       if (this.chain.onDone.length > 0) this.sentBytes = errorBody(status, code, detail).length
-      return this.respondWith(status, (keepAlive) => errorResponse(status, code, detail, keepAlive))
+      return this.respondWith(status, (keepAlive) => this.down.sendError(status, code, detail, keepAlive))
     }
     const e = errorAnswer(status, code, detail)
     this.respond(status, e.headers, e.body)
@@ -773,7 +920,7 @@ export class RequestLifecycle implements FilterContext {
       const detail = `filter ${failed.filter.name} failed: ${failed.error instanceof Error ? failed.error.message : String(failed.error)}`
       countError(this.down.s.counters, 'LB_ERR_FILTER')
       this.sentBytes = errorBody(500, 'LB_ERR_FILTER', detail).length
-      return this.respondWith(500, (keepAlive) => errorResponse(500, 'LB_ERR_FILTER', detail, keepAlive))
+      return this.respondWith(500, (keepAlive) => this.down.sendError(500, 'LB_ERR_FILTER', detail, keepAlive))
     }
     if (this.chain.onResponseStream.length > 0 && body.length > 0 && this.request.method !== 'HEAD') {
       if (!this.openStages(status, headers, true)) return
@@ -784,12 +931,12 @@ export class RequestLifecycle implements FilterContext {
       }
     }
     this.sentBytes = body.length
-    this.respondWith(status, (keepAlive) => this.codec.encodeAnswer(status, headers, body, keepAlive))
+    this.respondWith(status, (keepAlive) => this.down.sendAnswer(status, headers, body, keepAlive))
   }
 
   /** An answer of the balancer's own whose body the stream filters transform. */
   private streamAnswer(status: number, headers: HttpHeader[], body: string): void {
-    if (this.socket !== undefined) this.detachUpstream(true)
+    this.detachUpstream(true)
     const s = this.down.s
     const framing = this.outFraming!
     this.sentStatus = status
@@ -798,21 +945,21 @@ export class RequestLifecycle implements FilterContext {
     this.awaitingStream = true
     this.end(false, false, true)
     s.counters.responses[statusClass(status)]++
-    this.clientSocket.write(this.codec.encodeResponseHead(this.request, status, statusText(status), headers, { framing, keepAlive: this.clientKeepAlive }), 'latin1')
+    this.down.sendHead(this.request, status, statusText(status), headers, { framing, keepAlive: this.clientKeepAlive })
     const stream = this.stream!
     stream.write(Buffer.from(body, 'latin1'))
     stream.end()
   }
 
-  private respondWith(status: number, encode: (keepAlive: boolean) => string): void {
-    if (this.socket !== undefined) this.detachUpstream(true)
+  private respondWith(status: number, send: (keepAlive: boolean) => void): void {
+    this.detachUpstream(true)
     const s = this.down.s
     this.sentStatus = status
     this.end(false, false, true)
     s.counters.responses[statusClass(status)]++
     // A body still arriving cannot be skipped safely: answer, then close.
     const keepAlive = this.request.keepAlive && this.body.done && !s.draining()
-    this.clientSocket.write(encode(keepAlive), 'latin1')
+    send(keepAlive)
     this.down.finished(keepAlive, this.body.leftover)
   }
 
@@ -822,15 +969,11 @@ export class RequestLifecycle implements FilterContext {
     this.fail(400, code, 'malformed chunked request body')
   }
 
-  /**
-   * Ends the client connection abruptly (a response cut short). Bytes still corked — the head of
-   * a response whose body then failed — are flushed first, so the client sees how far it got.
-   */
+  /** Ends the response abruptly (a response cut short): the downstream decides what that cuts. */
   private cutClient(): void {
     this.stream?.destroy()
     this.stream = undefined
-    if (this.clientSocket.writableCorked > 0) this.clientSocket.uncork()
-    this.clientSocket.destroy()
+    this.down.cut()
   }
 
   /** The client went away mid-request. */
@@ -845,7 +988,7 @@ export class RequestLifecycle implements FilterContext {
     }
     if (this.over) return
     countError(this.down.s.counters, 'LB_ERR_CLIENT_ABORTED')
-    if (this.socket !== undefined) this.detachUpstream(true)
+    this.detachUpstream(true)
     this.end(false, false)
   }
 
@@ -858,6 +1001,11 @@ export class RequestLifecycle implements FilterContext {
   }
 
   private detachUpstream(destroy: boolean): void {
+    if (this.h2 !== undefined) {
+      this.resp = undefined
+      this.responseDeadline = Infinity
+      return this.detachH2(destroy)
+    }
     const socket = this.socket
     if (socket === undefined) return
     this.socket = undefined

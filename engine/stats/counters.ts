@@ -24,6 +24,8 @@ export interface BackendCounters {
   retries: number
   ejections: number
   healthChecks: { passed: number; failed: number; lastDetail?: string }
+  /** Upstream HTTP/2: sessions open and opened, and streams in flight on them. */
+  h2: { sessionsActive: number; sessionsTotal: number; streamsActive: number }
 }
 
 /** Mutable per-listener counters. */
@@ -74,6 +76,7 @@ export function newBackendCounters(): BackendCounters {
     retries: 0,
     ejections: 0,
     healthChecks: { passed: 0, failed: 0 },
+    h2: { sessionsActive: 0, sessionsTotal: 0, streamsActive: 0 },
   }
 }
 

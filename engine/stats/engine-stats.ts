@@ -42,6 +42,8 @@ export interface BackendStats extends MemberStatus {
   readonly retries: number
   readonly ejections: number
   readonly healthChecks: { readonly passed: number; readonly failed: number; readonly lastDetail?: string }
+  /** Upstream HTTP/2 sessions (open, opened) and streams in flight (zeros for HTTP/1.1 pools). */
+  readonly http2: { readonly sessions: { readonly active: number; readonly total: number }; readonly streamsActive: number }
 }
 
 /** One pool in `/stats`. */
@@ -121,6 +123,7 @@ export function poolStats(name: string, algorithm: string, members: readonly Mem
         retries: b.retries,
         ejections: b.ejections,
         healthChecks: { ...b.healthChecks },
+        http2: { sessions: { active: b.h2.sessionsActive, total: b.h2.sessionsTotal }, streamsActive: b.h2.streamsActive },
       }
     }),
   }

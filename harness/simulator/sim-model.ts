@@ -35,7 +35,7 @@ export interface SimPool {
   /** Groups the pool draws from (add-backend extends them). */
   readonly groups: readonly string[]
   readonly backupGroups: ReadonlySet<string>
-  readonly healthCheck?: { readonly type: 'tcp' | 'http' | 'tls'; readonly intervalUs: number; readonly timeoutUs: number; readonly rise: number; readonly fall: number; readonly initial: 'healthy' | 'unhealthy' }
+  readonly healthCheck?: { readonly type: 'tcp' | 'http' | 'tls' | 'grpc'; readonly intervalUs: number; readonly timeoutUs: number; readonly rise: number; readonly fall: number; readonly initial: 'healthy' | 'unhealthy' }
   readonly outlierDetection?: OutlierConfig
   readonly retries: { readonly attempts: number; readonly onConnectFailure: boolean; readonly onGatewayError: boolean; readonly budgetPercent: number; readonly minRetriesPerSecond: number }
   readonly responseTimeoutUs: number

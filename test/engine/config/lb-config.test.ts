@@ -217,3 +217,23 @@ describe('balancer configuration', () => {
     expect(parseEndpoint(text)).toEqual(expected)
   })
 })
+
+describe('HTTP/2 settings', () => {
+  it('defaults: HTTP/2 on for layer 7 listeners with raised windows; pools speak HTTP/1.1 unless told', () => {
+    const c = parseLbConfig(minimal, 'test')
+    expect(c.listeners[0]!.http2).toMatchObject({ enabled: true, initialWindowSize: 1_048_576, connectionWindowSize: 8_388_608, maxConcurrentStreams: 256 })
+    expect(c.pools.p!.protocol).toBe('http1')
+    expect(c.pools.p!.http2).toMatchObject({ maxSessionsPerBackend: 4, maxStreamsPerSession: 100, maxRequestsPerSession: 0 })
+  })
+
+  it('refuses h2 pools behind a layer 4 listener or with a PROXY header, windows below 64 KB and unknown keys, all at once', () => {
+    const issues = issuesOf({
+      listeners: [
+        { name: 'web', protocol: 'http', bind: '127.0.0.1:8080', routes: [{ pool: 'p' }], http2: { initialWindowSize: 1000, push: true } },
+        { name: 'raw', protocol: 'tcp', bind: '127.0.0.1:8081', pool: 'q' },
+      ],
+      pools: { p: { backends: [{ host: '127.0.0.1', port: 9000 }], protocol: 'h2', proxyProtocol: 'v2' }, q: { backends: [{ host: '127.0.0.1', port: 9001 }], protocol: 'h2' } },
+    }).map((i) => i.path)
+    expect(issues).toEqual(expect.arrayContaining(['listeners[0].http2.initialWindowSize', 'listeners[0].http2', 'pools.p.proxyProtocol', 'pools.q.protocol']))
+  })
+})
