@@ -4,7 +4,6 @@
  * L4 and a run at L7 (or one by our generator and one by autocannon) compare field by field.
  */
 import type { LatencyHistogram, LatencySummary } from '../../engine/stats/latency-histogram.js'
-import type { RequestMix } from './request-mix.js'
 
 export type { LatencySummary } from '../../engine/stats/latency-histogram.js'
 
@@ -207,4 +206,16 @@ export interface LoadGenerator {
    * `onSample` gets each interval as it closes, with its latency histogram when the generator keeps one.
    */
   run(plan: LoadPlan, signal?: AbortSignal, onSample?: (s: IntervalSample, latency?: LatencyHistogram) => void): Promise<LoadSummary>
+}
+
+/**
+ * A weighted mix of requests as data: request `i` takes entry `pick(i)`, a seeded hash of `i`, so
+ * any generator — one in this process or a load agent elsewhere — sends exactly the same
+ * sequence for the same indexes.
+ */
+export interface RequestMix {
+  readonly seed: number
+  /** Relative weights, one per entry. */
+  readonly weights: readonly number[]
+  readonly shapes: readonly HttpRequestShape[]
 }

@@ -1,18 +1,6 @@
 import { buildAliasTable } from '../../engine/balancing/alias-table.js'
 import { fmix32 } from '../../engine/balancing/hash.js'
-import type { HttpRequestShape } from './load-types.js'
-
-/**
- * A weighted mix of requests as data: request `i` takes entry `pick(i)`, a seeded hash of `i`, so
- * any generator — one in this process or a load agent elsewhere — sends exactly the same
- * sequence for the same indexes.
- */
-export interface RequestMix {
-  readonly seed: number
-  /** Relative weights, one per entry. */
-  readonly weights: readonly number[]
-  readonly shapes: readonly HttpRequestShape[]
-}
+import type { HttpRequestShape, RequestMix } from './load-types.js'
 
 /** The entry of the mix request `i` takes. */
 export function mixPicker(mix: Pick<RequestMix, 'seed' | 'weights'>): (i: number) => number {

@@ -1,5 +1,5 @@
-import type { HttpRequestShape } from '../load/load-types.js'
-import { mixPicker, type RequestMix } from '../load/request-mix.js'
+import type { HttpRequestShape, RequestMix } from '../load/load-types.js'
+import { mixPicker } from '../load/request-mix.js'
 import type { LoadSection } from '../scenario/scenario-schema.js'
 
 /** The requests of a run: one shape, or a weighted mix with the groups each entry must reach. */
