@@ -7,11 +7,11 @@ import type { LatencyHistogram, LatencySummary } from '../../engine/stats/latenc
 
 export type { LatencySummary } from '../../engine/stats/latency-histogram.js'
 
-/** Wire protocol of a run; `tls` is the TCP line protocol inside TLS. */
-export type LoadProtocol = 'http' | 'https' | 'tcp' | 'tls' | 'udp'
+/** Wire protocol of a run; `tls` is the TCP line protocol inside TLS; `websocket` echoes messages after an HTTP/1.1 upgrade. */
+export type LoadProtocol = 'http' | 'https' | 'tcp' | 'tls' | 'udp' | 'websocket'
 
 /** Every protocol, in a stable order. */
-export const LOAD_PROTOCOLS: readonly LoadProtocol[] = ['http', 'https', 'tcp', 'tls', 'udp']
+export const LOAD_PROTOCOLS: readonly LoadProtocol[] = ['http', 'https', 'tcp', 'tls', 'udp', 'websocket']
 
 /** Where the load goes. */
 export interface LoadTarget {

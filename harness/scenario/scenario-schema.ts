@@ -94,7 +94,7 @@ export const loadSectionSchema = z.strictObject({
   /** The listener to load (default: the first). */
   listener: name.optional(),
   /** Default from the listener: http → http, https → https, tls → https (passthrough), tcp → http, udp → udp. */
-  protocol: z.enum(['http', 'https', 'tcp', 'tls', 'udp']).optional(),
+  protocol: z.enum(['http', 'https', 'tcp', 'tls', 'udp', 'websocket']).optional(),
   mode: z.enum(['closed', 'open']).default('closed'),
   connections: z.number().int().min(1).max(10_000).default(16),
   /** Requests per second in total (open loop; closed loop: a cap). */

@@ -5,6 +5,7 @@ import { formatFigure } from './claim-figure.js'
 import type { ClaimContext, ClaimDefinition, ClaimOutcome } from './claim-types.js'
 import { addedP50Figure, layerClaims, unmeasuredClaims } from './layer-claims.js'
 import { errorRate, expectationTally, medianOf, runsWhere, scenarioResult, type VariantMatch } from './measured-runs.js'
+import { websocketClaim } from './websocket-claim.js'
 
 export { claimVerdicts, type ClaimContext, type ClaimDefinition, type ClaimJudgement, type ClaimOutcome, type ClaimVerdict } from './claim-types.js'
 
@@ -115,6 +116,7 @@ export const claimDefinitions: readonly ClaimDefinition[] = [
       return { verdict: holds ? 'holds' : 'does not hold here', measured, why: holds ? 'a database-style TCP protocol and UDP datagrams went through without HTTP' : 'requests were lost' }
     },
   },
+  websocketClaim,
   ...unmeasuredClaims,
 ]
 

@@ -19,6 +19,7 @@ describe('the claims scenarios', () => {
     ['algorithms', { algorithm: ['round-robin', 'weighted-round-robin', 'least-connections', 'random', 'p2c', 'peak-ewma'], balancer: ['engine', 'caddy'] }],
     ['consistent-hashing', { algorithm: ['ring-hash', 'maglev', 'rendezvous'] }],
     ['health-checks', { check: ['tcp', 'http'], balancer: ['engine', 'haproxy'] }],
+    ['websocket', { balancer: ['direct', 'engine', 'haproxy'], layer: ['l4', 'l7'] }],
   ])('%s has its name and dimensions', (name, dims) => {
     const loaded = loadScenario(file(name))
     expect(loaded.name).toBe(name)
