@@ -5,6 +5,7 @@ import { formatFigure } from './claim-figure.js'
 import type { ClaimContext, ClaimDefinition, ClaimOutcome } from './claim-types.js'
 import { addedP50Figure, layerClaims, unmeasuredClaims } from './layer-claims.js'
 import { errorRate, expectationTally, medianOf, runsWhere, scenarioResult, type VariantMatch } from './measured-runs.js'
+import { dsrClaim } from './dsr-claim.js'
 import { websocketClaim } from './websocket-claim.js'
 
 export { claimVerdicts, type ClaimContext, type ClaimDefinition, type ClaimJudgement, type ClaimOutcome, type ClaimVerdict } from './claim-types.js'
@@ -117,6 +118,7 @@ export const claimDefinitions: readonly ClaimDefinition[] = [
     },
   },
   websocketClaim,
+  dsrClaim,
   ...unmeasuredClaims,
 ]
 

@@ -181,19 +181,8 @@ const cloudCost: ClaimDefinition = {
   },
 }
 
-/** Claims of the seeds no scenario measures yet, each with the reason. */
-const unmeasured: readonly ClaimDefinition[] = [
-  {
-    id: 'direct-server-return',
-    claim: 'Direct server return gives layer 4 massive throughput: responses bypass the balancer.',
-    scenario: 'l4-vs-l7',
-    judge: () => ({
-      verdict: 'not measurable here',
-      measured: '—',
-      why: 'live DSR needs the backends to answer from the balancer’s address (IPVS or raw sockets); this kernel has no IPVS and loopback cannot do it from user space. The simulator does not model DSR (the balancer’s CPU only on the request path) yet',
-    }),
-  },
-]
+/** Claims of the seeds no scenario measures yet, each with the reason: none today (kept so a new one has its place). */
+const unmeasured: readonly ClaimDefinition[] = []
 
 const observability: ClaimDefinition = {
   id: 'observability',

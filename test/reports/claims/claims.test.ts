@@ -193,6 +193,19 @@ describe('claims', () => {
     expect(claim([ws({ l4: 40, l7: 42, l4Error: 0.1, l4ErrorRepeats: 2 })], 'websocket').verdict).toBe('inconclusive')
   })
 
+  it('direct server return is judged from the simulator, labelled so, with the engine’s measured L4 CPU per packet', () => {
+    const dsr = claim([layers({ l4: 30, l7: 90, cpuL4: 30, noise: 0 })], 'direct-server-return')
+    expect(dsr.basis).toMatch(/^simulated, not measured: one balancer core at 15 µs per packet/)
+    expect(dsr.figures?.map((f) => f.label)).toEqual(['DSR ÷ NAT throughput, 64 KiB responses (simulated)', 'DSR ÷ NAT throughput, one-packet responses (simulated)'])
+    // 47 packets through the balancer against 1 with large responses; 2 against 1 with small ones, which sits on the ×2 threshold.
+    const [large, small] = dsr.figures!
+    expect(large!.lower).toBeGreaterThan(2)
+    expect(small!.median).toBeLessThan(large!.median)
+    expect(['holds', 'holds with nuance', 'inconclusive']).toContain(dsr.verdict)
+    expect(claim([layers({ l4: 30, l7: 90, cpuL4: 30, noise: 0 })], 'direct-server-return')).toEqual(dsr)
+    expect(claim([syntheticResult({ name: 'l4-vs-l7', variants: [{ variant: { balancer: 'direct' } }] })], 'direct-server-return').verdict).toBe('not measured')
+  })
+
   it('content routing holds only with requests checked and none misrouted', () => {
     const routed = (misrouted: number, checked = 1000): ResultFile => {
       const r = syntheticResult({ name: 'path-routing', variants: [{ ...exact, variant: { routes: 10 } }] })
