@@ -8,8 +8,11 @@
  * a millisecond timer's lateness. Here the event loop sleeps in the kernel with no timer armed, and
  * the worker — asleep in a futex with a microsecond timeout — posts a message that wakes it. The
  * wake-up itself takes time (the futex's timer slack, the worker's message, the loop's return from
- * epoll), so the worker is asked to wake a lead earlier, the lead being the median of the wake-ups
- * measured so far; a wake that arrives before the deadline polls only the few microseconds left.
+ * epoll), so the worker is asked to wake a lead earlier, the lead being the 90th percentile of the
+ * wake-ups measured so far: most wakes arrive a little early and poll the few microseconds left.
+ * Polling costs a core while it lasts, so the lead is also held to a share of the time between
+ * deadlines: at thousands per second a wake may then arrive late by its jitter, never by a timer's
+ * millisecond.
  * Nothing ever fires before its deadline.
  */
 import { Worker } from 'node:worker_threads'
@@ -38,7 +41,14 @@ for (;;) {
 
 /** Wake-ups remembered for the lead. */
 const WAKE_WINDOW = 31
-/** The lead never exceeds this, ns: a wake-up later than that waited for a busy loop, which an earlier wake would not mend, and polling the lead would cost the loop. */
+/** The share of the wake-ups the lead covers. */
+const LEAD_QUANTILE = 0.9
+/** The lead never exceeds this share of the time between deadlines: the most the loop polls. */
+const POLL_SHARE = 0.25
+/**
+ * The lead never exceeds this, ns: a wake-up later than that waited for a busy loop or a busy
+ * machine, which an earlier wake would not mend, and polling the lead would cost the loop.
+ */
 const MAX_LEAD_NS = 200_000
 
 /** One deadline at a time, reached by a worker thread's wake-up and a short poll. */
@@ -47,6 +57,9 @@ export class ThreadPacer {
   private readonly wakeAt: BigInt64Array
   private readonly wakes: number[] = []
   private leadNs = 0
+  /** Time between the last deadlines, ns (an average), and the last deadline. */
+  private periodNs = Number.POSITIVE_INFINITY
+  private lastDeadlineNs: bigint | undefined
   private pending: { readonly deadlineNs: bigint; readonly fire: (nowNs: bigint) => void; wakeNs: bigint } | undefined
   private poll: NodeJS.Immediate | undefined
   private closed = false
@@ -75,7 +88,7 @@ export class ThreadPacer {
     })
   }
 
-  /** The lead the worker is woken by, µs: the median wake-up measured so far. */
+  /** The lead the worker is woken by, µs. */
   get leadUs(): number {
     return this.leadNs / 1e3
   }
@@ -89,7 +102,13 @@ export class ThreadPacer {
     const entry = { deadlineNs, fire, wakeNs: 0n }
     this.pending = entry
     this.worker.ref()
-    const wakeNs = deadlineNs - BigInt(Math.round(this.leadNs))
+    if (this.lastDeadlineNs !== undefined && deadlineNs > this.lastDeadlineNs) {
+      const gap = Number(deadlineNs - this.lastDeadlineNs)
+      this.periodNs = Number.isFinite(this.periodNs) ? 0.9 * this.periodNs + 0.1 * gap : gap
+    }
+    this.lastDeadlineNs = deadlineNs
+    const lead = Math.min(this.leadNs, POLL_SHARE * this.periodNs)
+    const wakeNs = deadlineNs - BigInt(Math.round(lead))
     // Too close to wake for, or no worker left: polled, from the next loop turn on.
     if (this.closed || wakeNs <= process.hrtime.bigint()) this.poll = setImmediate(this.pollUntilDue)
     else {
@@ -134,12 +153,12 @@ export class ThreadPacer {
     this.pollUntilDue()
   }
 
-  /** Keeps the last wake-ups and sets the lead to their median. */
+  /** Keeps the last wake-ups and sets the lead to their 90th percentile. */
   private remember(lateNs: number): void {
     this.wakes.push(lateNs)
     if (this.wakes.length > WAKE_WINDOW) this.wakes.shift()
     const sorted = [...this.wakes].sort((a, b) => a - b)
-    this.leadNs = Math.min(MAX_LEAD_NS, Math.max(0, sorted[sorted.length >> 1]!))
+    this.leadNs = Math.min(MAX_LEAD_NS, Math.max(0, sorted[Math.floor((sorted.length - 1) * LEAD_QUANTILE)]!))
   }
 
   private pollUntilDue = (): void => {
