@@ -36,8 +36,8 @@ interface Slot {
 /** Requests still in flight this long after an abort are counted as `aborted`. */
 const ABORT_GRACE_MS = 250
 /**
- * Share of a core the fallback pacer (precise timers, used with an injected clock or when no worker
- * thread starts) may spend polling for due times: enough to send on time at a few hundred requests
+ * Share of a core the fallback pacer (precise timers: used with an injected clock, until the worker
+ * thread is up, or when none starts) may spend polling for due times: enough to send on time at a few hundred requests
  * per second; above that its lag grows back towards a millisecond timer's, and is reported and warned about.
  */
 const PACER_POLL_BUDGET = 0.25
@@ -100,9 +100,18 @@ export class NativeRun {
 
   async run(): Promise<LoadSummary> {
     if (!this.plan.newConnectionPerRequest && !this.signal?.aborted) await this.preconnect()
-    // The worker reads the process's monotonic clock: with another clock injected, its wake-ups would mean nothing.
+    // The worker reads the process's monotonic clock: with another clock injected, its wake-ups would
+    // mean nothing. It is not waited for: the run's clock starts now, as its caller's timeline does
+    // (a worker can take a hundred milliseconds to start on a busy machine); the precise timers pace
+    // until it is up.
     if (this.plan.mode === 'open' && this.clock === process.hrtime.bigint) {
-      this.timers = await ThreadPacer.start().catch(() => this.timers)
+      ThreadPacer.start().then(
+        (thread) => {
+          if (this.finished) thread.close()
+          else this.timers = thread
+        },
+        () => {},
+      )
     }
     return new Promise<LoadSummary>((resolve) => {
       this.resolve = resolve
