@@ -11,6 +11,7 @@ import { errorStatusOf, type Outcome } from './behaviour.js'
 import { AnswerHeads, attributeClient, errorBody, healthBody, isHealthPath, protocolErrorBody, servedBody } from './http-answers.js'
 import { paceBody, type PacedBody } from './slow-body.js'
 import { appendToUnread, readAccepted, resetConnection, type AcceptedConnection, type ProtocolConnection } from './stream-listener.js'
+import { startWebSocketEcho, websocketKey } from './websocket-echo.js'
 
 /** Unparsed bytes held while a request is being answered before reading stops. */
 const MAX_BUFFERED = 1 << 20
@@ -41,6 +42,8 @@ class HttpConnection implements ProtocolConnection {
   private awaitingDrain = false
   private paced: PacedBody | undefined
   private held: PreciseTimer | undefined
+  /** After a WebSocket upgrade: where the bytes go instead of the HTTP reader. */
+  private websocket: ((chunk: Buffer) => void) | undefined
   private readonly socket: Socket
 
   constructor(
@@ -64,6 +67,7 @@ class HttpConnection implements ProtocolConnection {
   }
 
   private onData(chunk: Buffer): void {
+    if (this.websocket !== undefined) return this.websocket(chunk)
     this.buf = appendToUnread(this.buf, this.pos, chunk)
     this.pos = 0
     if (this.phase === BUSY) {
@@ -127,6 +131,15 @@ class HttpConnection implements ProtocolConnection {
     if ((head.method === 'GET' || head.method === 'HEAD') && isHealthPath(head.target)) {
       const healthy = this.state.healthy
       return this.send(head, healthy ? 200 : 503, undefined, healthBody(this.state.id, healthy))
+    }
+    const key = websocketKey(head)
+    if (key !== undefined) {
+      // The connection is no longer HTTP: nothing more is read as requests.
+      this.phase = CLOSED
+      this.websocket = startWebSocketEcho(this.state, this.accepted, head, key, this.buf.subarray(this.pos))
+      this.buf = EMPTY
+      this.pos = 0
+      return
     }
     const served = ++this.state.served.http.requests
     const { accepted } = this

@@ -9,12 +9,12 @@ export type { LatencySummary } from '../../engine/stats/latency-histogram.js'
 
 /**
  * Wire protocol of a run; `tls` is the TCP line protocol inside TLS; `h2` is HTTP/2 in cleartext
- * (prior knowledge); `grpc` is unary gRPC over h2c.
+ * (prior knowledge); `grpc` is unary gRPC over h2c; `websocket` echoes messages after an HTTP/1.1 upgrade.
  */
-export type LoadProtocol = 'http' | 'https' | 'h2' | 'grpc' | 'tcp' | 'tls' | 'udp'
+export type LoadProtocol = 'http' | 'https' | 'h2' | 'grpc' | 'tcp' | 'tls' | 'udp' | 'websocket'
 
 /** Every protocol, in a stable order. */
-export const LOAD_PROTOCOLS: readonly LoadProtocol[] = ['http', 'https', 'h2', 'grpc', 'tcp', 'tls', 'udp']
+export const LOAD_PROTOCOLS: readonly LoadProtocol[] = ['http', 'https', 'h2', 'grpc', 'tcp', 'tls', 'udp', 'websocket']
 
 /** The unary gRPC call every exchange of a `grpc` run makes. */
 export interface GrpcCallShape {

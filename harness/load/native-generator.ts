@@ -5,7 +5,7 @@ import type { LoadGenerator, LoadPlan, LoadSummary } from './load-types.js'
 import { NativeRun, type Clock } from './native-run.js'
 
 /** What the native generator speaks. */
-export const NATIVE_ABILITIES: GeneratorAbilities = { protocols: ['http', 'https', 'h2', 'grpc', 'tcp', 'tls', 'udp'], newConnectionPerRequest: true, clients: true }
+export const NATIVE_ABILITIES: GeneratorAbilities = { protocols: ['http', 'https', 'h2', 'grpc', 'tcp', 'tls', 'udp', 'websocket'], newConnectionPerRequest: true, clients: true }
 
 /** Options of {@link createNativeGenerator}. */
 export interface NativeGeneratorOptions {
@@ -15,8 +15,9 @@ export interface NativeGeneratorOptions {
 
 /**
  * Our own generator, `layerbench`: HTTP/1.1 keep-alive over raw TCP or TLS sockets (responses read
- * with the engine's codec, any framing), the TCP line protocol over TCP or TLS, and UDP, in a
- * closed or an open loop, timed in µs with `process.hrtime.bigint()`. The same pool, pacing and
+ * with the engine's codec, any framing), the TCP line protocol over TCP or TLS, UDP, and WebSocket
+ * messages echoed after an upgrade, in a closed or an open loop, timed in µs with
+ * `process.hrtime.bigint()`. The same pool, pacing and
  * recording serve every protocol, so L4 and L7 runs are measured by one instrument.
  */
 export function createNativeGenerator(options: NativeGeneratorOptions = {}): LoadGenerator {

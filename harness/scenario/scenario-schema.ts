@@ -98,7 +98,8 @@ export const loadSectionSchema = z.strictObject({
   listener: name.optional(),
   /**
    * Default from the listener: http → http, https → https, tls → https (passthrough), tcp → http,
-   * udp → udp. `h2`: HTTP/2 by prior knowledge (cleartext); `grpc`: unary gRPC over h2c.
+   * udp → udp. `h2`: HTTP/2 by prior knowledge (cleartext); `grpc`: unary gRPC over h2c;
+   * `websocket`: messages echoed after an HTTP/1.1 upgrade.
    */
   protocol: z.enum(LOAD_PROTOCOLS).optional(),
   /** h2 and grpc: streams each connection carries at once; the clients are connections × streams. */

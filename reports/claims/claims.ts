@@ -5,6 +5,8 @@ import { formatFigure } from './claim-figure.js'
 import type { ClaimContext, ClaimDefinition, ClaimOutcome } from './claim-types.js'
 import { addedP50Figure, layerClaims, unmeasuredClaims } from './layer-claims.js'
 import { errorRate, expectationTally, medianOf, runsWhere, scenarioResult, type VariantMatch } from './measured-runs.js'
+import { dsrClaim } from './dsr-claim.js'
+import { websocketClaim } from './websocket-claim.js'
 
 export { claimVerdicts, type ClaimContext, type ClaimDefinition, type ClaimJudgement, type ClaimOutcome, type ClaimVerdict } from './claim-types.js'
 
@@ -158,6 +160,8 @@ export const claimDefinitions: readonly ClaimDefinition[] = [
       return { verdict: holds ? 'holds' : 'does not hold here', measured, why: holds ? 'every valid token passed; every bad or missing one was refused 401 by the balancer, none reaching a backend' : 'a valid token was refused, or an invalid one got through' }
     },
   },
+  websocketClaim,
+  dsrClaim,
   ...unmeasuredClaims,
 ]
 

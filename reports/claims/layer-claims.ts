@@ -16,7 +16,7 @@ const notMeasured = (why: string): ClaimJudgement => ({ verdict: 'not measured',
 const lbCpu = (r: RunResult) => r.cpu.perRequestUs.balancer
 
 /** A figure from paired values, widened when disturbed repeats had to be kept; undefined without values. */
-function figureOf(label: string, unit: ClaimFigure['unit'], paired: PairedValues): ClaimFigure | undefined {
+export function figureOf(label: string, unit: ClaimFigure['unit'], paired: PairedValues): ClaimFigure | undefined {
   return paired.values.length === 0 ? undefined : claimFigure(label, unit, paired.values, paired.keptDisturbed.length > 0)
 }
 
@@ -26,7 +26,7 @@ function perRepeat(runs: readonly RunResult[], value: (r: RunResult) => number |
 }
 
 /** What the outcome says beyond the figures: the note on disturbed repeats, then the reason. */
-function withNote(why: string, ...paired: readonly PairedValues[]): string {
+export function withNote(why: string, ...paired: readonly PairedValues[]): string {
   const note = disturbanceNote(...paired)
   return note === '' ? why : `${why}. ${note}`
 }
@@ -43,7 +43,7 @@ function inconclusive(measured: string, figures: readonly ClaimFigure[], judgeme
 }
 
 /** A percentile of `through` minus that of `base`, paired by repeat: the latency one path adds over another. */
-function addedOver(through: readonly RunResult[], base: readonly RunResult[], metric: 'p50' | 'p99'): PairedValues {
+export function addedOver(through: readonly RunResult[], base: readonly RunResult[], metric: 'p50' | 'p99'): PairedValues {
   return pairedByRepeat(through, base, (t, b) => t.summary.latencyUs[metric] - b.summary.latencyUs[metric])
 }
 
@@ -181,25 +181,8 @@ const cloudCost: ClaimDefinition = {
   },
 }
 
-/** Claims of the seeds no scenario measures yet, each with the reason. */
-const unmeasured: readonly ClaimDefinition[] = [
-  {
-    id: 'websocket',
-    claim: 'WebSocket is native at layer 4 (bytes are relayed); layer 7 needs specific support for the upgrade.',
-    scenario: 'l4-vs-l7',
-    judge: () => notMeasured('no scenario sends WebSocket traffic yet: the load generator and the backend app speak HTTP, TCP lines and UDP only (the engine’s L7 upgrade path is tested in its own unit tests)'),
-  },
-  {
-    id: 'direct-server-return',
-    claim: 'Direct server return gives layer 4 massive throughput: responses bypass the balancer.',
-    scenario: 'l4-vs-l7',
-    judge: () => ({
-      verdict: 'not measurable here',
-      measured: '—',
-      why: 'live DSR needs the backends to answer from the balancer’s address (IPVS or raw sockets); this kernel has no IPVS and loopback cannot do it from user space. The simulator does not model DSR (the balancer’s CPU only on the request path) yet',
-    }),
-  },
-]
+/** Claims of the seeds no scenario measures yet, each with the reason: none today (kept so a new one has its place). */
+const unmeasured: readonly ClaimDefinition[] = []
 
 /** What one balancer's own statistics showed at each layer: each run's observed counts beside the requests sent. */
 interface LayerSight {

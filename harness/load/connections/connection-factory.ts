@@ -7,6 +7,7 @@ import { httpRequestEncoder } from './http-request.js'
 import { LineConnection } from './line-connection.js'
 import type { ConnectionFactory } from './load-connection.js'
 import { UdpConnection } from './udp-connection.js'
+import { WebSocketConnection } from './websocket-connection.js'
 
 /** The source address of a client, when the plan gives clients addresses of their own. */
 const addressOf = (plan: ResolvedPlan, client: number): string | undefined => plan.localAddresses?.[client % plan.localAddresses.length]
@@ -32,6 +33,7 @@ const factories: Record<LoadProtocol, (plan: ResolvedPlan) => ConnectionFactory>
   tcp: (plan) => (client) => new LineConnection(plan.target, false, plan.tcpPayload, addressOf(plan, client)),
   tls: (plan) => (client) => new LineConnection(plan.target, true, plan.tcpPayload, addressOf(plan, client)),
   udp: (plan) => (client) => new UdpConnection(plan.target, plan.udpPayloadBytes, addressOf(plan, client)),
+  websocket: (plan) => (client) => new WebSocketConnection(plan.target, plan.http?.path ?? '/', addressOf(plan, client)),
 }
 
 /** The connection factory of a plan's protocol. */

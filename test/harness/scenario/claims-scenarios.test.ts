@@ -21,6 +21,7 @@ describe('the claims scenarios', () => {
     ['health-checks', { check: ['tcp', 'http'], balancer: ['engine', 'haproxy'] }],
     ['rate-limiting', { offered: [100, 200, 400, 2000], balancer: ['engine', 'haproxy', 'nginx'] }],
     ['auth-offload', { credential: ['hs256', 'es256', 'bad-signature', 'none'], balancer: ['engine', 'haproxy', 'nginx'] }],
+    ['websocket', { balancer: ['direct', 'engine', 'haproxy'], layer: ['l4', 'l7'] }],
   ])('%s has its name and dimensions', (name, dims) => {
     const loaded = loadScenario(file(name))
     expect(loaded.name).toBe(name)

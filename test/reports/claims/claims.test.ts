@@ -230,6 +230,52 @@ describe('claims', () => {
     expect(different.measured).toContain('— a different split')
   })
 
+  it('WebSocket: holds when the L4 relay (no HTTP seen) and the L7 proxy (a 101 per connection) echo every message in every repeat', () => {
+    // Engine runs at L4 and L7 beside direct; `l7Upgrades` 101s per L7 run, `l4Error` the L4 runs' error rate.
+    const ws = (o: { l4: number; l7: number; l7Upgrades?: number; l4Error?: number; l4ErrorRepeats?: number }): ResultFile => {
+      const r = syntheticResult({
+        name: 'websocket',
+        variants: [
+          { noise: 0.02, repeats: 5, seed: 1, variant: { balancer: 'direct', layer: 'l4' }, p50Us: 200 },
+          { noise: 0.02, repeats: 5, seed: 2, variant: { balancer: 'engine', layer: 'l4' }, p50Us: 200 + o.l4 },
+          { noise: 0.02, repeats: 5, seed: 3, variant: { balancer: 'engine', layer: 'l7' }, p50Us: 200 + o.l7 },
+        ],
+      })
+      return {
+        ...r,
+        runs: r.runs.map((run): RunResult => {
+          if (run.variant.balancer !== 'engine') return run
+          const connections = run.load.connections
+          if (run.variant.layer === 'l7') return { ...run, observed: { connections, requests: connections, responses: { '1xx': o.l7Upgrades ?? connections } } }
+          const failed = run.repeat <= (o.l4ErrorRepeats ?? 0) ? Math.round(run.summary.requests.sent * (o.l4Error ?? 0)) : 0
+          return { ...run, summary: { ...run.summary, requests: { ...run.summary.requests, ok: run.summary.requests.sent - failed, failed } }, observed: { connections, requests: connections, responses: {} } }
+        }),
+      }
+    }
+    const holds = claim([ws({ l4: 40, l7: 42 })], 'websocket')
+    expect(holds.verdict).toBe('holds')
+    expect(holds.why).toContain('once upgraded, L7 relays messages at L4’s cost')
+    expect(holds.figures?.map((f) => f.label)).toEqual(['engine L4 added echo p50', 'engine L7 added echo p50', 'L7 − L4 echo p50'])
+    expect(claim([ws({ l4: 40, l7: 140 })], 'websocket').why).toContain('L7 still adds more per message than L4, beyond the interval')
+    // An L7 proxy that echoed without answering the upgrades did not show the support the claim speaks of.
+    expect(claim([ws({ l4: 40, l7: 42, l7Upgrades: 0 })], 'websocket').verdict).toBe('inconclusive')
+    expect(claim([ws({ l4: 40, l7: 42, l4Error: 1, l4ErrorRepeats: 5 })], 'websocket').verdict).toBe('does not hold here')
+    expect(claim([ws({ l4: 40, l7: 42, l4Error: 0.1, l4ErrorRepeats: 2 })], 'websocket').verdict).toBe('inconclusive')
+  })
+
+  it('direct server return is judged from the simulator, labelled so, with the engine’s measured L4 CPU per packet', () => {
+    const dsr = claim([layers({ l4: 30, l7: 90, cpuL4: 30, noise: 0 })], 'direct-server-return')
+    expect(dsr.basis).toMatch(/^simulated, not measured: one balancer core at 15 µs per packet/)
+    expect(dsr.figures?.map((f) => f.label)).toEqual(['DSR ÷ NAT throughput, 64 KiB responses (simulated)', 'DSR ÷ NAT throughput, one-packet responses (simulated)'])
+    // 47 packets through the balancer against 1 with large responses; 2 against 1 with small ones, which sits on the ×2 threshold.
+    const [large, small] = dsr.figures!
+    expect(large!.lower).toBeGreaterThan(2)
+    expect(small!.median).toBeLessThan(large!.median)
+    expect(['holds', 'holds with nuance', 'inconclusive']).toContain(dsr.verdict)
+    expect(claim([layers({ l4: 30, l7: 90, cpuL4: 30, noise: 0 })], 'direct-server-return')).toEqual(dsr)
+    expect(claim([syntheticResult({ name: 'l4-vs-l7', variants: [{ variant: { balancer: 'direct' } }] })], 'direct-server-return').verdict).toBe('not measured')
+  })
+
   it('content routing holds only with requests checked and none misrouted', () => {
     const routed = (misrouted: number, checked = 1000): ResultFile => {
       const r = syntheticResult({ name: 'path-routing', variants: [{ ...exact, variant: { routes: 10 } }] })
