@@ -6,7 +6,7 @@ import { grpcProbe, healthCheckRequestFrame, servingStatusOf } from '../../../en
 import { healthCheckConfigSchema, probeFor } from '../../../engine/health/health-check-config.js'
 import { closedPort } from '../../helpers/test-servers.js'
 
-const definition = protoLoader.loadSync(fileURLToPath(new URL('../../fixtures/grpc/health.proto', import.meta.url)), { enums: String, defaults: true })
+const definition = protoLoader.loadSync(fileURLToPath(new URL('../../../harness/backend/proto/health.proto', import.meta.url)), { enums: String, defaults: true })
 const Health = (grpc.loadPackageDefinition(definition) as unknown as { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } }).grpc.health.v1.Health
 
 const servers = new Set<grpc.Server>()
