@@ -72,21 +72,25 @@ function connectionAgeOf(g: { connectionAge?: { max: number; grace: number } | u
   return g.connectionAge === undefined ? {} : { connectionAge: { maxMs: g.connectionAge.max, graceMs: g.connectionAge.grace } }
 }
 
+/** Instance `index` of backend group `group`, as the provider starts it. */
+function backendSpec(s: Scenario, pki: Awaited<ReturnType<typeof createRunPki>>, group: string, index: number, seed: number): BackendSpec {
+  const g = s.backends[group]!
+  return {
+    id: `${group}-${index}`,
+    group,
+    protocols: g.protocols,
+    ...(g.protocols.includes('https') ? { tls: pki.backend } : {}),
+    proxyProtocol: g.proxyProtocol,
+    ...connectionAgeOf(g),
+    behaviour: g.behaviour,
+    seed,
+    ...(g.limits === undefined ? {} : { limits: g.limits }),
+  }
+}
+
 function backendSpecs(s: Scenario, pki: Awaited<ReturnType<typeof createRunPki>>): BackendSpec[] {
   let n = 0
-  return Object.entries(s.backends).flatMap(([group, g]) =>
-    Array.from({ length: g.count }, (_, i) => ({
-      id: `${group}-${i}`,
-      group,
-      protocols: g.protocols,
-      ...(g.protocols.includes('https') ? { tls: pki.backend } : {}),
-      proxyProtocol: g.proxyProtocol,
-      ...connectionAgeOf(g),
-      behaviour: g.behaviour,
-      seed: s.seed * 1000 + n++,
-      ...(g.limits === undefined ? {} : { limits: g.limits }),
-    })),
-  )
+  return Object.entries(s.backends).flatMap(([group, g]) => Array.from({ length: g.count }, (_, i) => backendSpec(s, pki, group, i, s.seed * 1000 + n++)))
 }
 
 function endpointOf(b: RunningBackend, weight: number): BackendEndpoint {
@@ -246,8 +250,7 @@ export async function runOnce(v: ScenarioVariant, repeat: number, ctx: RunContex
       backendId: (g, i) => `${g}-${i}`,
       addInstance: async (g) => {
         const index = (instances.get(g) ?? []).length
-        const group = s.backends[g]!
-        const [b] = await ctx.provider.start([{ id: `${g}-${index}`, group: g, protocols: group.protocols, ...(group.protocols.includes('https') ? { tls: pki.backend } : {}), proxyProtocol: group.proxyProtocol, ...connectionAgeOf(group), behaviour: group.behaviour, seed: s.seed * 1000 + 500 + index }])
+        const [b] = await ctx.provider.start([backendSpec(s, pki, g, index, s.seed * 1000 + 500 + index)])
         instances.set(g, [...(instances.get(g) ?? []), b!])
         groupOf.set(b!.spec.id, g)
         return b!
